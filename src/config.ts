@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { LIMITS } from './core/limits.ts';
+
+/** The only reader of the environment: every setting, its default, and why a value is refused. */
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const ENV = z.object({
+  ANOLE_HOST: z.string().min(1).default('127.0.0.1'),
+  ANOLE_PORT: int(0, 65535).default(8080),
+  ANOLE_DATA_DIR: z.string().min(1).default('data'),
+  ANOLE_AUTO_CREATE_SITES: flag.default(true),
+  ANOLE_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(LIMITS.eventsBodyBytes),
+  ANOLE_SQLITE_CACHE_MB: int(2, 64 * 1024).default(512),
+  ANOLE_MAX_COMMIT_EVENTS: int(1, 1_000_000).default(20_000),
+  ANOLE_SITE_CACHE_MS: int(0, 3_600_000).default(5_000),
+  ANOLE_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  ANOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  sqliteFile: string;
+  autoCreateSites: boolean;
+  bodyLimitBytes: number;
+  sqliteCacheMb: number;
+  maxCommitEvents: number;
+  siteCacheMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: z.infer<typeof ENV>['ANOLE_LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty variables count as unset, as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ENV.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(present[String(issue.path[0])] ?? '')}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    host: e.ANOLE_HOST,
+    port: e.ANOLE_PORT,
+    dataDir: e.ANOLE_DATA_DIR,
+    sqliteFile: path.join(e.ANOLE_DATA_DIR, 'anole.db'),
+    autoCreateSites: e.ANOLE_AUTO_CREATE_SITES,
+    bodyLimitBytes: e.ANOLE_BODY_LIMIT_BYTES,
+    sqliteCacheMb: e.ANOLE_SQLITE_CACHE_MB,
+    maxCommitEvents: e.ANOLE_MAX_COMMIT_EVENTS,
+    siteCacheMs: e.ANOLE_SITE_CACHE_MS,
+    shutdownTimeoutMs: e.ANOLE_SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.ANOLE_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The one registry of stable error codes. HTTP maps each to its status; ingestion verdicts use the
+ * event codes; docs/errors.md lists them all and a test keeps it in sync with this file.
+ */
+export const ERROR_CODES = {
+  // Request-level errors.
+  invalid_query: { status: 400, summary: 'A query parameter is missing or malformed.' },
+  invalid_body: { status: 400, summary: 'The body cannot be read in the format the request names (for example json=true with invalid JSON, or not an array).' },
+  invalid_events: { status: 400, summary: 'json=true and at least one event is invalid: nothing was stored; every error is listed.' },
+  unauthorized: { status: 401, summary: 'A key is required and was missing or wrong.' },
+  not_found: { status: 404, summary: 'No such route.' },
+  unknown_site: { status: 404, summary: 'The site code is not registered and the server refuses unknown sites (ANOLE_AUTO_CREATE_SITES=false).' },
+  method_not_allowed: { status: 405, summary: 'The route exists but not for this HTTP method.' },
+  body_too_large: { status: 413, summary: 'The body exceeds the configured limit (ANOLE_BODY_LIMIT_BYTES, 3 MB by default).' },
+  too_many_events: { status: 413, summary: 'The body holds more events than one request may carry (100,000).' },
+  unsupported_media_type: { status: 415, summary: 'The Content-Type cannot be read (for example an unknown Content-Encoding).' },
+  shutting_down: { status: 503, summary: 'The server is stopping and no longer accepts requests.' },
+  internal: { status: 500, summary: 'An unexpected failure; nothing was acknowledged.' },
+
+  // Event-level verdicts (a rejected line or JSON item).
+  invalid_event: { status: 400, summary: 'A JSON item is not an object.' },
+  missing_event_type: { status: 400, summary: 'The event has no eventType.' },
+  unknown_event_type: { status: 400, summary: 'The eventType is not one Anole knows (matched case-insensitively).' },
+  missing_nonce: { status: 400, summary: 'The event has no nonce.' },
+  invalid_nonce: { status: 400, summary: 'The nonce is not 16 hexadecimal characters.' },
+  missing_identity: { status: 400, summary: 'Neither the event nor the query gives a visitorCode or mappingValue.' },
+  invalid_identity: { status: 400, summary: 'The visitorCode or mappingValue is empty, too long (over 255 characters) or contains control characters.' },
+  missing_field: { status: 400, summary: 'A field the event type requires is absent.' },
+  invalid_field: { status: 400, summary: 'A field has the wrong type, is out of range or too long.' },
+  time_out_of_range: { status: 400, summary: 'The event time is older than the late-event horizon or too far in the future.' },
+  line_too_long: { status: 400, summary: 'A line exceeds 64 KiB.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type EventRejectionCode =
+  | 'invalid_event'
+  | 'missing_event_type'
+  | 'unknown_event_type'
+  | 'missing_nonce'
+  | 'invalid_nonce'
+  | 'missing_identity'
+  | 'invalid_identity'
+  | 'missing_field'
+  | 'invalid_field'
+  | 'time_out_of_range'
+  | 'line_too_long';
+
+/** An error a use-case reports on purpose; anything else thrown is a bug or an outage (500). */
+export class AnoleError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AnoleError';
+    this.code = code;
+    this.details = details;
+  }
+}

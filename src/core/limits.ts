@@ -1,0 +1,33 @@
+/**
+ * Every input limit Anole enforces, in one place, so that docs/limits.md, the validators and the
+ * hostile-input tests all speak of the same numbers. Limits that an operator may change live in
+ * config.ts and default to the values here.
+ */
+export const LIMITS = {
+  /** Default body limit of POST /visit/events, as documented for the hosted service (3 MB). */
+  eventsBodyBytes: 3 * 1024 * 1024,
+  /** Events (non-empty lines or array items) in one POST /visit/events. */
+  eventsPerRequest: 100_000,
+  /** siteCode: short project identifiers, letters, digits, `_` and `-`. */
+  siteCodeLength: 64,
+  /** visitorCode / mappingValue: the SDKs allow up to 255 characters (the docs say 100). */
+  identityLength: 255,
+  /** One line of the line format, in characters. */
+  lineLength: 64 * 1024,
+  /** Ids (goal, experiment, variation, segment, custom data index): 0 ≤ id ≤ 2^31 − 1. */
+  maxId: 2_147_483_647,
+  /** Revenue magnitude: finite and below 10^12 so sums stay exact in a double. */
+  maxRevenue: 1e12,
+  /** href, referrer and other URLs. */
+  urlLength: 4096,
+  /** Titles, geolocation names, custom data values and keys, metadata values. */
+  textLength: 1024,
+  /** Entries of a valuesCountMap or of conversion metadata. */
+  mapEntries: 100,
+  /** Items of an index array such as referrersIndices. */
+  arrayItems: 100,
+  /** A client-supplied event time may lie at most this far in the future (clock skew). */
+  futureSkewMs: 5 * 60 * 1000,
+  /** maxNumberPreviousVisits above this is clamped (the SDKs allow 1..25). */
+  maxPreviousVisits: 25,
+} as const;

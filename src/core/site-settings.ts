@@ -1,0 +1,33 @@
+/** Per-site settings and their defaults (DESIGN.md §1, "Site"). */
+export interface SiteSettings {
+  /** A gap longer than this between two events of a visitor code starts a new visit. */
+  visitTimeoutMs: number;
+  /** A conversion counts for an experiment up to this long after an exposure. */
+  attributionWindowMs: number;
+  /** How far back a client-supplied event time may go. */
+  lateEventHorizonMs: number;
+  /** Whether POST /visit/events needs this site's key. */
+  privateIngest: boolean;
+  /** Whether GET /visit/visitor needs this site's key. */
+  privateReads: boolean;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+export const DEFAULT_SITE_SETTINGS: SiteSettings = {
+  visitTimeoutMs: 30 * MINUTE,
+  attributionWindowMs: 7 * DAY,
+  lateEventHorizonMs: 30 * DAY,
+  privateIngest: false,
+  privateReads: false,
+};
+
+export interface Site {
+  id: number;
+  code: string;
+  settings: SiteSettings;
+}
+
+/** Site codes are short project identifiers, as Kameleoon issues them. */
+export const SITE_CODE = /^[A-Za-z0-9_-]{1,64}$/;

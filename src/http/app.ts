@@ -1,0 +1,87 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { SiteDirectory } from '../sites/site-directory.ts';
+import type { GroupCommitter } from '../ingest/group-commit.ts';
+import type { Storage } from '../storage/port.ts';
+import { installErrorHandling } from './errors.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { parseQueryString } from './query-string.ts';
+import { registerOperations } from './routes/operations.ts';
+import { registerVisitEvents } from './routes/visit-events.ts';
+import { registerVisitVisitor } from './routes/visit-visitor.ts';
+
+export interface AppDeps {
+  storage: Storage;
+  sites: SiteDirectory;
+  committer: GroupCommitter;
+  now?: () => number;
+}
+
+export interface AppOptions {
+  bodyLimitBytes: number;
+  logLevel?: string;
+}
+
+export interface AnoleApp {
+  app: FastifyInstance;
+  metrics: Metrics;
+  /** Marks the app as stopping: /health turns 503 and fastify refuses new requests while closing. */
+  markStopping(): void;
+}
+
+/** Builds the HTTP edge: thin routes over the use-cases, one error registry, metrics, OpenAPI. */
+export async function buildApp(deps: AppDeps, options: AppOptions): Promise<AnoleApp> {
+  const now = deps.now ?? Date.now;
+  const app = Fastify({
+    logger: options.logLevel === 'silent' || !options.logLevel ? false : { level: options.logLevel },
+    bodyLimit: options.bodyLimitBytes,
+    routerOptions: { querystringParser: parseQueryString },
+    return503OnClosing: true,
+    // One line per request at 50k req/s is noise; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  const metrics = createMetrics(deps.storage);
+  let stopping = false;
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Anole Data API',
+        version: '0.1.0',
+        description: 'Kameleoon-compatible experimentation Data API with exactly-once ingestion. Errors are {"message", "code"}; see docs/errors.md.',
+      },
+    },
+  });
+
+  // Kameleoon clients send any Content-Type (the SDKs send `*/*`); the `json` query flag, not the
+  // header, decides the format, so every body is read as text.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  const knownPaths = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = knownPaths.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) methods.add(method);
+    knownPaths.set(route.url, methods);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+  });
+  installErrorHandling(app, metrics, () => knownPaths);
+
+  registerVisitEvents(app, { ...deps, metrics, now });
+  registerVisitVisitor(app, { ...deps, now });
+  registerOperations(app, { storage: deps.storage, metrics, isStopping: () => stopping, startedAt: now(), now });
+
+  return {
+    app,
+    metrics,
+    markStopping() {
+      stopping = true;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import client from 'prom-client';
+import type { IngestReport } from '../ingest/ingest-events.ts';
+import type { Storage } from '../storage/port.ts';
+
+/** Prometheus metrics of one process. A registry per app keeps tests independent. */
+export interface Metrics {
+  registry: client.Registry;
+  recordIngest(report: IngestReport): void;
+  recordRejectedRequest(code: string): void;
+  observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
+}
+
+export function createMetrics(storage: Storage): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'anole_process_' });
+  const events = new client.Counter({
+    name: 'anole_events_total',
+    help: 'Events received by POST /visit/events, by outcome (accepted, duplicate, rejected) and rejection code.',
+    labelNames: ['outcome', 'code'] as const,
+    registers: [registry],
+  });
+  const rejectedRequests = new client.Counter({
+    name: 'anole_rejected_requests_total',
+    help: 'Requests refused as a whole, by error code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const latency = new client.Histogram({
+    name: 'anole_http_request_duration_seconds',
+    help: 'Time from receiving a request to sending its response (for POST /visit/events: until the events are durable).',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'anole_store_bytes',
+    help: 'Bytes the store occupies on disk.',
+    registers: [registry],
+    async collect() {
+      this.set((await storage.stats()).bytes ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: 'anole_store_events',
+    help: 'Events held by the store.',
+    registers: [registry],
+    async collect() {
+      this.set((await storage.stats()).events);
+    },
+  });
+
+  return {
+    registry,
+    recordIngest(report) {
+      if (report.dryRun) return;
+      if (report.accepted) events.inc({ outcome: 'accepted', code: '' }, report.accepted);
+      if (report.duplicate) events.inc({ outcome: 'duplicate', code: '' }, report.duplicate);
+      for (const verdict of report.events) {
+        if (verdict.status === 'rejected') events.inc({ outcome: 'rejected', code: verdict.code ?? 'unknown' });
+      }
+    },
+    recordRejectedRequest(code) {
+      rejectedRequests.inc({ code });
+    },
+    observeRequest(labels, seconds) {
+      latency.observe({ ...labels, status: String(labels.status) }, seconds);
+    },
+  };
+}

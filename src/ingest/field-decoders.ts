@@ -1,0 +1,132 @@
+import { LIMITS } from '../core/limits.ts';
+
+/**
+ * Decoders for one field of an event. The line format carries every value as a string, the JSON
+ * format as a JSON value (or, for structured values, a JSON-encoded string): each decoder accepts
+ * both and answers the typed value or the reason it cannot.
+ */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type Decoder<T> = (raw: unknown) => Decoded<T>;
+
+const ok = <T>(value: T): Decoded<T> => ({ ok: true, value });
+const fail = (reason: string): Decoded<never> => ({ ok: false, reason });
+
+/** Absent, null and (in the line format) empty values all mean "not given". */
+export function isAbsent(raw: unknown): boolean {
+  return raw === undefined || raw === null || raw === '';
+}
+
+function toNumber(raw: unknown): number | null {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) return Number(raw);
+  return null;
+}
+
+export const id: Decoder<number> = (raw) => {
+  const n = toNumber(raw);
+  if (n === null || !Number.isInteger(n)) return fail('must be an integer');
+  if (n < 0 || n > LIMITS.maxId) return fail(`must be between 0 and ${LIMITS.maxId}`);
+  return ok(n);
+};
+
+export function integer(min: number, max: number): Decoder<number> {
+  return (raw) => {
+    const n = toNumber(raw);
+    if (n === null || !Number.isSafeInteger(n)) return fail('must be an integer');
+    if (n < min || n > max) return fail(`must be between ${min} and ${max}`);
+    return ok(n);
+  };
+}
+
+export function finite(min: number, max: number): Decoder<number> {
+  return (raw) => {
+    const n = toNumber(raw);
+    if (n === null || !Number.isFinite(n)) return fail('must be a finite number');
+    if (n < min || n > max) return fail(`must be between ${min} and ${max}`);
+    return ok(n);
+  };
+}
+
+export const bool: Decoder<boolean> = (raw) => {
+  if (typeof raw === 'boolean') return ok(raw);
+  if (typeof raw === 'string') {
+    const s = raw.toLowerCase();
+    if (s === 'true' || s === '1') return ok(true);
+    if (s === 'false' || s === '0') return ok(false);
+  }
+  return fail('must be true or false');
+};
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+export function text(maxLength: number): Decoder<string> {
+  return (raw) => {
+    const s = typeof raw === 'number' ? String(raw) : raw;
+    if (typeof s !== 'string') return fail('must be a string');
+    if (s.length > maxLength) return fail(`must be at most ${maxLength} characters`);
+    if (CONTROL.test(s)) return fail('must not contain control characters');
+    return ok(s);
+  };
+}
+
+/** Structured values: a JSON value, or the same value JSON-encoded in a string (line format). */
+function parseStructured(raw: unknown): Decoded<unknown> {
+  if (typeof raw !== 'string') return ok(raw);
+  try {
+    return ok(JSON.parse(raw));
+  } catch {
+    return fail('must be valid JSON');
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `{"<value>": <count>}`: custom data values with their counts. */
+export const countMap: Decoder<Record<string, number>> = (raw) => {
+  const parsed = parseStructured(raw);
+  if (!parsed.ok) return parsed;
+  const map = parsed.value;
+  // Legacy SDKs (before 2023) sent valueToCount=[["value",1],...].
+  const entries = Array.isArray(map) ? map : isPlainObject(map) ? Object.entries(map) : null;
+  if (!entries) return fail('must be a JSON object of value → count');
+  if (entries.length > LIMITS.mapEntries) return fail(`must have at most ${LIMITS.mapEntries} entries`);
+  const out: Record<string, number> = {};
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length !== 2) return fail('must be a JSON object of value → count');
+    const [key, count] = entry as [unknown, unknown];
+    const k = text(LIMITS.textLength)(key);
+    if (!k.ok) return fail(`value ${k.reason}`);
+    if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) return fail('counts must be finite numbers ≥ 0');
+    out[k.value] = count;
+  }
+  return ok(out);
+};
+
+/** Conversion metadata: `{"<customDataIndex>": [values]}`, kept as sent within size limits. */
+export const metadata: Decoder<Record<string, unknown>> = (raw) => {
+  const parsed = parseStructured(raw);
+  if (!parsed.ok) return parsed;
+  if (!isPlainObject(parsed.value)) return fail('must be a JSON object');
+  if (Object.keys(parsed.value).length > LIMITS.mapEntries) return fail(`must have at most ${LIMITS.mapEntries} entries`);
+  if (JSON.stringify(parsed.value).length > LIMITS.lineLength / 4) return fail(`must serialize to at most ${LIMITS.lineLength / 4} characters`);
+  return ok(parsed.value);
+};
+
+/** Index lists such as `referrersIndices=[1,3]` (sent raw by the JavaScript SDK). */
+export const idArray: Decoder<number[]> = (raw) => {
+  const parsed = parseStructured(raw);
+  if (!parsed.ok) return parsed;
+  if (!Array.isArray(parsed.value)) return fail('must be a JSON array of integers');
+  if (parsed.value.length > LIMITS.arrayItems) return fail(`must have at most ${LIMITS.arrayItems} items`);
+  const out: number[] = [];
+  for (const item of parsed.value) {
+    if (item === null) continue; // Kameleoon answers [null] for "none"; accept it back.
+    const d = id(item);
+    if (!d.ok) return fail(`items ${d.reason}`);
+    out.push(d.value);
+  }
+  return ok(out);
+};

@@ -1,0 +1,57 @@
+import type { EventType, IdentityKind, SdkInfo, VisitorEvent } from '../core/events.ts';
+
+/**
+ * The engine-neutral row form of an event, shared by both adapters so that what one stores the
+ * other reads back identically. `data` is the typed event data as JSON text.
+ */
+export interface EventRow {
+  id_kind: number;
+  identity: string;
+  nonce: string;
+  type: string;
+  time: number;
+  received_at: number;
+  data: string;
+  itp: number;
+  sdk: string | null;
+}
+
+const KIND_CODES: Record<IdentityKind, number> = { visitorCode: 0, mappingValue: 1 };
+const KINDS: IdentityKind[] = ['visitorCode', 'mappingValue'];
+
+export function identityKindCode(kind: IdentityKind): number {
+  return KIND_CODES[kind];
+}
+
+export function toEventRow(event: VisitorEvent): EventRow {
+  return {
+    id_kind: KIND_CODES[event.identity.kind],
+    identity: event.identity.value,
+    nonce: event.nonce,
+    type: event.type,
+    time: event.time,
+    received_at: event.receivedAt,
+    data: JSON.stringify(event.data),
+    itp: event.itp ? 1 : 0,
+    sdk: event.sdk ? `${event.sdk.name}/${event.sdk.version}` : null,
+  };
+}
+
+function parseSdk(sdk: string | null): SdkInfo | null {
+  if (!sdk) return null;
+  const slash = sdk.indexOf('/');
+  return { name: sdk.slice(0, slash), version: sdk.slice(slash + 1) };
+}
+
+export function fromEventRow(row: EventRow): VisitorEvent {
+  return {
+    type: row.type as EventType,
+    data: JSON.parse(row.data),
+    identity: { kind: KINDS[Number(row.id_kind)] ?? 'visitorCode', value: row.identity },
+    nonce: row.nonce,
+    time: Number(row.time),
+    receivedAt: Number(row.received_at),
+    itp: Boolean(Number(row.itp)),
+    sdk: parseSdk(row.sdk),
+  } as VisitorEvent;
+}

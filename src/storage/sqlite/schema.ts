@@ -1,0 +1,44 @@
+/**
+ * SQLite schema, applied in order; the applied version is kept in `user_version`.
+ *
+ * Events live in one clustered B-tree keyed by (site, identity as sent, nonce). The same key serves
+ * de-duplication (a conflicting insert is a duplicate) and reading a visitor (a range scan of one
+ * identity), so each stored event costs one index insert, not two.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sites (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    settings TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE events (
+    site_id INTEGER NOT NULL,
+    id_kind INTEGER NOT NULL,
+    identity TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    type TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    itp INTEGER NOT NULL,
+    sdk TEXT,
+    PRIMARY KEY (site_id, id_kind, identity, nonce)
+  ) WITHOUT ROWID;
+  CREATE TABLE identity_links (
+    site_id INTEGER NOT NULL,
+    mapping_value TEXT NOT NULL,
+    visitor_code TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    nonce TEXT NOT NULL,
+    PRIMARY KEY (site_id, mapping_value, visitor_code, nonce)
+  ) WITHOUT ROWID;
+  CREATE INDEX identity_links_by_code ON identity_links (site_id, visitor_code);
+  CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO counters (name, value) VALUES ('events', 0);
+  `,
+];

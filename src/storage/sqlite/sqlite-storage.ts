@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Identity, VisitorEvent } from '../../core/events.ts';
+import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
+import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../../core/site-settings.ts';
+import { fromEventRow, identityKindCode, toEventRow, type EventRow } from '../event-rows.ts';
+import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
+import { SQLITE_MIGRATIONS } from './schema.ts';
+
+export interface SqliteOptions {
+  /** Path of the database file; its directory is created if needed. */
+  file: string;
+  /** Page cache size in MiB: the working set of the event index should fit. */
+  cacheMb?: number;
+}
+
+interface SiteRow {
+  id: number;
+  code: string;
+  settings: string;
+}
+
+interface LinkRow {
+  mapping_value: string;
+  visitor_code: string;
+  time: number;
+  nonce: string;
+}
+
+function toSite(row: SiteRow): Site {
+  return { id: row.id, code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } };
+}
+
+function toLink(row: LinkRow): IdentityLink {
+  return { mappingValue: row.mapping_value, visitorCode: row.visitor_code, time: row.time, nonce: row.nonce };
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(SQLITE_MIGRATIONS[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk
+ * (the WAL is fsync'd) before appendEvents resolves. better-sqlite3 is synchronous; the port is
+ * asynchronous so both adapters look the same to callers.
+ */
+export function openSqliteStorage(options: SqliteOptions): Storage {
+  fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 512)}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const findSite = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
+  const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
+  const insertEvent = db.prepare(
+    `INSERT INTO events (site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)
+     VALUES (@site_id, @id_kind, @identity, @nonce, @type, @time, @received_at, @data, @itp, @sdk)
+     ON CONFLICT DO NOTHING`,
+  );
+  const eventExists = db.prepare<[number, number, string, string], { one: number }>(
+    'SELECT 1 AS one FROM events WHERE site_id = ? AND id_kind = ? AND identity = ? AND nonce = ?',
+  );
+  const eventsOfIdentity = db.prepare<[number, number, string], EventRow>(
+    'SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events WHERE site_id = ? AND id_kind = ? AND identity = ?',
+  );
+  const insertLink = db.prepare(
+    'INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const linksOfCode = db.prepare<[number, string], LinkRow>(
+    'SELECT mapping_value, visitor_code, time, nonce FROM identity_links WHERE site_id = ? AND visitor_code = ?',
+  );
+  const linksOfValue = db.prepare<[number, string], LinkRow>(
+    'SELECT mapping_value, visitor_code, time, nonce FROM identity_links WHERE site_id = ? AND mapping_value = ?',
+  );
+  const addToCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?');
+  const readCounter = db.prepare<[string], { value: number }>('SELECT value FROM counters WHERE name = ?');
+
+  const append = db.transaction((events: readonly SiteEvent[]): AppendVerdict[] => {
+    const verdicts: AppendVerdict[] = [];
+    let accepted = 0;
+    for (const { siteId, event } of events) {
+      const inserted = insertEvent.run({ site_id: siteId, ...toEventRow(event) }).changes === 1;
+      verdicts.push(inserted ? 'accepted' : 'duplicate');
+      if (!inserted) continue;
+      accepted += 1;
+      const link = linkFromEvent(event);
+      if (link) insertLink.run(siteId, link.mappingValue, link.visitorCode, link.time, link.nonce);
+    }
+    if (accepted > 0) addToCounter.run(accepted, 'events');
+    return verdicts;
+  });
+
+  let closed = false;
+
+  return {
+    engine: 'sqlite',
+
+    async findSite(code) {
+      const row = findSite.get(code);
+      return row ? toSite(row) : null;
+    },
+
+    async ensureSite(code, settings) {
+      insertSite.run(code, JSON.stringify(settings), Date.now());
+      const row = findSite.get(code);
+      if (!row) throw new Error(`site ${code} vanished after insert`);
+      return toSite(row);
+    },
+
+    async appendEvents(events) {
+      if (events.length === 0) return [];
+      return append.immediate(events);
+    },
+
+    async alreadyStored(events) {
+      return events.map(({ siteId, event }) =>
+        eventExists.get(siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce) !== undefined,
+      );
+    },
+
+    async eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]> {
+      const out: VisitorEvent[] = [];
+      for (const identity of identities) {
+        for (const row of eventsOfIdentity.iterate(siteId, identityKindCode(identity.kind), identity.value)) {
+          out.push(fromEventRow(row));
+        }
+      }
+      return out;
+    },
+
+    async linksOfVisitorCodes(siteId, visitorCodes) {
+      return visitorCodes.flatMap((code) => linksOfCode.all(siteId, code).map(toLink));
+    },
+
+    async linksOfMappingValues(siteId, mappingValues) {
+      return mappingValues.flatMap((value) => linksOfValue.all(siteId, value).map(toLink));
+    },
+
+    async stats(): Promise<StoreStats> {
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      let walBytes = 0;
+      try {
+        walBytes = fs.statSync(`${options.file}-wal`).size;
+      } catch {
+        // No WAL file yet.
+      }
+      return { events: readCounter.get('events')?.value ?? 0, bytes: pages * pageSize + walBytes };
+    },
+
+    async ping() {
+      if (closed) throw new Error('store is closed');
+      db.prepare('SELECT 1').get();
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    },
+  };
+}
