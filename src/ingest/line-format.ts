@@ -23,26 +23,30 @@ export function splitLines(body: string): RawLine[] {
   return lines;
 }
 
+const PARAMETER = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
 /**
  * Parses `name=value&name=value` into a record. Each parameter splits on its first `=`; values are
- * decoded leniently. The first occurrence of a name wins, except `userAgent`: the JavaScript SDK
- * appends it raw, so everything after `&userAgent=` (which may contain `&` or `=`) is taken whole.
+ * decoded leniently; the first occurrence of a name wins. The JavaScript SDK appends the user agent
+ * raw, so when nothing after `userAgent=` looks like another parameter, the whole tail (which may
+ * hold `&` or `=`) is the user agent; otherwise it is one parameter like any other, wherever it stands.
  */
 export function parseLine(text: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  let rest = text;
-  const uaAt = rest.indexOf('&userAgent=');
-  if (uaAt !== -1) {
-    params.userAgent = percentDecode(rest.slice(uaAt + '&userAgent='.length));
-    rest = rest.slice(0, uaAt);
-  }
-  for (const part of rest.split('&')) {
+  const parts = text.split('&');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const name = eq === -1 ? part : part.slice(0, eq);
-    const value = eq === -1 ? '' : part.slice(eq + 1);
-    const key = percentDecode(name);
-    if (!(key in params)) params[key] = percentDecode(value);
+    const key = percentDecode(eq === -1 ? part : part.slice(0, eq));
+    if (key in params) continue;
+    let value = eq === -1 ? '' : part.slice(eq + 1);
+    if (key === 'userAgent' && !parts.slice(i + 1).some((rest) => PARAMETER.test(rest))) {
+      value = parts.slice(i).join('&').slice(eq + 1);
+      params[key] = percentDecode(value);
+      break;
+    }
+    params[key] = percentDecode(value);
   }
   return params;
 }
