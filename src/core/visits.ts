@@ -43,7 +43,14 @@ export interface SplitVisits {
  * opens a visit of its own, which is current until the timeout passes.
  */
 export function splitCurrentVisit(visits: readonly Visit[], now: number, visitTimeoutMs: number): SplitVisits {
-  const newestFirst = [...visits].sort((a, b) => b.timeStarted - a.timeStarted || b.timeLastEvent - a.timeLastEvent);
+  // Visits of a person's several visitor codes may start together; the code breaks the tie so that
+  // the order never depends on the order the codes were read in.
+  const newestFirst = [...visits].sort(
+    (a, b) =>
+      b.timeStarted - a.timeStarted ||
+      b.timeLastEvent - a.timeLastEvent ||
+      (a.visitorCode < b.visitorCode ? -1 : a.visitorCode > b.visitorCode ? 1 : 0),
+  );
   const newest = newestFirst[0];
   if (newest && now - newest.timeLastEvent <= visitTimeoutMs) {
     return { current: newest, previous: newestFirst.slice(1) };
