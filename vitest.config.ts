@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration tests start real servers and databases; two cores cannot run many at once.
     maxWorkers: 2,
+    // One throwaway PostgreSQL for the run; PostgreSQL suites skip with a reason without one (fail in CI).
+    globalSetup: ['test/helpers/postgres-global-setup.ts'],
   },
 });

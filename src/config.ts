@@ -5,6 +5,13 @@ import { LIMITS } from './core/limits.ts';
 /** The only reader of the environment: every setting, its default, and why a value is refused. */
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** `*` or a comma-separated list of exact origins (scheme://host[:port], no path). */
+const origins = z
+  .string()
+  .transform((v) => (v.trim() === '*' ? ('*' as const) : v.split(',').map((o) => o.trim()).filter((o) => o !== '')))
+  .refine((v) => v === '*' || (v.length > 0 && v.every((o) => /^https?:\/\/[^/\s,]+$/.test(o))), {
+    message: 'must be * or a comma-separated list of origins such as https://shop.example,http://localhost:3000',
+  });
 
 const ENV = z.object({
   ANOLE_HOST: z.string().min(1).default('127.0.0.1'),
@@ -16,6 +23,11 @@ const ENV = z.object({
   ANOLE_MAX_COMMIT_EVENTS: int(1, 1_000_000).default(20_000),
   ANOLE_SITE_CACHE_MS: int(0, 3_600_000).default(5_000),
   ANOLE_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  // postgres://user:password@host:port/database switches the node to PostgreSQL (shared by every node).
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// or postgresql:// URL').optional(),
+  ANOLE_PG_POOL_SIZE: int(1, 1000).default(10),
+  ANOLE_CORS_ORIGINS: origins.default('*'),
+  ANOLE_MAP_PURGE_INTERVAL_MS: int(0, 86_400_000).default(600_000),
   ANOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -24,6 +36,9 @@ export interface Config {
   port: number;
   dataDir: string;
   sqliteFile: string;
+  /** PostgreSQL URL; null means the embedded SQLite store in dataDir. */
+  databaseUrl: string | null;
+  pgPoolSize: number;
   autoCreateSites: boolean;
   bodyLimitBytes: number;
   sqliteCacheMb: number;
@@ -31,6 +46,10 @@ export interface Config {
   siteCacheMs: number;
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof ENV>['ANOLE_LOG_LEVEL'];
+  /** Origins browsers may call from: `*` (any, like the hosted service) or an exact list. */
+  corsOrigins: '*' | string[];
+  /** How often expired map keys are purged; 0 disables the timer (expired keys stay invisible). */
+  mapPurgeIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -46,7 +65,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = ENV.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(present[String(issue.path[0])] ?? '')}: ${issue.message}`),
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        // A database URL may carry a password: never echo it.
+        const shown = name === 'DATABASE_URL' ? '<redacted>' : JSON.stringify(present[name] ?? '');
+        return `${issue.path.join('.')}=${shown}: ${issue.message}`;
+      }),
     );
   }
   const e = parsed.data;
@@ -55,6 +79,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.ANOLE_PORT,
     dataDir: e.ANOLE_DATA_DIR,
     sqliteFile: path.join(e.ANOLE_DATA_DIR, 'anole.db'),
+    databaseUrl: e.DATABASE_URL ?? null,
+    pgPoolSize: e.ANOLE_PG_POOL_SIZE,
     autoCreateSites: e.ANOLE_AUTO_CREATE_SITES,
     bodyLimitBytes: e.ANOLE_BODY_LIMIT_BYTES,
     sqliteCacheMb: e.ANOLE_SQLITE_CACHE_MB,
@@ -62,5 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     siteCacheMs: e.ANOLE_SITE_CACHE_MS,
     shutdownTimeoutMs: e.ANOLE_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.ANOLE_LOG_LEVEL,
+    corsOrigins: e.ANOLE_CORS_ORIGINS,
+    mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,
   };
 }

@@ -1,0 +1,278 @@
+import pg from 'pg';
+import type { Identity, VisitorEvent } from '../../core/events.ts';
+import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
+import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../../core/site-settings.ts';
+import { fromEventRow, identityKindCode, toEventRow, type EventRow } from '../event-rows.ts';
+import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
+import { migratePostgres } from './migrate.ts';
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Schema holding Anole's tables (default: the server's search_path, normally `public`). */
+  schema?: string;
+  /** Connections this node keeps open at most. */
+  poolSize?: number;
+  /** Shards of the event counter: more shards, fewer writers waiting on the same counter row. */
+  counterShards?: number;
+}
+
+interface SiteRow {
+  id: number;
+  code: string;
+  settings: string;
+}
+
+interface LinkRow {
+  mapping_value: string;
+  visitor_code: string;
+  /** bigint arrives as text from pg; every bigint stored is an epoch ms or a count, far below 2^53. */
+  time: string;
+  nonce: string;
+}
+
+interface KeyRow {
+  site_id: number;
+  id_kind: number;
+  identity: string;
+  nonce: string;
+}
+
+function toSite(row: SiteRow): Site {
+  return { id: row.id, code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } };
+}
+
+function toLink(row: LinkRow): IdentityLink {
+  return { mappingValue: row.mapping_value, visitorCode: row.visitor_code, time: Number(row.time), nonce: row.nonce };
+}
+
+/** The de-duplication key as one string; NUL cannot occur in any part (identities refuse control characters). */
+function keyOf(siteId: number, idKind: number, identity: string, nonce: string): string {
+  return `${siteId}\u0000${idKind}\u0000${identity}\u0000${nonce}`;
+}
+
+const EVENT_COLUMNS = 'site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk';
+
+/**
+ * One statement for the whole batch: columns travel as ten arrays and `unnest` turns them back into
+ * rows. RETURNING names the rows that were new; the others conflicted with a stored event.
+ */
+const INSERT_EVENTS = `
+  INSERT INTO events (${EVENT_COLUMNS})
+  SELECT * FROM unnest($1::integer[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+                       $8::text[], $9::smallint[], $10::text[])
+  ON CONFLICT DO NOTHING
+  RETURNING site_id, id_kind, identity, nonce`;
+
+const INSERT_LINKS = `
+  INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce)
+  SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::bigint[], $5::text[])
+  ON CONFLICT DO NOTHING`;
+
+const ADD_TO_COUNTER = `
+  INSERT INTO counters (name, shard, value) VALUES ($1, $2, $3)
+  ON CONFLICT (name, shard) DO UPDATE SET value = counters.value + excluded.value`;
+
+/** Deadlock and serialization failures roll the whole transaction back, so it can simply run again. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The scale-out store: any number of stateless nodes share one PostgreSQL database. Exactly-once
+ * across nodes rests on the events primary key: a conflicting insert from another transaction
+ * waits for it, then counts as a duplicate if it committed. Rows of a batch are inserted in key
+ * order so that two transactions never wait on each other in a cycle. Commits use
+ * synchronous_commit=on, so appendEvents resolves only once the commit is on disk.
+ */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openPostgresStorage(options: PostgresOptions): Promise<Storage> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error(`invalid schema name ${options.schema}`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    // Whatever the server's default, an acknowledged event must be flushed to the WAL.
+    options: `-c synchronous_commit=on${options.schema ? ` -c search_path=${options.schema}` : ''}`,
+    application_name: 'anole',
+  });
+  // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  try {
+    await migratePostgres(pool);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const counterShards = options.counterShards ?? 64;
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        const rolledBack = await client.query('ROLLBACK').then(
+          () => true,
+          () => false,
+        );
+        // A client whose connection broke goes back to the pool as broken, not for reuse.
+        client.release(rolledBack ? undefined : (error as Error));
+        const code = (error as { code?: string }).code;
+        if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;
+      }
+    }
+  }
+
+  let closed = false;
+
+  return {
+    engine: 'postgres',
+
+    async findSite(code) {
+      const { rows } = await pool.query<SiteRow>('SELECT id, code, settings FROM sites WHERE code = $1', [code]);
+      return rows[0] ? toSite(rows[0]) : null;
+    },
+
+    async ensureSite(code, settings) {
+      // A concurrent creator's insert makes ours wait, then do nothing; both then read the same row.
+      await pool.query('INSERT INTO sites (code, settings, created_at) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING', [
+        code,
+        JSON.stringify(settings),
+        Date.now(),
+      ]);
+      const { rows } = await pool.query<SiteRow>('SELECT id, code, settings FROM sites WHERE code = $1', [code]);
+      if (!rows[0]) throw new Error(`site ${code} vanished after insert`);
+      return toSite(rows[0]);
+    },
+
+    async appendEvents(events) {
+      if (events.length === 0) return [];
+      const verdicts: AppendVerdict[] = events.map(() => 'duplicate');
+      // First wins inside the call: later copies of a key are duplicates without reaching the database.
+      const keys = new Map<string, number>();
+      const rows: { index: number; key: string; siteId: number; row: EventRow }[] = [];
+      events.forEach(({ siteId, event }, index) => {
+        const row = toEventRow(event);
+        const key = keyOf(siteId, row.id_kind, row.identity, row.nonce);
+        if (keys.has(key)) return;
+        keys.set(key, index);
+        rows.push({ index, key, siteId, row });
+      });
+      rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+      const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+      for (const { siteId, row } of rows) {
+        columns[0]!.push(siteId);
+        columns[1]!.push(row.id_kind);
+        columns[2]!.push(row.identity);
+        columns[3]!.push(row.nonce);
+        columns[4]!.push(row.type);
+        columns[5]!.push(row.time);
+        columns[6]!.push(row.received_at);
+        columns[7]!.push(row.data);
+        columns[8]!.push(row.itp);
+        columns[9]!.push(row.sdk);
+      }
+
+      const accepted = await transaction(async (client) => {
+        const inserted = await client.query<KeyRow>({ name: 'anole_insert_events', text: INSERT_EVENTS, values: columns });
+        const fresh = new Set(inserted.rows.map((r) => keyOf(r.site_id, r.id_kind, r.identity, r.nonce)));
+        const links: [number[], string[], string[], number[], string[]] = [[], [], [], [], []];
+        for (const { key, siteId, index } of rows) {
+          if (!fresh.has(key)) continue;
+          const link = linkFromEvent(events[index]!.event);
+          if (!link) continue;
+          links[0].push(siteId);
+          links[1].push(link.mappingValue);
+          links[2].push(link.visitorCode);
+          links[3].push(link.time);
+          links[4].push(link.nonce);
+        }
+        if (links[0].length > 0) await client.query({ name: 'anole_insert_links', text: INSERT_LINKS, values: links });
+        if (fresh.size > 0) {
+          // Taken last, so a transaction holds its counter row only while it commits.
+          const shard = Math.floor(Math.random() * counterShards);
+          await client.query({ name: 'anole_add_to_counter', text: ADD_TO_COUNTER, values: ['events', shard, fresh.size] });
+        }
+        return fresh;
+      });
+      for (const { key, index } of rows) if (accepted.has(key)) verdicts[index] = 'accepted';
+      return verdicts;
+    },
+
+    async alreadyStored(events) {
+      if (events.length === 0) return [];
+      const { rows } = await pool.query<KeyRow>(
+        `SELECT e.site_id, e.id_kind, e.identity, e.nonce
+         FROM unnest($1::integer[], $2::smallint[], $3::text[], $4::text[]) AS q(site_id, id_kind, identity, nonce)
+         JOIN events e ON e.site_id = q.site_id AND e.id_kind = q.id_kind AND e.identity = q.identity AND e.nonce = q.nonce`,
+        [
+          events.map((e) => e.siteId),
+          events.map((e) => identityKindCode(e.event.identity.kind)),
+          events.map((e) => e.event.identity.value),
+          events.map((e) => e.event.nonce),
+        ],
+      );
+      const stored = new Set(rows.map((r) => keyOf(r.site_id, r.id_kind, r.identity, r.nonce)));
+      return events.map(({ siteId, event }) => stored.has(keyOf(siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce)));
+    },
+
+    async eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]> {
+      if (identities.length === 0) return [];
+      const { rows } = await pool.query<EventRow>(
+        `SELECT e.id_kind, e.identity, e.nonce, e.type, e.time, e.received_at, e.data, e.itp, e.sdk
+         FROM unnest($2::smallint[], $3::text[]) AS q(id_kind, identity)
+         JOIN events e ON e.site_id = $1 AND e.id_kind = q.id_kind AND e.identity = q.identity`,
+        [siteId, identities.map((i) => identityKindCode(i.kind)), identities.map((i) => i.value)],
+      );
+      return rows.map(fromEventRow);
+    },
+
+    async linksOfVisitorCodes(siteId, visitorCodes) {
+      if (visitorCodes.length === 0) return [];
+      const { rows } = await pool.query<LinkRow>(
+        `SELECT l.mapping_value, l.visitor_code, l.time, l.nonce
+         FROM unnest($2::text[]) AS q(visitor_code)
+         JOIN identity_links l ON l.site_id = $1 AND l.visitor_code = q.visitor_code`,
+        [siteId, [...visitorCodes]],
+      );
+      return rows.map(toLink);
+    },
+
+    async linksOfMappingValues(siteId, mappingValues) {
+      if (mappingValues.length === 0) return [];
+      const { rows } = await pool.query<LinkRow>(
+        `SELECT l.mapping_value, l.visitor_code, l.time, l.nonce
+         FROM unnest($2::text[]) AS q(mapping_value)
+         JOIN identity_links l ON l.site_id = $1 AND l.mapping_value = q.mapping_value`,
+        [siteId, [...mappingValues]],
+      );
+      return rows.map(toLink);
+    },
+
+    async stats(): Promise<StoreStats> {
+      const { rows } = await pool.query<{ events: string | null; bytes: string }>(
+        `SELECT (SELECT sum(value) FROM counters WHERE name = 'events') AS events,
+                (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+                 WHERE c.relname IN ('sites', 'events', 'identity_links', 'counters') AND c.relkind = 'r'
+                   AND c.relnamespace = current_schema()::regnamespace) AS bytes`,
+      );
+      return { events: Number(rows[0]?.events ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+    },
+
+    async ping() {
+      if (closed) throw new Error('store is closed');
+      await pool.query('SELECT 1');
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
