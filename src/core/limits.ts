@@ -30,4 +30,22 @@ export const LIMITS = {
   futureSkewMs: 5 * 60 * 1000,
   /** maxNumberPreviousVisits above this is clamped (the SDKs allow 1..25). */
   maxPreviousVisits: 25,
+  /** Body of POST /map/maps and of POST /visit/forget, as documented for the hosted service (1 MB). */
+  mapsBodyBytes: 1024 * 1024,
+  forgetBodyBytes: 1024 * 1024,
+  /** A map key (usually a visitor code or a user id), in characters. */
+  mapKeyLength: 100,
+  /** A field name inside a map, in characters. */
+  mapFieldNameLength: 1024,
+  /** Keys one GET /map/maps may ask for. */
+  mapKeysPerRead: 100,
+  /** Nesting depth of a map field's JSON value: deeper values cannot be serialized back safely. */
+  mapValueDepth: 64,
+  /** One key's map once merged, as JSON: merges may grow a map past the body limit otherwise. */
+  mapStoredBytes: 1024 * 1024,
+  /** Time to live of a map key, refreshed on every write: default and maximum (366 days). */
+  mapTtlDefaultHours: 2208,
+  mapTtlMaxHours: 8784,
+  /** Visitor codes one POST /visit/forget may name: each is a transaction's worth of deletes. */
+  forgetVisitorsPerRequest: 10_000,
 } as const;

@@ -3,11 +3,14 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
+import { installCors, type CorsOrigins } from './cors.ts';
 import { installErrorHandling } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { parseQueryString } from './query-string.ts';
+import { registerMapRoutes } from './routes/map-maps.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerVisitEvents } from './routes/visit-events.ts';
+import { registerVisitForget } from './routes/visit-forget.ts';
 import { registerVisitVisitor } from './routes/visit-visitor.ts';
 
 export interface AppDeps {
@@ -20,6 +23,8 @@ export interface AppDeps {
 export interface AppOptions {
   bodyLimitBytes: number;
   logLevel?: string;
+  /** Origins allowed to call from a browser; `*` (the default) allows any. */
+  corsOrigins?: CorsOrigins;
 }
 
 export interface AnoleApp {
@@ -72,9 +77,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     );
   });
   installErrorHandling(app, metrics, () => knownPaths);
+  await installCors(app, options.corsOrigins ?? '*');
 
   registerVisitEvents(app, { ...deps, metrics, now });
   registerVisitVisitor(app, { ...deps, now });
+  registerVisitForget(app, deps);
+  registerMapRoutes(app, { ...deps, now });
   registerOperations(app, { storage: deps.storage, metrics, isStopping: () => stopping, startedAt: now(), now });
 
   return {

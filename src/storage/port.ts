@@ -1,5 +1,6 @@
 import type { Identity, VisitorEvent } from '../core/events.ts';
 import type { IdentityLink } from '../core/identity.ts';
+import type { MapFields, MapPatch } from '../core/maps.ts';
 import type { Site, SiteSettings } from '../core/site-settings.ts';
 
 export type AppendVerdict = 'accepted' | 'duplicate';
@@ -7,6 +8,34 @@ export type AppendVerdict = 'accepted' | 'duplicate';
 export interface SiteEvent {
   siteId: number;
   event: VisitorEvent;
+}
+
+export type PutMapsResult = { ok: true } | { ok: false; tooLargeKey: string };
+
+/**
+ * What POST /visit/forget deletes, decided by the privacy use-case (which knows identity rules).
+ * Every deleted event leaves a tombstone (a digest of site, identity as sent and nonce, nothing
+ * readable) so that a replay of the same event is answered `duplicate` and not stored again.
+ */
+export interface ForgetPlan {
+  /** Every event sent under these identities. */
+  identities: readonly Identity[];
+  /** Single events sent under another identity that belong to a forgotten visitor. */
+  events: readonly { identity: Identity; nonce: string }[];
+  /** Link rows made by these visitor codes… */
+  linkVisitorCodes: readonly string[];
+  /** …or to these mapping values. */
+  linkMappingValues: readonly string[];
+  /** Map keys (a visitor code or user id used as a key). */
+  mapKeys: readonly string[];
+  /** Identities marked dirty in the same transaction, so that derived state drops what was forgotten. */
+  dirty: readonly Identity[];
+}
+
+export interface ForgetCounts {
+  events: number;
+  links: number;
+  maps: number;
 }
 
 export interface StoreStats {
@@ -29,7 +58,8 @@ export interface Storage {
 
   /**
    * Stores events in one transaction, in order, and answers one verdict per event: `duplicate` when
-   * (site, identity as sent, nonce) is already stored, including earlier in the same call. Resolves
+   * (site, identity as sent, nonce) is already stored, including earlier in the same call, or was
+   * stored and then forgotten (it has a tombstone). Resolves
    * only once the transaction is durable. Mapping-identifier events add to the link history.
    */
   appendEvents(events: readonly SiteEvent[]): Promise<AppendVerdict[]>;
@@ -42,6 +72,18 @@ export interface Storage {
   linksOfVisitorCodes(siteId: number, visitorCodes: readonly string[]): Promise<IdentityLink[]>;
   /** Every link, past and present, to these mapping values. */
   linksOfMappingValues(siteId: number, mappingValues: readonly string[]): Promise<IdentityLink[]>;
+
+  /**
+   * Applies map patches in one transaction (see mergeMap): every written key expires at `expiresAt`;
+   * an expired key counts as absent. All or nothing: a merged map over the size limit writes nothing.
+   */
+  putMaps(siteId: number, patches: readonly MapPatch[], options: { now: number; expiresAt: number }): Promise<PutMapsResult>;
+  /** The live (not expired) maps of these keys; absent keys are left out. */
+  getMaps(siteId: number, keys: readonly string[], now: number): Promise<Map<string, MapFields>>;
+  /** Deletes up to `limit` expired keys of any site; answers how many. */
+  purgeExpiredMaps(now: number, limit: number): Promise<number>;
+  /** Deletes what the plan names in one transaction and leaves tombstones for the deleted events. Idempotent. */
+  forgetVisitors(siteId: number, plan: ForgetPlan): Promise<ForgetCounts>;
 
   stats(): Promise<StoreStats>;
   /** Throws when the store cannot answer. */

@@ -41,4 +41,23 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT INTO counters (name, value) VALUES ('events', 0);
   `,
+  // Maps hold one JSON object per key; expired keys are invisible at once and purged by a timer.
+  // Forgotten events leave a digest (see forget-digest.ts) so that replays are not stored again.
+  `
+  CREATE TABLE maps (
+    site_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX maps_by_expiry ON maps (expires_at);
+  CREATE TABLE forgotten_events (
+    site_id INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    forgotten_at INTEGER NOT NULL,
+    PRIMARY KEY (site_id, digest)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -7,6 +7,8 @@ import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../../core/
 import { fromEventRow, identityKindCode, toEventRow, type EventRow } from '../event-rows.ts';
 import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
+import { sqliteForget } from './sqlite-forget.ts';
+import { sqliteMaps } from './sqlite-maps.ts';
 
 export interface SqliteOptions {
   /** Path of the database file; its directory is created if needed. */
@@ -86,11 +88,12 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
   const addToCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?');
   const readCounter = db.prepare<[string], { value: number }>('SELECT value FROM counters WHERE name = ?');
 
+  const forgetting = sqliteForget(db);
   const append = db.transaction((events: readonly SiteEvent[]): AppendVerdict[] => {
     const verdicts: AppendVerdict[] = [];
     let accepted = 0;
     for (const { siteId, event } of events) {
-      const inserted = insertEvent.run({ site_id: siteId, ...toEventRow(event) }).changes === 1;
+      const inserted = !forgetting.isForgotten(siteId, event) && insertEvent.run({ site_id: siteId, ...toEventRow(event) }).changes === 1;
       verdicts.push(inserted ? 'accepted' : 'duplicate');
       if (!inserted) continue;
       accepted += 1;
@@ -105,6 +108,8 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
 
   return {
     engine: 'sqlite',
+    ...sqliteMaps(db),
+    forgetVisitors: forgetting.forgetVisitors,
 
     async findSite(code) {
       const row = findSite.get(code);
@@ -125,7 +130,8 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
 
     async alreadyStored(events) {
       return events.map(({ siteId, event }) =>
-        eventExists.get(siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce) !== undefined,
+        eventExists.get(siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce) !== undefined ||
+        forgetting.isForgotten(siteId, event),
       );
     },
 

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { LIMITS } from '../../core/limits.ts';
+import { parseKeysParam, readMap, readMaps, type MapReadDeps } from '../../maps/read-maps.ts';
+import { writeMaps } from '../../maps/write-maps.ts';
+import { FLAG, flagValue, SITE_CODE_PARAM } from '../query-schema.ts';
+
+// Lengths are checked by the use-case so that an over-long key gets a message that names the limit.
+const KEY_PARAM = { type: 'string', description: `A key, usually a visitor code or a user id (1 to ${LIMITS.mapKeyLength} characters).` } as const;
+
+function json(body: unknown, pretty: string | undefined): string {
+  return flagValue(pretty) ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+}
+
+/** GET /map/map, GET /map/maps and POST /map/maps: Kameleoon's key → JSON map store. */
+export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { now: () => number }): void {
+  app.get('/map/map', {
+    schema: {
+      summary: 'Read the map of one key (Kameleoon-compatible); {} when the key has none',
+      querystring: { type: 'object', required: ['siteCode', 'key'], properties: { siteCode: SITE_CODE_PARAM, key: KEY_PARAM, prettyPrint: FLAG } },
+    },
+  }, async (request, reply) => {
+    const q = request.query as { siteCode: string; key: string; prettyPrint?: string };
+    const body = await readMap(deps, { siteCode: q.siteCode, key: q.key, now: deps.now() });
+    return reply.type('application/json').send(json(body, q.prettyPrint));
+  });
+
+  app.get('/map/maps', {
+    schema: {
+      summary: 'Read the maps of several keys (Kameleoon-compatible); keys without a map are left out',
+      querystring: {
+        type: 'object',
+        required: ['siteCode', 'keys'],
+        properties: {
+          siteCode: SITE_CODE_PARAM,
+          keys: { type: 'string', description: `JSON array of 1 to ${LIMITS.mapKeysPerRead} keys, e.g. ["key1","key2"].` },
+          prettyPrint: FLAG,
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const q = request.query as { siteCode: string; keys: string; prettyPrint?: string };
+    const body = await readMaps(deps, { siteCode: q.siteCode, keys: parseKeysParam(q.keys), now: deps.now() });
+    return reply.type('application/json').send(json(body, q.prettyPrint));
+  });
+
+  app.post('/map/maps', {
+    bodyLimit: LIMITS.mapsBodyBytes,
+    schema: {
+      summary: 'Merge maps of several keys (Kameleoon-compatible)',
+      description:
+        'Body {"<key>": {"<field>": <JSON>}}: fields overwrite, a null field deletes that field, {} deletes the key. ' +
+        'Every written key lives ttlHours from this write. Answers 204 once durable.',
+      querystring: {
+        type: 'object',
+        required: ['siteCode'],
+        properties: {
+          siteCode: SITE_CODE_PARAM,
+          ttlHours: { type: 'string', description: `Time to live in hours, 1 to ${LIMITS.mapTtlMaxHours}; default ${LIMITS.mapTtlDefaultHours}.` },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const q = request.query as { siteCode: string; ttlHours?: string };
+    await writeMaps(deps, { siteCode: q.siteCode, body: typeof request.body === 'string' ? request.body : '', ttlHours: q.ttlHours, now: deps.now() });
+    return reply.status(204).send();
+  });
+}

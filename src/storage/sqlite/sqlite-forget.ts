@@ -1,0 +1,72 @@
+import type Database from 'better-sqlite3';
+import type { VisitorEvent } from '../../core/events.ts';
+import { identityKindCode } from '../event-rows.ts';
+import { forgottenEventDigest } from '../forget-digest.ts';
+import type { ForgetCounts, Storage } from '../port.ts';
+
+export interface SqliteForget extends Pick<Storage, 'forgetVisitors'> {
+  /**
+   * Whether this event was stored once and then forgotten. Called inside the append transaction;
+   * sites that never forgot anything (nearly all writes) cost one Set lookup, no hashing.
+   */
+  isForgotten(siteId: number, event: VisitorEvent): boolean;
+}
+
+interface DeletedEvent {
+  id_kind: number;
+  identity: string;
+  nonce: string;
+}
+
+/** POST /visit/forget for the SQLite adapter: deletes in one transaction and keeps tombstones. */
+export function sqliteForget(db: Database.Database): SqliteForget {
+  const deleteIdentity = db.prepare<[number, number, string], DeletedEvent>(
+    'DELETE FROM events WHERE site_id = ? AND id_kind = ? AND identity = ? RETURNING id_kind, identity, nonce',
+  );
+  const deleteEvent = db.prepare<[number, number, string, string], DeletedEvent>(
+    'DELETE FROM events WHERE site_id = ? AND id_kind = ? AND identity = ? AND nonce = ? RETURNING id_kind, identity, nonce',
+  );
+  const deleteLinksOfCode = db.prepare('DELETE FROM identity_links WHERE site_id = ? AND visitor_code = ?');
+  const deleteLinksToValue = db.prepare('DELETE FROM identity_links WHERE site_id = ? AND mapping_value = ?');
+  const deleteMap = db.prepare('DELETE FROM maps WHERE site_id = ? AND key = ?');
+  const insertTombstone = db.prepare('INSERT INTO forgotten_events (site_id, digest, forgotten_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+  // Same statement as the append path: the attribution worker recomputes the persons concerned.
+  const markDirty = db.prepare(
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, 0)
+     ON CONFLICT DO UPDATE SET gen = gen + 1`,
+  );
+  const tombstoneExists = db.prepare<[number, Buffer], { one: number }>('SELECT 1 AS one FROM forgotten_events WHERE site_id = ? AND digest = ?');
+
+  const sitesWithTombstones = new Set<number>(
+    db.prepare<[], { site_id: number }>('SELECT DISTINCT site_id FROM forgotten_events').all().map((r) => r.site_id),
+  );
+
+  const forget = db.transaction((siteId: number, plan: Parameters<Storage['forgetVisitors']>[1], now: number): ForgetCounts => {
+    const deleted: DeletedEvent[] = [];
+    for (const identity of plan.identities) deleted.push(...deleteIdentity.all(siteId, identityKindCode(identity.kind), identity.value));
+    for (const { identity, nonce } of plan.events) {
+      deleted.push(...deleteEvent.all(siteId, identityKindCode(identity.kind), identity.value, nonce.toLowerCase()));
+    }
+    for (const row of deleted) insertTombstone.run(siteId, forgottenEventDigest(row.id_kind, row.identity, row.nonce), now);
+    let links = 0;
+    for (const code of plan.linkVisitorCodes) links += deleteLinksOfCode.run(siteId, code).changes;
+    for (const value of plan.linkMappingValues) links += deleteLinksToValue.run(siteId, value).changes;
+    let maps = 0;
+    for (const key of plan.mapKeys) maps += deleteMap.run(siteId, key).changes;
+    for (const identity of plan.dirty) markDirty.run(siteId, identityKindCode(identity.kind), identity.value);
+    return { events: deleted.length, links, maps };
+  });
+
+  return {
+    async forgetVisitors(siteId, plan) {
+      const counts = forget.immediate(siteId, plan, Date.now());
+      if (counts.events > 0) sitesWithTombstones.add(siteId);
+      return counts;
+    },
+
+    isForgotten(siteId, event) {
+      if (!sitesWithTombstones.has(siteId)) return false;
+      return tombstoneExists.get(siteId, forgottenEventDigest(event.identity.kind, event.identity.value, event.nonce)) !== undefined;
+    },
+  };
+}
