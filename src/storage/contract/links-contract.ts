@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
+import type { VisitorEvent } from '../../core/events.ts';
 import type { IdentityLink } from '../../core/identity.ts';
 import { at, conversion, mappingEvent } from './contract-events.ts';
 import type { StorageFactory, StorageFixture } from './storage-factory.ts';
@@ -30,7 +31,7 @@ export function linksContract(makeStorage: StorageFactory): void {
 
     it('records no link for other events, nor for a mapping event sent by mapping value', async () => {
       const byValue = { ...mappingEvent('x', 'u2'), identity: { kind: 'mappingValue' as const, value: 'u2' } };
-      const plain = { ...mappingEvent('device2', 'u2'), data: { index: 1, valuesCountMap: { u2: 1 }, overwrite: true, mappingIdentifier: false } };
+      const plain = { ...mappingEvent('device2', 'u2'), data: { index: 1, valuesCountMap: { u2: 1 }, overwrite: true, mappingIdentifier: false } } as VisitorEvent;
       await fx.storage.appendEvents(at(site, [byValue, plain, conversion('device2')]));
       expect(await fx.storage.linksOfMappingValues(site, ['u2'])).toEqual([]);
       expect(await fx.storage.linksOfVisitorCodes(site, ['device2', 'u2'])).toEqual([]);

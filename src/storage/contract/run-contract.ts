@@ -1,16 +1,20 @@
 import { describe } from 'vitest';
 import { eventsContract } from './events-contract.ts';
+import { forgetContract } from './forget-contract.ts';
 import { healthContract } from './health-contract.ts';
 import { linksContract } from './links-contract.ts';
+import { mapsContract } from './maps-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'links' | 'health';
+export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'health';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
   events: eventsContract,
   links: linksContract,
+  maps: mapsContract,
+  forget: forgetContract,
   health: healthContract,
 };
 

@@ -3,8 +3,12 @@ import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
 import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../../core/site-settings.ts';
 import { fromEventRow, identityKindCode, toEventRow, type EventRow } from '../event-rows.ts';
-import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
+import type { AppendVerdict, Storage, StoreStats } from '../port.ts';
 import { migratePostgres } from './migrate.ts';
+import { postgresDerived } from './postgres-derived.ts';
+import { postgresForget, type FreshEvent } from './postgres-forget.ts';
+import { postgresMaps } from './postgres-maps.ts';
+import { MARK_DIRTY, transactionOn } from './postgres-transaction.ts';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -73,10 +77,6 @@ const ADD_TO_COUNTER = `
   INSERT INTO counters (name, shard, value) VALUES ($1, $2, $3)
   ON CONFLICT (name, shard) DO UPDATE SET value = counters.value + excluded.value`;
 
-/** Deadlock and serialization failures roll the whole transaction back, so it can simply run again. */
-const RETRYABLE = new Set(['40P01', '40001']);
-const MAX_ATTEMPTS = 5;
-
 /**
  * The scale-out store: any number of stateless nodes share one PostgreSQL database. Exactly-once
  * across nodes rests on the events primary key: a conflicting insert from another transaction
@@ -105,32 +105,16 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
   }
   const counterShards = options.counterShards ?? 64;
 
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        client.release();
-        return result;
-      } catch (error) {
-        const rolledBack = await client.query('ROLLBACK').then(
-          () => true,
-          () => false,
-        );
-        // A client whose connection broke goes back to the pool as broken, not for reuse.
-        client.release(rolledBack ? undefined : (error as Error));
-        const code = (error as { code?: string }).code;
-        if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;
-      }
-    }
-  }
+  const transaction = transactionOn(pool);
+  const forgetting = postgresForget(transaction);
 
   let closed = false;
 
   return {
     engine: 'postgres',
+    ...postgresMaps(pool, transaction),
+    ...postgresDerived(pool, transaction),
+    forgetVisitors: forgetting.forgetVisitors,
 
     async findSite(code) {
       const { rows } = await pool.query<SiteRow>('SELECT id, code, settings FROM sites WHERE code = $1', [code]);
@@ -154,13 +138,13 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       const verdicts: AppendVerdict[] = events.map(() => 'duplicate');
       // First wins inside the call: later copies of a key are duplicates without reaching the database.
       const keys = new Map<string, number>();
-      const rows: { index: number; key: string; siteId: number; row: EventRow }[] = [];
+      const rows: (FreshEvent & { index: number; key: string; row: EventRow })[] = [];
       events.forEach(({ siteId, event }, index) => {
         const row = toEventRow(event);
         const key = keyOf(siteId, row.id_kind, row.identity, row.nonce);
         if (keys.has(key)) return;
         keys.set(key, index);
-        rows.push({ index, key, siteId, row });
+        rows.push({ index, key, siteId, row, idKind: row.id_kind, identity: row.identity, nonce: row.nonce });
       });
       rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
@@ -181,6 +165,17 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       const accepted = await transaction(async (client) => {
         const inserted = await client.query<KeyRow>({ name: 'anole_insert_events', text: INSERT_EVENTS, values: columns });
         const fresh = new Set(inserted.rows.map((r) => keyOf(r.site_id, r.id_kind, r.identity, r.nonce)));
+        // A forgotten event that came back is taken out again: it was stored once, so it is a duplicate.
+        const resurrected = await forgetting.forgottenAmong(client, rows.filter((r) => fresh.has(r.key)));
+        if (resurrected.size > 0) {
+          const back = [...resurrected];
+          await client.query(
+            `DELETE FROM events e USING unnest($1::integer[], $2::smallint[], $3::text[], $4::text[]) AS q(site_id, id_kind, identity, nonce)
+             WHERE e.site_id = q.site_id AND e.id_kind = q.id_kind AND e.identity = q.identity AND e.nonce = q.nonce`,
+            [back.map((r) => r.siteId), back.map((r) => r.idKind), back.map((r) => r.identity), back.map((r) => r.nonce)],
+          );
+          for (const r of back) fresh.delete(keyOf(r.siteId, r.idKind, r.identity, r.nonce));
+        }
         const links: [number[], string[], string[], number[], string[]] = [[], [], [], [], []];
         for (const { key, siteId, index } of rows) {
           if (!fresh.has(key)) continue;
@@ -193,6 +188,20 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
           links[4].push(link.nonce);
         }
         if (links[0].length > 0) await client.query({ name: 'anole_insert_links', text: INSERT_LINKS, values: links });
+        // Derived state (results) is recomputed from these marks by the attribution workers. Rows are
+        // in key order, so identities come out sorted and lock order stays global.
+        const touched = new Map<string, [number, number, string]>();
+        for (const { key, siteId, idKind, identity } of rows) {
+          if (fresh.has(key)) touched.set(`${siteId}\u0000${idKind}\u0000${identity}`, [siteId, idKind, identity]);
+        }
+        if (touched.size > 0) {
+          const marks = [...touched.values()];
+          await client.query({
+            name: 'anole_mark_dirty',
+            text: MARK_DIRTY,
+            values: [marks.map((m) => m[0]), marks.map((m) => m[1]), marks.map((m) => m[2])],
+          });
+        }
         if (fresh.size > 0) {
           // Taken last, so a transaction holds its counter row only while it commits.
           const shard = Math.floor(Math.random() * counterShards);
@@ -218,7 +227,20 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
         ],
       );
       const stored = new Set(rows.map((r) => keyOf(r.site_id, r.id_kind, r.identity, r.nonce)));
-      return events.map(({ siteId, event }) => stored.has(keyOf(siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce)));
+      const asked = events.map(({ siteId, event }) => ({
+        siteId,
+        idKind: identityKindCode(event.identity.kind),
+        identity: event.identity.value,
+        nonce: event.nonce,
+      }));
+      const client = await pool.connect();
+      let forgotten: Set<FreshEvent>;
+      try {
+        forgotten = await forgetting.forgottenAmong(client, asked);
+      } finally {
+        client.release();
+      }
+      return asked.map((a) => stored.has(keyOf(a.siteId, a.idKind, a.identity, a.nonce)) || forgotten.has(a));
     },
 
     async eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]> {

@@ -1,0 +1,235 @@
+import type pg from 'pg';
+import { contributionDelta, experimentOfKey } from '../../core/attribution/contributions.ts';
+import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
+import { defaultExperiment } from '../../core/registry.ts';
+import { contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
+import type { Storage } from '../port.ts';
+import type { Transaction } from './postgres-transaction.ts';
+
+type DerivedMethods = Pick<
+  Storage,
+  | 'listExperiments'
+  | 'getExperiment'
+  | 'saveExperiment'
+  | 'listGoals'
+  | 'saveGoal'
+  | 'registerSeen'
+  | 'updateSiteSettings'
+  | 'siteById'
+  | 'claimDirty'
+  | 'completeDirty'
+  | 'markAllDirty'
+  | 'replacePersonContributions'
+  | 'resultAggregates'
+  | 'dirtyBacklog'
+  | 'findApiKey'
+  | 'addApiKey'
+  | 'countApiKeys'
+>;
+
+const EXPERIMENT_SELECT = `
+  SELECT e.id, e.name, e.reference_variation_id, e.traffic_split, e.period_start, e.period_end, e.status,
+         COALESCE((SELECT json_agg(json_build_object('id', v.id, 'name', v.name))::text FROM variations v
+                   WHERE v.site_id = e.site_id AND v.experiment_id = e.id), '[]') AS variations
+  FROM experiments e`;
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Registry, derived state and API keys for the PostgreSQL adapter. */
+export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedMethods {
+  async function siteById(siteId: number) {
+    const { rows } = await pool.query<{ id: number; code: string; settings: string }>('SELECT id, code, settings FROM sites WHERE id = $1', [siteId]);
+    const row = rows[0];
+    return row ? { id: row.id, code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } } : null;
+  }
+
+  return {
+    async listExperiments(siteId) {
+      const { rows } = await pool.query<ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = $1 ORDER BY e.id`, [siteId]);
+      return rows.map(toExperiment);
+    },
+    async getExperiment(siteId, id) {
+      const { rows } = await pool.query<ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = $1 AND e.id = $2`, [siteId, id]);
+      return rows[0] ? toExperiment(rows[0]) : null;
+    },
+    async saveExperiment(siteId, record) {
+      await transaction(async (client) => {
+        await client.query(
+          `INSERT INTO experiments (site_id, id, name, reference_variation_id, traffic_split, period_start, period_end, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (site_id, id) DO UPDATE SET name = excluded.name, reference_variation_id = excluded.reference_variation_id,
+             traffic_split = excluded.traffic_split, period_start = excluded.period_start, period_end = excluded.period_end,
+             status = excluded.status`,
+          [
+            siteId,
+            record.id,
+            record.name,
+            record.referenceVariationId,
+            record.trafficSplit ? JSON.stringify(record.trafficSplit) : null,
+            record.analysisPeriod.start,
+            record.analysisPeriod.end,
+            record.status,
+          ],
+        );
+        const variations = [...record.variations].sort((a, b) => a.id - b.id);
+        if (variations.length > 0) {
+          await client.query(
+            `INSERT INTO variations (site_id, experiment_id, id, name)
+             SELECT $1, $2, id, name FROM unnest($3::integer[], $4::text[]) AS v(id, name)
+             ON CONFLICT (site_id, experiment_id, id) DO UPDATE SET name = excluded.name`,
+            [siteId, record.id, variations.map((v) => v.id), variations.map((v) => v.name)],
+          );
+        }
+      });
+    },
+    async listGoals(siteId) {
+      const { rows } = await pool.query<{ id: number; name: string; kind: string }>('SELECT id, name, kind FROM goals WHERE site_id = $1 ORDER BY id', [siteId]);
+      return rows.map(toGoal);
+    },
+    async saveGoal(siteId, goal) {
+      await pool.query(
+        'INSERT INTO goals (site_id, id, name, kind) VALUES ($1, $2, $3, $4) ON CONFLICT (site_id, id) DO UPDATE SET name = excluded.name, kind = excluded.kind',
+        [siteId, goal.id, goal.name, goal.kind],
+      );
+    },
+    async registerSeen(siteId, seen) {
+      const experiments = [...seen.experiments.keys()].sort((a, b) => a - b);
+      const variations = experiments.flatMap((e) => [...seen.experiments.get(e)!].sort((a, b) => a - b).map((v) => [e, v] as const));
+      const goals = [...seen.goals].sort((a, b) => a - b);
+      await transaction(async (client) => {
+        if (experiments.length > 0) {
+          await client.query(
+            `INSERT INTO experiments (site_id, id, name, reference_variation_id, traffic_split, period_start, period_end, status)
+             SELECT $1, id, name, NULL, NULL, NULL, NULL, 'running' FROM unnest($2::integer[], $3::text[]) AS x(id, name)
+             ON CONFLICT DO NOTHING`,
+            [siteId, experiments, experiments.map((id) => defaultExperiment(id).name)],
+          );
+        }
+        if (variations.length > 0) {
+          await client.query(
+            `INSERT INTO variations (site_id, experiment_id, id, name)
+             SELECT $1, e, v, 'Variation ' || v FROM unnest($2::integer[], $3::integer[]) AS x(e, v) ON CONFLICT DO NOTHING`,
+            [siteId, variations.map(([e]) => e), variations.map(([, v]) => v)],
+          );
+        }
+        if (goals.length > 0) {
+          await client.query(
+            `INSERT INTO goals (site_id, id, name, kind) SELECT $1, g, 'Goal ' || g, 'conversion' FROM unnest($2::integer[]) AS g
+             ON CONFLICT DO NOTHING`,
+            [siteId, goals],
+          );
+        }
+      });
+    },
+    async updateSiteSettings(siteId, settings) {
+      const { rows } = await pool.query<{ id: number; code: string }>('UPDATE sites SET settings = $1 WHERE id = $2 RETURNING id, code', [
+        JSON.stringify(settings),
+        siteId,
+      ]);
+      if (!rows[0]) throw new Error(`site ${siteId} not found`);
+      return { id: rows[0].id, code: rows[0].code, settings };
+    },
+    siteById,
+    async claimDirty({ limit, leaseMs, now }) {
+      // SKIP LOCKED: workers on any number of nodes take disjoint marks without waiting on each other.
+      const { rows } = await pool.query<{ site_id: number; id_kind: number; identity: string; gen: string }>(
+        `UPDATE dirty_identities d SET claimed_until = $1
+         FROM (SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= $2 LIMIT $3 FOR UPDATE SKIP LOCKED) c
+         WHERE d.site_id = c.site_id AND d.id_kind = c.id_kind AND d.identity = c.identity
+         RETURNING d.site_id, d.id_kind, d.identity, d.gen`,
+        [now + leaseMs, now, limit],
+      );
+      return rows.map((r) => ({ siteId: r.site_id, idKind: r.id_kind, identity: r.identity, gen: Number(r.gen) }));
+    },
+    async completeDirty(marks) {
+      if (marks.length === 0) return;
+      await transaction(async (client) => {
+        for (const m of marks) {
+          // A mark whose generation moved on was touched again meanwhile: keep it and free it at once.
+          const done = await client.query('DELETE FROM dirty_identities WHERE site_id = $1 AND id_kind = $2 AND identity = $3 AND gen = $4', [
+            m.siteId,
+            m.idKind,
+            m.identity,
+            m.gen,
+          ]);
+          if (done.rowCount === 0) {
+            await client.query('UPDATE dirty_identities SET claimed_until = 0 WHERE site_id = $1 AND id_kind = $2 AND identity = $3', [
+              m.siteId,
+              m.idKind,
+              m.identity,
+            ]);
+          }
+        }
+      });
+    },
+    async markAllDirty(siteId) {
+      const result = await pool.query(
+        `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until)
+         SELECT DISTINCT site_id, id_kind, identity, 1, 0 FROM events WHERE site_id = $1
+         ON CONFLICT (site_id, id_kind, identity) DO UPDATE SET gen = dirty_identities.gen + 1`,
+        [siteId],
+      );
+      return result.rowCount ?? 0;
+    },
+    async replacePersonContributions(siteId, personKey, next) {
+      await transaction(async (client) => {
+        // One writer per person: two workers holding marks of the same person must not both subtract
+        // the same previous contributions.
+        await client.query('SELECT pg_advisory_xact_lock($1::integer, hashtext($2))', [siteId, personKey]);
+        const { rows } = await client.query<{ data: string }>('SELECT data FROM person_contributions WHERE site_id = $1 AND person_key = $2', [
+          siteId,
+          personKey,
+        ]);
+        const delta = [...contributionDelta(contributionsFromJson(rows[0]?.data), next)].sort(([a], [b]) => byText(a, b));
+        if (delta.length > 0) {
+          // Adding in SQL makes concurrent deltas to the same aggregate commute; key order avoids deadlocks.
+          await client.query(
+            `INSERT INTO result_aggregates (site_id, experiment_id, key, vector)
+             SELECT $1, e, k, (SELECT array_agg(x::double precision ORDER BY i) FROM json_array_elements_text(v::json) WITH ORDINALITY AS a(x, i))
+             FROM unnest($2::integer[], $3::text[], $4::text[]) AS d(e, k, v)
+             ON CONFLICT (site_id, experiment_id, key) DO UPDATE SET vector = (
+               SELECT array_agg(coalesce(o, 0) + coalesce(n, 0) ORDER BY i)
+               FROM unnest(result_aggregates.vector, excluded.vector) WITH ORDINALITY AS s(o, n, i))`,
+            [siteId, delta.map(([key]) => experimentOfKey(key)), delta.map(([key]) => key), delta.map(([, vector]) => JSON.stringify(vector))],
+          );
+        }
+        if (next.size === 0) {
+          await client.query('DELETE FROM person_contributions WHERE site_id = $1 AND person_key = $2', [siteId, personKey]);
+        } else {
+          await client.query(
+            'INSERT INTO person_contributions (site_id, person_key, data) VALUES ($1, $2, $3) ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data',
+            [siteId, personKey, contributionsToJson(next)],
+          );
+        }
+      });
+    },
+    async resultAggregates(siteId, experimentId) {
+      const { rows } = await pool.query<{ key: string; vector: number[] }>('SELECT key, vector FROM result_aggregates WHERE site_id = $1 AND experiment_id = $2', [
+        siteId,
+        experimentId,
+      ]);
+      return new Map(rows.map((r) => [r.key, r.vector.map(Number)]));
+    },
+    async dirtyBacklog() {
+      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dirty_identities');
+      return Number(rows[0]?.n ?? 0);
+    },
+    async findApiKey(hash) {
+      const { rows } = await pool.query<{ role: string; site_id: number | null }>('SELECT role, site_id FROM api_keys WHERE hash = $1', [hash]);
+      return rows[0] ? { role: rows[0].role as 'admin', siteId: rows[0].site_id } : null;
+    },
+    async addApiKey(hash, role, siteId, label, now) {
+      await pool.query('INSERT INTO api_keys (hash, role, site_id, label, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+        hash,
+        role,
+        siteId,
+        label,
+        now,
+      ]);
+    },
+    async countApiKeys(role) {
+      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM api_keys WHERE role = $1', [role]);
+      return Number(rows[0]?.n ?? 0);
+    },
+  };
+}

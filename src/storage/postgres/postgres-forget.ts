@@ -1,0 +1,97 @@
+import type pg from 'pg';
+import { identityKindCode } from '../event-rows.ts';
+import { forgottenEventDigest } from '../forget-digest.ts';
+import type { ForgetCounts, Storage } from '../port.ts';
+import { MARK_DIRTY, type Transaction } from './postgres-transaction.ts';
+
+interface DeletedEvent {
+  id_kind: number;
+  identity: string;
+  nonce: string;
+}
+
+export interface FreshEvent {
+  siteId: number;
+  idKind: number;
+  identity: string;
+  nonce: string;
+}
+
+export interface PostgresForget extends Pick<Storage, 'forgetVisitors'> {
+  /**
+   * Of the events just inserted in this transaction, those that were forgotten before (they have
+   * a tombstone). Checked after the insert: an insert that waited on a concurrent forget sees that
+   * forget's tombstones in its next statement (read committed), so a replay cannot slip back in.
+   */
+  forgottenAmong(client: pg.PoolClient, fresh: readonly FreshEvent[]): Promise<Set<FreshEvent>>;
+}
+
+/** POST /visit/forget for the PostgreSQL adapter: deletes in one transaction and keeps tombstones. */
+export function postgresForget(transaction: Transaction): PostgresForget {
+  return {
+    async forgetVisitors(siteId, plan): Promise<ForgetCounts> {
+      return transaction(async (client) => {
+        const deleted: DeletedEvent[] = [];
+        for (const identity of plan.identities) {
+          const { rows } = await client.query<DeletedEvent>(
+            'DELETE FROM events WHERE site_id = $1 AND id_kind = $2 AND identity = $3 RETURNING id_kind, identity, nonce',
+            [siteId, identityKindCode(identity.kind), identity.value],
+          );
+          deleted.push(...rows);
+        }
+        for (const { identity, nonce } of plan.events) {
+          const { rows } = await client.query<DeletedEvent>(
+            'DELETE FROM events WHERE site_id = $1 AND id_kind = $2 AND identity = $3 AND nonce = $4 RETURNING id_kind, identity, nonce',
+            [siteId, identityKindCode(identity.kind), identity.value, nonce.toLowerCase()],
+          );
+          deleted.push(...rows);
+        }
+        if (deleted.length > 0) {
+          await client.query(
+            `INSERT INTO forgotten_events (site_id, digest, forgotten_at)
+             SELECT $1, d, $3 FROM unnest($2::bytea[]) AS d ON CONFLICT DO NOTHING`,
+            [siteId, deleted.map((row) => forgottenEventDigest(Number(row.id_kind), row.identity, row.nonce)), Date.now()],
+          );
+        }
+        const links =
+          (await client.query('DELETE FROM identity_links WHERE site_id = $1 AND visitor_code = ANY($2::text[])', [siteId, [...plan.linkVisitorCodes]]))
+            .rowCount! +
+          (await client.query('DELETE FROM identity_links WHERE site_id = $1 AND mapping_value = ANY($2::text[])', [siteId, [...plan.linkMappingValues]]))
+            .rowCount!;
+        const maps = (await client.query('DELETE FROM maps WHERE site_id = $1 AND key = ANY($2::text[])', [siteId, [...plan.mapKeys]])).rowCount!;
+        const dirty = [...new Map(plan.dirty.map((i) => [`${identityKindCode(i.kind)}\u0000${i.value}`, i])).values()].sort((a, b) =>
+          a.kind === b.kind ? (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) : a.kind < b.kind ? -1 : 1,
+        );
+        if (dirty.length > 0) {
+          await client.query(MARK_DIRTY, [dirty.map(() => siteId), dirty.map((i) => identityKindCode(i.kind)), dirty.map((i) => i.value)]);
+        }
+        return { events: deleted.length, links, maps };
+      });
+    },
+
+    async forgottenAmong(client, fresh) {
+      const out = new Set<FreshEvent>();
+      if (fresh.length === 0) return out;
+      const sites = [...new Set(fresh.map((f) => f.siteId))];
+      const { rows } = await client.query<{ site_id: number }>(
+        'SELECT s AS site_id FROM unnest($1::integer[]) AS s WHERE EXISTS (SELECT 1 FROM forgotten_events f WHERE f.site_id = s)',
+        [sites],
+      );
+      // Sites that never forgot anything (nearly all writes) cost this one query and no hashing.
+      if (rows.length === 0) return out;
+      const withTombstones = new Set(rows.map((r) => r.site_id));
+      const candidates = fresh.filter((f) => withTombstones.has(f.siteId));
+      const digests = candidates.map((f) => forgottenEventDigest(f.idKind, f.identity, f.nonce));
+      const found = await client.query<{ site_id: number; digest: Buffer }>(
+        `SELECT f.site_id, f.digest FROM unnest($1::integer[], $2::bytea[]) AS q(site_id, digest)
+         JOIN forgotten_events f ON f.site_id = q.site_id AND f.digest = q.digest`,
+        [candidates.map((f) => f.siteId), digests],
+      );
+      const hits = new Set(found.rows.map((r) => `${r.site_id}:${r.digest.toString('hex')}`));
+      candidates.forEach((f, i) => {
+        if (hits.has(`${f.siteId}:${digests[i]!.toString('hex')}`)) out.add(f);
+      });
+      return out;
+    },
+  };
+}
