@@ -116,6 +116,6 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     const log = path.join(temp.dir, 'server.log');
     const detail = fs.existsSync(log) ? `\n${fs.readFileSync(log, 'utf8').slice(-2000)}` : '';
     temp.remove();
-    throw new Error(`${(error as Error).message}${detail}`);
+    throw new Error(`${(error as Error).message}${detail}`, { cause: error });
   }
 }
