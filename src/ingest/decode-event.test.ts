@@ -262,6 +262,19 @@ describe('decodeEvent: identity', () => {
     expect(code(decodeEvent({ eventType: 'activity', nonce: NONCE, visitorCode: { a: 1 } }, ctx))).toBe('invalid_identity');
   });
 
+  it('checks the query identity like the event own one', () => {
+    const bad = (value: string) => ({ ...ctx, queryIdentity: { kind: 'visitorCode' as const, value } });
+    expect(code(decodeEvent({ eventType: 'activity', nonce: NONCE }, bad('a\u0000b')))).toBe('invalid_identity');
+    expect(code(decodeEvent({ eventType: 'activity', nonce: NONCE }, bad('v'.repeat(256))))).toBe('invalid_identity');
+    expect(ok(decodeEvent({ eventType: 'activity', nonce: NONCE, visitorCode: 'own' }, bad('a\u0000b'))).identity.value).toBe('own');
+  });
+
+  it('rejects lone surrogates, which JSON can spell', () => {
+    expect(code(decodeEvent({ eventType: 'activity', nonce: NONCE, visitorCode: 'x\ud800' }, ctx))).toBe('invalid_identity');
+    expect(code(json({ eventType: 'page', href: '/', title: 'a\udc00b' }))).toBe('invalid_field');
+    expect(ok(json({ eventType: 'page', href: '/', title: 'a\ud83e\udd8eb' })).data).toMatchObject({ title: 'a🦎b' });
+  });
+
   it('keeps identities exactly as sent (case, unicode, +)', () => {
     expect(ok(decodeEvent(parseLine(`eventType=activity&nonce=${NONCE}&visitorCode=Ab+c%20%F0%9F%98%80`), ctx)).identity).toEqual({ kind: 'visitorCode', value: 'Ab+c 😀' });
     expect(ok(decodeEvent({ eventType: 'activity', nonce: NONCE, visitorCode: 12345 }, ctx)).identity.value).toBe('12345');

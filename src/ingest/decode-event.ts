@@ -39,7 +39,14 @@ function identityOf(raw: Record<string, unknown>, ctx: DecodeContext): Identity 
     }
     return { kind, value: decoded.value };
   }
-  return ctx.queryIdentity ?? { code: 'missing_identity', message: 'neither the event nor the query gives a visitorCode or mappingValue' };
+  const query = ctx.queryIdentity;
+  if (!query) return { code: 'missing_identity', message: 'neither the event nor the query gives a visitorCode or mappingValue' };
+  // The query's identity is client input too (the HTTP schema checks only its length).
+  const decoded = identityText(query.value);
+  if (!decoded.ok || decoded.value === '') {
+    return { code: 'invalid_identity', message: `query ${query.kind} ${decoded.ok ? 'must not be empty' : decoded.reason}` };
+  }
+  return query;
 }
 
 /**

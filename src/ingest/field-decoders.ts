@@ -59,6 +59,8 @@ export const bool: Decoder<boolean> = (raw) => {
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** A surrogate not paired (JSON can spell one as \ud800); storage would silently turn it into U+FFFD. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 export function text(maxLength: number): Decoder<string> {
   return (raw) => {
@@ -66,6 +68,7 @@ export function text(maxLength: number): Decoder<string> {
     if (typeof s !== 'string') return fail('must be a string');
     if (s.length > maxLength) return fail(`must be at most ${maxLength} characters`);
     if (CONTROL.test(s)) return fail('must not contain control characters');
+    if (LONE_SURROGATE.test(s)) return fail('must be well-formed Unicode (no lone surrogates)');
     return ok(s);
   };
 }

@@ -84,7 +84,8 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
   const rejected = verdicts.length - valid.length;
   if (request.format === 'json' && rejected > 0) {
     throw new AnoleError('invalid_events', `${rejected} of ${verdicts.length} events are invalid; nothing was stored`, {
-      errors: verdicts.filter((v) => v.status === 'rejected'),
+      // Valid events still carry the provisional 'rejected' status; only those with a code failed.
+      errors: verdicts.filter((v) => v.code !== undefined),
     });
   }
 

@@ -30,6 +30,8 @@ export function parseLineBody(body: string): RawEvent[] {
 
 /** `json=true`: a JSON array of event objects. */
 export function parseJsonBody(body: string): RawEvent[] {
+  // An empty body carries no events in either format (clients flush with nothing to send).
+  if (body.trim() === '') return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
