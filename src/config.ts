@@ -28,6 +28,11 @@ const ENV = z.object({
   ANOLE_PG_POOL_SIZE: int(1, 1000).default(10),
   ANOLE_CORS_ORIGINS: origins.default('*'),
   ANOLE_MAP_PURGE_INTERVAL_MS: int(0, 86_400_000).default(600_000),
+  ANOLE_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').max(512).regex(/^\S+$/, 'must not contain spaces').optional(),
+  ANOLE_WORKER: flag.default(true),
+  ANOLE_WORKER_BATCH: int(1, 100_000).default(500),
+  ANOLE_WORKER_IDLE_MS: int(1, 60_000).default(100),
+  ANOLE_WORKER_LEASE_MS: int(1_000, 3_600_000).default(30_000),
   ANOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -46,6 +51,10 @@ export interface Config {
   siteCacheMs: number;
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof ENV>['ANOLE_LOG_LEVEL'];
+  /** The admin key; when absent a fresh install generates one (see access/api-keys.ts). */
+  adminKey: string | null;
+  /** Whether this node runs the attribution worker that keeps results up to date. */
+  worker: { enabled: boolean; batch: number; idleMs: number; leaseMs: number };
   /** Origins browsers may call from: `*` (any, like the hosted service) or an exact list. */
   corsOrigins: '*' | string[];
   /** How often expired map keys are purged; 0 disables the timer (expired keys stay invisible). */
@@ -88,6 +97,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     siteCacheMs: e.ANOLE_SITE_CACHE_MS,
     shutdownTimeoutMs: e.ANOLE_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.ANOLE_LOG_LEVEL,
+    adminKey: e.ANOLE_ADMIN_KEY ?? null,
+    worker: { enabled: e.ANOLE_WORKER, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS },
     corsOrigins: e.ANOLE_CORS_ORIGINS,
     mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,
   };

@@ -7,6 +7,7 @@ import { installCors, type CorsOrigins } from './cors.ts';
 import { installErrorHandling } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { parseQueryString } from './query-string.ts';
+import { registerAdmin } from './routes/admin.ts';
 import { registerMapRoutes } from './routes/map-maps.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerVisitEvents } from './routes/visit-events.ts';
@@ -56,6 +57,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
         version: '0.1.0',
         description: 'Kameleoon-compatible experimentation Data API with exactly-once ingestion. Errors are {"message", "code"}; see docs/errors.md.',
       },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The admin key.' } } },
     },
   });
 
@@ -83,6 +85,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   registerVisitVisitor(app, { ...deps, now });
   registerVisitForget(app, deps);
   registerMapRoutes(app, { ...deps, now });
+  registerAdmin(app, deps);
   registerOperations(app, { storage: deps.storage, metrics, isStopping: () => stopping, startedAt: now(), now });
 
   return {

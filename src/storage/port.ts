@@ -2,6 +2,12 @@ import type { Identity, VisitorEvent } from '../core/events.ts';
 import type { IdentityLink } from '../core/identity.ts';
 import type { MapFields, MapPatch } from '../core/maps.ts';
 import type { Site, SiteSettings } from '../core/site-settings.ts';
+import type { Contributions } from '../core/attribution/contributions.ts';
+import type { ExperimentRecord, GoalRecord, SeenIds } from '../core/registry.ts';
+import type { DirtyMark } from './derived-rows.ts';
+
+export type { DirtyMark } from './derived-rows.ts';
+export type ApiKeyRole = 'admin';
 
 export type AppendVerdict = 'accepted' | 'duplicate';
 
@@ -84,6 +90,37 @@ export interface Storage {
   purgeExpiredMaps(now: number, limit: number): Promise<number>;
   /** Deletes what the plan names in one transaction and leaves tombstones for the deleted events. Idempotent. */
   forgetVisitors(siteId: number, plan: ForgetPlan): Promise<ForgetCounts>;
+
+  // Registry of experiments and goals (admin API; ids seen in events are registered automatically).
+  listExperiments(siteId: number): Promise<ExperimentRecord[]>;
+  getExperiment(siteId: number, experimentId: number): Promise<ExperimentRecord | null>;
+  /** Creates or replaces the experiment; its variations are upserted (never removed). */
+  saveExperiment(siteId: number, experiment: ExperimentRecord): Promise<void>;
+  listGoals(siteId: number): Promise<GoalRecord[]>;
+  saveGoal(siteId: number, goal: GoalRecord): Promise<void>;
+  /** Registers ids not yet known, named after their id; known ones are left as they are. */
+  registerSeen(siteId: number, seen: SeenIds): Promise<void>;
+  updateSiteSettings(siteId: number, settings: SiteSettings): Promise<Site>;
+  siteById(siteId: number): Promise<Site | null>;
+
+  // Derived state. appendEvents marks the identity of every accepted event dirty in its own
+  // transaction; workers claim marks with a lease (a dead worker's marks return after it), recompute
+  // the persons concerned, and complete the marks (a mark touched again meanwhile stays).
+  claimDirty(options: { limit: number; leaseMs: number; now: number }): Promise<DirtyMark[]>;
+  completeDirty(marks: readonly DirtyMark[]): Promise<void>;
+  /** Marks every identity of the site dirty (settings or periods changed); answers how many. */
+  markAllDirty(siteId: number): Promise<number>;
+  /** Replaces a person's contributions and adds (new − old) to the result aggregates, atomically. */
+  replacePersonContributions(siteId: number, personKey: string, next: Contributions): Promise<void>;
+  /** The summed contributions of every person exposed to the experiment. */
+  resultAggregates(siteId: number, experimentId: number): Promise<Contributions>;
+  /** Dirty marks waiting (claimed or not). */
+  dirtyBacklog(): Promise<number>;
+
+  // API keys, stored as SHA-256 hashes only.
+  findApiKey(hash: string): Promise<{ role: ApiKeyRole; siteId: number | null } | null>;
+  addApiKey(hash: string, role: ApiKeyRole, siteId: number | null, label: string, now: number): Promise<void>;
+  countApiKeys(role: ApiKeyRole): Promise<number>;
 
   stats(): Promise<StoreStats>;
   /** Throws when the store cannot answer. */

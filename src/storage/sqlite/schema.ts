@@ -60,4 +60,64 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (site_id, digest)
   ) WITHOUT ROWID;
   `,
+  // Registry, derived state and API keys. Derived state is a pure function of the events: dirty
+  // marks name identities whose persons must be recomputed; each person's contributions are kept
+  // so that replacing them adds exactly (new − old) to the aggregates results are read from.
+  `
+  CREATE TABLE experiments (
+    site_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    reference_variation_id INTEGER,
+    traffic_split TEXT,
+    period_start INTEGER,
+    period_end INTEGER,
+    status TEXT NOT NULL,
+    PRIMARY KEY (site_id, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE variations (
+    site_id INTEGER NOT NULL,
+    experiment_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (site_id, experiment_id, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE goals (
+    site_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (site_id, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE dirty_identities (
+    site_id INTEGER NOT NULL,
+    id_kind INTEGER NOT NULL,
+    identity TEXT NOT NULL,
+    gen INTEGER NOT NULL,
+    claimed_until INTEGER NOT NULL,
+    PRIMARY KEY (site_id, id_kind, identity)
+  ) WITHOUT ROWID;
+  CREATE INDEX dirty_identities_by_claim ON dirty_identities (claimed_until);
+  CREATE TABLE person_contributions (
+    site_id INTEGER NOT NULL,
+    person_key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (site_id, person_key)
+  ) WITHOUT ROWID;
+  CREATE TABLE result_aggregates (
+    site_id INTEGER NOT NULL,
+    experiment_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    vector TEXT NOT NULL,
+    PRIMARY KEY (site_id, experiment_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    site_id INTEGER,
+    label TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];

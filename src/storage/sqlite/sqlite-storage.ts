@@ -8,6 +8,7 @@ import { fromEventRow, identityKindCode, toEventRow, type EventRow } from '../ev
 import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { sqliteForget } from './sqlite-forget.ts';
+import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 
 export interface SqliteOptions {
@@ -88,18 +89,28 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
   const addToCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?');
   const readCounter = db.prepare<[string], { value: number }>('SELECT value FROM counters WHERE name = ?');
 
+  const markDirty = db.prepare(
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, 0)
+     ON CONFLICT DO UPDATE SET gen = gen + 1`,
+  );
+
   const forgetting = sqliteForget(db);
   const append = db.transaction((events: readonly SiteEvent[]): AppendVerdict[] => {
     const verdicts: AppendVerdict[] = [];
+    const touched = new Map<string, [number, number, string]>();
     let accepted = 0;
     for (const { siteId, event } of events) {
       const inserted = !forgetting.isForgotten(siteId, event) && insertEvent.run({ site_id: siteId, ...toEventRow(event) }).changes === 1;
       verdicts.push(inserted ? 'accepted' : 'duplicate');
       if (!inserted) continue;
       accepted += 1;
+      const kind = identityKindCode(event.identity.kind);
+      touched.set(`${siteId}\u0000${kind}\u0000${event.identity.value}`, [siteId, kind, event.identity.value]);
       const link = linkFromEvent(event);
       if (link) insertLink.run(siteId, link.mappingValue, link.visitorCode, link.time, link.nonce);
     }
+    // Derived state (results) is recomputed from these marks by the attribution worker.
+    for (const [siteId, kind, identity] of touched.values()) markDirty.run(siteId, kind, identity);
     if (accepted > 0) addToCounter.run(accepted, 'events');
     return verdicts;
   });
@@ -109,6 +120,7 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
   return {
     engine: 'sqlite',
     ...sqliteMaps(db),
+    ...sqliteDerived(db),
     forgetVisitors: forgetting.forgetVisitors,
 
     async findSite(code) {

@@ -1,0 +1,88 @@
+import type { ExperimentAttribution, GoalFigures, PreExposure } from './attribute-person.ts';
+import { utcDay } from './rules.ts';
+
+/**
+ * What one person adds to the result aggregates, as additive vectors under string keys. Results
+ * are sums of these, so a person's state can be replaced by adding (new − old): late events,
+ * identity changes and replays converge on the same sums whatever their order.
+ *
+ * Keys (level is `visitor` or `visit`):
+ * - `U|exp|var|level|day`        → [units entering that UTC day]
+ * - `G|exp|var|goal|level`       → GOAL_VECTOR (per-unit sufficient statistics)
+ * - `D|exp|var|goal|level|day`   → [converted units, conversions, net revenue] on that day
+ * - `H|exp`                      → [persons, persons in several variations, outlier visits left out]
+ */
+export type Contributions = Map<string, number[]>;
+
+/** Positions in a `G|…` vector: y for the metric, x for its pre-exposure covariate (CUPED). */
+export const GOAL_VECTOR = [
+  'converted', 'convertedX', 'convertedXX', 'convertedXY',
+  'conversions', 'conversionsSq', 'conversionsX', 'conversionsXX', 'conversionsXY',
+  'revenue', 'revenueSq', 'revenueX', 'revenueXX', 'revenueXY',
+] as const;
+export type GoalVectorField = (typeof GOAL_VECTOR)[number];
+export const GOAL_INDEX = Object.fromEntries(GOAL_VECTOR.map((name, i) => [name, i])) as Record<GoalVectorField, number>;
+
+function add(target: Contributions, key: string, vector: number[]): void {
+  const current = target.get(key);
+  if (!current) {
+    target.set(key, [...vector]);
+    return;
+  }
+  for (let i = 0; i < vector.length; i++) current[i] = (current[i] ?? 0) + (vector[i] ?? 0);
+}
+
+function goalVector(figures: GoalFigures | undefined, pre: PreExposure | undefined): number[] {
+  const converted = figures && figures.conversions > 0 ? 1 : 0;
+  const conversions = figures?.conversions ?? 0;
+  const revenue = figures?.revenue ?? 0;
+  const x = pre ?? { converted: 0, conversions: 0, revenue: 0 };
+  return [
+    converted, x.converted, x.converted ** 2, converted * x.converted,
+    conversions, conversions ** 2, x.conversions, x.conversions ** 2, conversions * x.conversions,
+    revenue, revenue ** 2, x.revenue, x.revenue ** 2, revenue * x.revenue,
+  ];
+}
+
+function addUnit(
+  out: Contributions,
+  prefix: { exp: number; variation: number; level: 'visitor' | 'visit' },
+  unitDay: number,
+  goals: ReadonlyMap<number, GoalFigures>,
+  pre: ReadonlyMap<number, PreExposure>,
+): void {
+  const { exp, variation, level } = prefix;
+  add(out, `U|${exp}|${variation}|${level}|${unitDay}`, [1]);
+  for (const goalId of new Set([...goals.keys(), ...pre.keys()])) {
+    const figures = goals.get(goalId);
+    add(out, `G|${exp}|${variation}|${goalId}|${level}`, goalVector(figures, pre.get(goalId)));
+    if (!figures) continue;
+    if (figures.firstConversion !== null) add(out, `D|${exp}|${variation}|${goalId}|${level}|${utcDay(figures.firstConversion)}`, [1, 0, 0]);
+    for (const [day, daily] of figures.daily) add(out, `D|${exp}|${variation}|${goalId}|${level}|${day}`, [0, daily.conversions, daily.revenue]);
+  }
+}
+
+export function personContributions(attributions: readonly ExperimentAttribution[]): Contributions {
+  const out: Contributions = new Map();
+  const none = new Map<number, PreExposure>();
+  for (const a of attributions) {
+    const prefix = { exp: a.experimentId, variation: a.variationId };
+    addUnit(out, { ...prefix, level: 'visitor' }, utcDay(a.firstExposure), a.goals, a.preExposure);
+    for (const visit of a.visits) addUnit(out, { ...prefix, level: 'visit' }, utcDay(visit.start), visit.goals, none);
+    add(out, `H|${a.experimentId}`, [1, a.variations.length > 1 ? 1 : 0, a.outlierVisits]);
+  }
+  return out;
+}
+
+/** new − old, per key, leaving out keys whose difference is all zeros. */
+export function contributionDelta(previous: Contributions, next: Contributions): Contributions {
+  const delta: Contributions = new Map();
+  for (const [key, vector] of next) add(delta, key, vector);
+  for (const [key, vector] of previous) add(delta, key, vector.map((v) => -v));
+  for (const [key, vector] of delta) if (vector.every((v) => v === 0)) delta.delete(key);
+  return delta;
+}
+
+export function experimentOfKey(key: string): number {
+  return Number(key.split('|')[1]);
+}

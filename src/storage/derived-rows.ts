@@ -1,0 +1,50 @@
+import type { Contributions } from '../core/attribution/contributions.ts';
+import type { ExperimentRecord, ExperimentStatus, GoalKind, GoalRecord } from '../core/registry.ts';
+
+/** Engine-neutral row forms of the registry and of derived state, shared by both adapters. */
+
+export interface ExperimentRow {
+  id: number;
+  name: string;
+  reference_variation_id: number | null;
+  traffic_split: string | null;
+  period_start: number | null;
+  period_end: number | null;
+  status: string;
+  variations: string;
+}
+
+export function toExperiment(row: ExperimentRow): ExperimentRecord {
+  const variations = (JSON.parse(row.variations) as { id: number; name: string }[]).sort((a, b) => a.id - b.id);
+  return {
+    id: Number(row.id),
+    name: row.name,
+    variations,
+    referenceVariationId: row.reference_variation_id === null ? null : Number(row.reference_variation_id),
+    trafficSplit: row.traffic_split ? (JSON.parse(row.traffic_split) as Record<string, number>) : null,
+    analysisPeriod: {
+      start: row.period_start === null ? null : Number(row.period_start),
+      end: row.period_end === null ? null : Number(row.period_end),
+    },
+    status: row.status as ExperimentStatus,
+  };
+}
+
+export function toGoal(row: { id: number; name: string; kind: string }): GoalRecord {
+  return { id: Number(row.id), name: row.name, kind: row.kind as GoalKind };
+}
+
+export function contributionsToJson(contributions: Contributions): string {
+  return JSON.stringify([...contributions]);
+}
+
+export function contributionsFromJson(json: string | null | undefined): Contributions {
+  return new Map(json ? (JSON.parse(json) as [string, number[]][]) : []);
+}
+
+export interface DirtyMark {
+  siteId: number;
+  idKind: number;
+  identity: string;
+  gen: number;
+}

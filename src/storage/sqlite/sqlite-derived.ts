@@ -1,0 +1,200 @@
+import type Database from 'better-sqlite3';
+import { contributionDelta, experimentOfKey, type Contributions } from '../../core/attribution/contributions.ts';
+import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
+import { defaultExperiment, type ExperimentRecord, type GoalRecord, type SeenIds } from '../../core/registry.ts';
+import {
+  contributionsFromJson,
+  contributionsToJson,
+  toExperiment,
+  toGoal,
+  type DirtyMark,
+  type ExperimentRow,
+} from '../derived-rows.ts';
+import type { Storage } from '../port.ts';
+
+type DerivedMethods = Pick<
+  Storage,
+  | 'listExperiments'
+  | 'getExperiment'
+  | 'saveExperiment'
+  | 'listGoals'
+  | 'saveGoal'
+  | 'registerSeen'
+  | 'updateSiteSettings'
+  | 'siteById'
+  | 'claimDirty'
+  | 'completeDirty'
+  | 'markAllDirty'
+  | 'replacePersonContributions'
+  | 'resultAggregates'
+  | 'dirtyBacklog'
+  | 'findApiKey'
+  | 'addApiKey'
+  | 'countApiKeys'
+>;
+
+const EXPERIMENT_SELECT = `
+  SELECT e.id, e.name, e.reference_variation_id, e.traffic_split, e.period_start, e.period_end, e.status,
+         COALESCE((SELECT json_group_array(json_object('id', v.id, 'name', v.name)) FROM variations v
+                   WHERE v.site_id = e.site_id AND v.experiment_id = e.id), '[]') AS variations
+  FROM experiments e`;
+
+/** Registry, derived state and API keys for the SQLite adapter. */
+export function sqliteDerived(db: Database.Database): DerivedMethods {
+  const listExperiments = db.prepare<[number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? ORDER BY e.id`);
+  const getExperiment = db.prepare<[number, number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? AND e.id = ?`);
+  const upsertExperiment = db.prepare(
+    `INSERT INTO experiments (site_id, id, name, reference_variation_id, traffic_split, period_start, period_end, status)
+     VALUES (@site_id, @id, @name, @reference_variation_id, @traffic_split, @period_start, @period_end, @status)
+     ON CONFLICT (site_id, id) DO UPDATE SET name = excluded.name, reference_variation_id = excluded.reference_variation_id,
+       traffic_split = excluded.traffic_split, period_start = excluded.period_start, period_end = excluded.period_end,
+       status = excluded.status`,
+  );
+  const seenExperiment = db.prepare(
+    `INSERT INTO experiments (site_id, id, name, reference_variation_id, traffic_split, period_start, period_end, status)
+     VALUES (?, ?, ?, NULL, NULL, NULL, NULL, 'running') ON CONFLICT DO NOTHING`,
+  );
+  const upsertVariation = db.prepare(
+    'INSERT INTO variations (site_id, experiment_id, id, name) VALUES (?, ?, ?, ?) ON CONFLICT (site_id, experiment_id, id) DO UPDATE SET name = excluded.name',
+  );
+  const seenVariation = db.prepare('INSERT INTO variations (site_id, experiment_id, id, name) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+  const listGoals = db.prepare<[number], { id: number; name: string; kind: string }>('SELECT id, name, kind FROM goals WHERE site_id = ? ORDER BY id');
+  const upsertGoal = db.prepare(
+    'INSERT INTO goals (site_id, id, name, kind) VALUES (?, ?, ?, ?) ON CONFLICT (site_id, id) DO UPDATE SET name = excluded.name, kind = excluded.kind',
+  );
+  const seenGoal = db.prepare("INSERT INTO goals (site_id, id, name, kind) VALUES (?, ?, ?, 'conversion') ON CONFLICT DO NOTHING");
+  const updateSettings = db.prepare('UPDATE sites SET settings = ? WHERE id = ?');
+  const siteById = db.prepare<[number], { id: number; code: string; settings: string }>('SELECT id, code, settings FROM sites WHERE id = ?');
+  const claim = db.prepare<[number, number, number], { site_id: number; id_kind: number; identity: string; gen: number }>(
+    `UPDATE dirty_identities SET claimed_until = ?
+     WHERE (site_id, id_kind, identity) IN (
+       SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= ? LIMIT ?)
+     RETURNING site_id, id_kind, identity, gen`,
+  );
+  const complete = db.prepare('DELETE FROM dirty_identities WHERE site_id = ? AND id_kind = ? AND identity = ? AND gen = ?');
+  const release = db.prepare('UPDATE dirty_identities SET claimed_until = 0 WHERE site_id = ? AND id_kind = ? AND identity = ?');
+  const markAll = db.prepare(
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until)
+     SELECT DISTINCT site_id, id_kind, identity, 1, 0 FROM events WHERE site_id = ?
+     ON CONFLICT DO UPDATE SET gen = gen + 1`,
+  );
+  const backlog = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM dirty_identities');
+  const readPerson = db.prepare<[number, string], { data: string }>('SELECT data FROM person_contributions WHERE site_id = ? AND person_key = ?');
+  const writePerson = db.prepare(
+    'INSERT INTO person_contributions (site_id, person_key, data) VALUES (?, ?, ?) ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data',
+  );
+  const deletePerson = db.prepare('DELETE FROM person_contributions WHERE site_id = ? AND person_key = ?');
+  const readAggregate = db.prepare<[number, number, string], { vector: string }>(
+    'SELECT vector FROM result_aggregates WHERE site_id = ? AND experiment_id = ? AND key = ?',
+  );
+  const writeAggregate = db.prepare(
+    'INSERT INTO result_aggregates (site_id, experiment_id, key, vector) VALUES (?, ?, ?, ?) ON CONFLICT (site_id, experiment_id, key) DO UPDATE SET vector = excluded.vector',
+  );
+  const aggregatesOf = db.prepare<[number, number], { key: string; vector: string }>(
+    'SELECT key, vector FROM result_aggregates WHERE site_id = ? AND experiment_id = ?',
+  );
+  const findKey = db.prepare<[string], { role: string; site_id: number | null }>('SELECT role, site_id FROM api_keys WHERE hash = ?');
+  const insertKey = db.prepare('INSERT INTO api_keys (hash, role, site_id, label, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+  const countKeys = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE role = ?');
+
+  const saveExperimentTx = db.transaction((siteId: number, record: ExperimentRecord) => {
+    upsertExperiment.run({
+      site_id: siteId,
+      id: record.id,
+      name: record.name,
+      reference_variation_id: record.referenceVariationId,
+      traffic_split: record.trafficSplit ? JSON.stringify(record.trafficSplit) : null,
+      period_start: record.analysisPeriod.start,
+      period_end: record.analysisPeriod.end,
+      status: record.status,
+    });
+    for (const variation of record.variations) upsertVariation.run(siteId, record.id, variation.id, variation.name);
+  });
+
+  const registerSeenTx = db.transaction((siteId: number, seen: SeenIds) => {
+    for (const [experimentId, variations] of seen.experiments) {
+      seenExperiment.run(siteId, experimentId, defaultExperiment(experimentId).name);
+      for (const variationId of variations) seenVariation.run(siteId, experimentId, variationId, `Variation ${variationId}`);
+    }
+    for (const goalId of seen.goals) seenGoal.run(siteId, goalId, `Goal ${goalId}`);
+  });
+
+  const replacePersonTx = db.transaction((siteId: number, personKey: string, next: Contributions) => {
+    const previous = contributionsFromJson(readPerson.get(siteId, personKey)?.data);
+    for (const [key, delta] of contributionDelta(previous, next)) {
+      const experimentId = experimentOfKey(key);
+      const current = JSON.parse(readAggregate.get(siteId, experimentId, key)?.vector ?? '[]') as number[];
+      const sum = delta.map((d, i) => (current[i] ?? 0) + d);
+      writeAggregate.run(siteId, experimentId, key, JSON.stringify(sum));
+    }
+    if (next.size === 0) deletePerson.run(siteId, personKey);
+    else writePerson.run(siteId, personKey, contributionsToJson(next));
+  });
+
+  const completeTx = db.transaction((marks: readonly DirtyMark[]) => {
+    for (const m of marks) {
+      // A mark whose generation moved on was touched again meanwhile: keep it and free it at once.
+      if (complete.run(m.siteId, m.idKind, m.identity, m.gen).changes === 0) release.run(m.siteId, m.idKind, m.identity);
+    }
+  });
+
+  return {
+    async listExperiments(siteId) {
+      return listExperiments.all(siteId).map(toExperiment);
+    },
+    async getExperiment(siteId, id) {
+      const row = getExperiment.get(siteId, id);
+      return row ? toExperiment(row) : null;
+    },
+    async saveExperiment(siteId, record) {
+      saveExperimentTx.immediate(siteId, record);
+    },
+    async listGoals(siteId) {
+      return listGoals.all(siteId).map(toGoal);
+    },
+    async saveGoal(siteId, goal: GoalRecord) {
+      upsertGoal.run(siteId, goal.id, goal.name, goal.kind);
+    },
+    async registerSeen(siteId, seen) {
+      registerSeenTx.immediate(siteId, seen);
+    },
+    async updateSiteSettings(siteId, settings) {
+      updateSettings.run(JSON.stringify(settings), siteId);
+      const row = siteById.get(siteId);
+      if (!row) throw new Error(`site ${siteId} not found`);
+      return { id: row.id, code: row.code, settings };
+    },
+    async siteById(siteId) {
+      const row = siteById.get(siteId);
+      return row ? { id: row.id, code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } } : null;
+    },
+    async claimDirty({ limit, leaseMs, now }) {
+      return claim.all(now + leaseMs, now, limit).map((r) => ({ siteId: r.site_id, idKind: r.id_kind, identity: r.identity, gen: r.gen }));
+    },
+    async completeDirty(marks) {
+      completeTx.immediate(marks);
+    },
+    async markAllDirty(siteId) {
+      return markAll.run(siteId).changes;
+    },
+    async replacePersonContributions(siteId, personKey, next) {
+      replacePersonTx.immediate(siteId, personKey, next);
+    },
+    async resultAggregates(siteId, experimentId) {
+      return new Map(aggregatesOf.all(siteId, experimentId).map((r) => [r.key, JSON.parse(r.vector) as number[]]));
+    },
+    async dirtyBacklog() {
+      return backlog.get()?.n ?? 0;
+    },
+    async findApiKey(hash) {
+      const row = findKey.get(hash);
+      return row ? { role: row.role as 'admin', siteId: row.site_id } : null;
+    },
+    async addApiKey(hash, role, siteId, label, now) {
+      insertKey.run(hash, role, siteId, label, now);
+    },
+    async countApiKeys(role) {
+      return countKeys.get(role)?.n ?? 0;
+    },
+  };
+}
