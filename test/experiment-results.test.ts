@@ -44,7 +44,7 @@ describe('experiment results over HTTP', () => {
   });
 
   it('refuses the admin and results API without the admin key', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong-key-wrong-key' }, { Authorization: server.adminKey }]) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong-key-wrong-key' }, { Authorization: server.adminKey }] as Record<string, string>[]) {
       const res = await fetch(`${server.url}/api/sites/s1/experiments/500/results`, { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ code: 'unauthorized' });
