@@ -1,6 +1,6 @@
 import { AnoleError } from '../core/error-codes.ts';
 import type { EventType, Identity, VisitorEvent } from '../core/events.ts';
-import { personVisitorCodes, resolveMappingValue, type IdentityLink } from '../core/identity.ts';
+import { currentMappingValue, personVisitorCodes, resolveMappingValue, type IdentityLink } from '../core/identity.ts';
 import { visitorJson, type VisitorJson } from '../core/visitor-view.ts';
 import { sessionize, splitCurrentVisit, type Visit } from '../core/visits.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
@@ -59,7 +59,12 @@ async function visitorCodesOf(storage: Storage, siteId: number, identity: Identi
   const toValue = await storage.linksOfMappingValues(siteId, [identity.value]);
   const candidates = [...new Set([identity.value, ...toValue.map((l) => l.visitorCode)])];
   const allLinks = await storage.linksOfVisitorCodes(siteId, candidates);
-  return personVisitorCodes(identity.value, [...toValue, ...allLinks]);
+  const codes = personVisitorCodes(identity.value, [...toValue, ...allLinks]);
+  if (codes.length > 0) return codes;
+  // Once a device's code carries a mapping identifier, the JavaScript SDK asks `mappingValue=<that
+  // code>`: answer the person the code now belongs to (whose codes include it, so this ends here).
+  const owner = currentMappingValue(identity.value, allLinks);
+  return owner === null ? [] : visitorCodesOf(storage, siteId, { kind: 'mappingValue', value: owner });
 }
 
 /** GET /visit/visitor: the visits of a visitor code, or of every code of a person, as Kameleoon shapes them. */
