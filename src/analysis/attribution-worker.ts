@@ -3,7 +3,8 @@ import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity } from '../core/events.ts';
 import type { Site } from '../core/site-settings.ts';
 import type { DirtyMark, Storage } from '../storage/port.ts';
-import { attributionOfPerson, personsTouchedBy, seenIdsOf } from './person-state.ts';
+import type { AttributionSettings } from '../core/attribution/rules.ts';
+import { attributionOfPerson, attributionSettingsOf, personsTouchedBy, seenIdsOf } from './person-state.ts';
 
 const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
 
@@ -37,14 +38,16 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
       const identity: Identity = { kind: KINDS[mark.idKind] ?? 'visitorCode', value: mark.identity };
       for (const person of await personsTouchedBy(storage, siteId, identity)) persons.add(person);
     }
-    for (const person of persons) await recomputePerson(storage, site, person);
+    // One reading of the site's periods per round, not one per person.
+    const settings = await attributionSettingsOf(storage, site);
+    for (const person of persons) await recomputePerson(storage, site, person, settings);
   }
   await storage.completeDirty(marks);
   return marks.length;
 }
 
-export async function recomputePerson(storage: Storage, site: Site, person: PersonKey): Promise<void> {
-  const { events, attributions } = await attributionOfPerson(storage, site, person);
+export async function recomputePerson(storage: Storage, site: Site, person: PersonKey, settings?: AttributionSettings): Promise<void> {
+  const { events, attributions } = await attributionOfPerson(storage, site, person, settings);
   await storage.registerSeen(site.id, seenIdsOf(events));
   await storage.replacePersonContributions(site.id, person, personContributions(attributions));
 }

@@ -83,7 +83,8 @@ export async function attributionOfPerson(
   storage: Storage,
   site: Site,
   person: PersonKey,
+  settings?: AttributionSettings,
 ): Promise<{ events: Map<string, VisitorEvent[]>; attributions: ExperimentAttribution[] }> {
   const events = await eventsOfPerson(storage, site.id, person);
-  return { events, attributions: attributePerson(events, await attributionSettingsOf(storage, site)) };
+  return { events, attributions: attributePerson(events, settings ?? (await attributionSettingsOf(storage, site))) };
 }
