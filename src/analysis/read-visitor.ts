@@ -39,8 +39,17 @@ export async function eventsOfVisitorCodes(
       ...values.map((value): Identity => ({ kind: 'mappingValue', value })),
     ]),
   ]);
+  // A code linked to a value may have been re-linked elsewhere since; resolution needs its links too.
+  const linkedCodes = [...new Set(valueLinks.map((l) => l.visitorCode))];
+  const linksOfLinkedCodes = await storage.linksOfVisitorCodes(siteId, linkedCodes);
+  const linksByCode = new Map<string, IdentityLink[]>();
+  for (const link of linksOfLinkedCodes) linksByCode.set(link.visitorCode, [...(linksByCode.get(link.visitorCode) ?? []), link]);
   const linksByValue = new Map<string, IdentityLink[]>();
-  for (const link of valueLinks) linksByValue.set(link.mappingValue, [...(linksByValue.get(link.mappingValue) ?? []), link]);
+  for (const link of valueLinks) {
+    const list = linksByValue.get(link.mappingValue) ?? [];
+    list.push(link, ...(linksByCode.get(link.visitorCode) ?? []));
+    linksByValue.set(link.mappingValue, list);
+  }
 
   const byCode = new Map<string, VisitorEvent[]>(visitorCodes.map((code) => [code, []]));
   for (const event of events) {

@@ -68,6 +68,22 @@ describe('resolveMappingValue', () => {
     expect(resolveMappingValue('u', T, tie)).toBe(resolveMappingValue('u', T, [...tie].reverse()));
   });
 
+  it('skips a code re-linked to another value since: it belongs to that other person now', () => {
+    const history = [
+      link('user-1', 'phone', T),
+      link('user-1', 'tablet', T + 1000),
+      link('user-2', 'tablet', T + 2000), // the shared tablet is now user-2's
+    ];
+    expect(resolveMappingValue('user-1', T + 1500, history)).toBe('tablet');
+    expect(resolveMappingValue('user-1', T + 2000, history)).toBe('phone');
+    expect(resolveMappingValue('user-1', T + 2000, [...history].reverse())).toBe('phone');
+    expect(resolveMappingValue('user-2', T + 2000, history)).toBe('tablet');
+    const alone = [link('user-1', 'tablet', T), link('user-2', 'tablet', T + 1000)];
+    expect(resolveMappingValue('user-1', T + 5000, alone)).toBe('user-1');
+    const back = [...alone, link('user-1', 'tablet', T + 3000)];
+    expect(resolveMappingValue('user-1', T + 5000, back)).toBe('tablet');
+  });
+
   it('ignores links to other values', () => {
     expect(resolveMappingValue('user-7', T + 10_000, links)).toBe('user-7');
   });

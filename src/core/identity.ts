@@ -28,15 +28,18 @@ export function linkFromEvent(event: VisitorEvent): IdentityLink | null {
 /**
  * The visitor code an event sent with `mappingValue` belongs to: the visitor code most recently
  * linked to that value at or before the event's time, or the value itself when none was linked yet.
+ * A code re-linked to another value since then belongs to that other person and is passed over, so
+ * `links` must hold the links to the value and every link of the codes linked to it.
  * Using the event's time (not the time of reading) makes the answer independent of arrival order.
  */
-export function resolveMappingValue(mappingValue: string, eventTime: number, linksOfValue: readonly IdentityLink[]): string {
-  let best: IdentityLink | undefined;
-  for (const link of linksOfValue) {
-    if (link.mappingValue !== mappingValue || link.time > eventTime) continue;
-    if (!best || newestFirst(link, best) < 0) best = link;
+export function resolveMappingValue(mappingValue: string, eventTime: number, links: readonly IdentityLink[]): string {
+  const known = links.filter((l) => l.time <= eventTime).sort(newestFirst);
+  for (const link of known) {
+    if (link.mappingValue !== mappingValue) continue;
+    const latestOfCode = known.find((l) => l.visitorCode === link.visitorCode);
+    if (latestOfCode?.mappingValue === mappingValue) return link.visitorCode;
   }
-  return best ? best.visitorCode : mappingValue;
+  return mappingValue;
 }
 
 /** The mapping value a visitor code was last linked to, if any. */

@@ -87,6 +87,15 @@ describe('splitCurrentVisit', () => {
     expect(two.previous.map((v) => v.visitorCode)).toEqual(one.previous.map((v) => v.visitorCode));
   });
 
+  it('makes the most recently active visit of a person current, even if another code started later', () => {
+    const phone = sessionize('phone', [ev(T0), ev(T0 + 20 * MIN)], TIMEOUT);
+    const laptop = sessionize('laptop', [ev(T0 + 5 * MIN), ev(T0 + 10 * MIN)], TIMEOUT);
+    const split = splitCurrentVisit([...laptop, ...phone], T0 + 25 * MIN, TIMEOUT);
+    expect(split.current?.visitorCode).toBe('phone');
+    expect(split.previous.map((v) => v.visitorCode)).toEqual(['laptop']);
+    expect(splitCurrentVisit([...phone, ...laptop], T0 + 25 * MIN, TIMEOUT)).toEqual(split);
+  });
+
   it('files an offline conversion posted long after the last activity in a visit of its own', () => {
     const withLate = sessionize('v', [ev(T0), ev(T0 + 3 * 86_400_000)], TIMEOUT);
     const split = splitCurrentVisit(withLate, T0 + 3 * 86_400_000 + MIN, TIMEOUT);

@@ -38,9 +38,11 @@ export interface SplitVisits {
 }
 
 /**
- * The current visit is the newest one if its last event is within the timeout of `now`; every
- * other visit is a previous visit. An offline conversion posted long after the last activity thus
- * opens a visit of its own, which is current until the timeout passes.
+ * The current visit is the most recently active one if its last event is within the timeout of
+ * `now`; every other visit is a previous visit, newest first. An offline conversion posted long
+ * after the last activity thus opens a visit of its own, which is current until the timeout passes.
+ * One visitor code's visits never overlap, so "most recently active" only matters for a person's
+ * several codes: the device used last holds the current visit, as Kameleoon answers for mapping values.
  */
 export function splitCurrentVisit(visits: readonly Visit[], now: number, visitTimeoutMs: number): SplitVisits {
   // Visits of a person's several visitor codes may start together; the code breaks the tie so that
@@ -51,9 +53,10 @@ export function splitCurrentVisit(visits: readonly Visit[], now: number, visitTi
       b.timeLastEvent - a.timeLastEvent ||
       (a.visitorCode < b.visitorCode ? -1 : a.visitorCode > b.visitorCode ? 1 : 0),
   );
-  const newest = newestFirst[0];
-  if (newest && now - newest.timeLastEvent <= visitTimeoutMs) {
-    return { current: newest, previous: newestFirst.slice(1) };
+  let active: Visit | undefined;
+  for (const visit of newestFirst) if (!active || visit.timeLastEvent > active.timeLastEvent) active = visit;
+  if (active && now - active.timeLastEvent <= visitTimeoutMs) {
+    return { current: active, previous: newestFirst.filter((v) => v !== active) };
   }
   return { current: null, previous: newestFirst };
 }
