@@ -47,9 +47,3 @@ export function finite(value: number, fallback: NullReason): Figure {
 export function finiteInterval(lower: number, upper: number, fallback: NullReason): Figure<Interval> {
   return Number.isFinite(lower) && Number.isFinite(upper) ? { value: { lower, upper } } : { value: null, reason: fallback };
 }
-
-/** Propagates the first missing input's reason, so a derived figure explains itself by its cause. */
-export function firstMissing(...figures: readonly Figure<unknown>[]): NullReason | null {
-  for (const f of figures) if (f.value === null) return (f as { reason: NullReason }).reason;
-  return null;
-}

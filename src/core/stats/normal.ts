@@ -67,8 +67,8 @@ export function normalQuantile(p: number): number {
   let x = acklam(p);
   for (let i = 0; i < 4; i++) {
     const density = normalPdf(x);
-    // Past ~10⁻³⁰⁰ the density is subnormal and a step would be noise; Acklam alone is then used.
-    if (!(density > 1e-290)) break;
+    // A subnormal density (p below ~10⁻³⁰⁵) would make the step noise; Acklam alone is then used.
+    if (!(density > 1e-305)) break;
     const u = (normalSurvival(-x) - p) / density;
     const step = u / (1 + (x * u) / 2);
     x -= step;

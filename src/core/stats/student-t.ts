@@ -52,10 +52,19 @@ export function studentTPdf(t: number, df: number): number {
   return Math.exp(-0.5 * Math.log(df) - logBeta(df / 2, 0.5) - ((df + 1) / 2) * Math.log1p((t * t) / df));
 }
 
+/** P(|T| < |t|), computed directly (not as 1 − p-value) so it stays exact for small t. */
+function studentTCentral(t: number, df: number): number {
+  const t2 = t * t;
+  const r = t2 / df;
+  return regularizedBetaWithComplement(r / (1 + r), 1 / (1 + r), 0.5, df / 2);
+}
+
 /**
- * The quantile t with P(T ≤ t) = p. Newton's method on the upper tail S(t) − q, q = min(p, 1 − p):
- * S is convex on t ≥ 0, so from the normal quantile (always at or below the t quantile) every
- * step stays below the root and the iteration converges monotonically, for any ν > 0.
+ * The quantile t with P(T ≤ t) = p, by Newton's method from the normal quantile (which is always
+ * nearer 0 than the t quantile). In the tails it solves S(t) = q on the upper tail S, convex for
+ * t ≥ 0; near the centre it solves P(|T| < t) = |2p − 1|, concave for t ≥ 0, because there the
+ * tail is ½ minus a tiny amount and would cancel. Either way every Newton step stays on the near
+ * side of the root, so the iteration converges monotonically for any ν > 0.
  */
 export function studentTQuantile(p: number, df: number): number {
   checkDf(df);
@@ -64,16 +73,23 @@ export function studentTQuantile(p: number, df: number): number {
   if (p === 0.5) return 0;
   const upper = p > 0.5;
   const q = upper ? 1 - p : p;
+  let t: number;
   if (df === 1) {
-    // Cauchy: closed form, and Newton would need many doubling steps in its heavy tail.
-    const t = 1 / Math.tan(Math.PI * q);
-    return upper ? t : -t;
-  }
-  let t = normalQuantile(1 - q);
-  for (let i = 0; i < 1000; i++) {
-    const step = (studentTSurvival(t, df) - q) / studentTPdf(t, df);
-    t += step;
-    if (Math.abs(step) <= 4e-16 * Math.abs(t)) break;
+    // Cauchy: closed form, where Newton would crawl through the heavy tail. cot(πq) near the
+    // centre is written tan(π(½ − q)), whose argument (½ − q is exact there) keeps its precision.
+    t = q <= 0.25 ? 1 / Math.tan(Math.PI * q) : Math.tan(Math.PI * (0.5 - q));
+  } else {
+    t = normalQuantile(1 - q);
+    const central = q > 0.25;
+    const target = central ? Math.abs(2 * p - 1) : q;
+    for (let i = 0; i < 1000; i++) {
+      const gap = central ? target - studentTCentral(t, df) : studentTSurvival(t, df) - q;
+      const step = gap / (central ? 2 * studentTPdf(t, df) : studentTPdf(t, df));
+      t += step;
+      // Newton converges quadratically, so after a step of 10⁻¹³·t the error left is ~10⁻²⁶·t.
+      // Waiting for smaller steps could loop forever on the cdf's own rounding noise.
+      if (Math.abs(step) <= 1e-13 * Math.abs(t)) break;
+    }
   }
   return upper ? t : -t;
 }
