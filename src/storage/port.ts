@@ -53,7 +53,7 @@ export interface StoreStats {
 
 /**
  * The storage port: the only way Anole reads or writes data. Two adapters implement it (SQLite,
- * PostgreSQL) and one contract suite (storage-contract.ts) holds both to the same behaviour.
+ * PostgreSQL) and one contract suite (contract/run-contract.ts) holds both to the same behaviour.
  */
 export interface Storage {
   readonly engine: 'sqlite' | 'postgres';
