@@ -39,7 +39,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/ingest/**/*.ts', 'src/analysis/**/*.ts', 'src/sites/**/*.ts', 'src/admin/**/*.ts', 'src/access/**/*.ts'],
+    files: ['src/ingest/**/*.ts', 'src/analysis/**/*.ts', 'src/sites/**/*.ts', 'src/admin/**/*.ts', 'src/access/**/*.ts', 'src/maps/**/*.ts', 'src/privacy/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': restrict([...adapters, '**/http/**', 'better-sqlite3', 'pg', 'fastify'], 'Use-cases see the storage port only.'),

@@ -9,6 +9,7 @@ import {
   type IPlatformAnalyzer,
   type KameleoonResponseType,
   type RequestType,
+  type SDKParameters,
   type SendRequestParametersType,
 } from '@kameleoon/javascript-sdk';
 
@@ -83,7 +84,9 @@ export async function startSdkHarness(options: { serverUrl: string; siteCode: st
   let failures = 0;
 
   const requester: IExternalRequester = {
-    async sendRequest({ url, requestType, parameters }: SendRequestParametersType<RequestType>): Promise<KameleoonResponseType> {
+    async sendRequest({ url, requestType, parameters: raw }: SendRequestParametersType<RequestType>): Promise<KameleoonResponseType> {
+      // The three request types differ only in which of these they carry.
+      const parameters = raw as { method: string; headers?: Record<string, string>; body?: string; signal: AbortSignal | null };
       const parsed = new URL(url);
       const record = (target: string, status: number, serverStatus: number) =>
         requests.push({
@@ -103,8 +106,8 @@ export async function startSdkHarness(options: { serverUrl: string; siteCode: st
       const target = `${options.serverUrl}${url.slice(parsed.origin.length)}`;
       const response = await fetch(target, {
         method: parameters.method,
-        headers: parameters.headers as Record<string, string> | undefined,
-        body: parameters.body as string | undefined,
+        headers: parameters.headers,
+        body: parameters.body,
         signal: parameters.signal,
       });
       if (String(requestType) === 'tracking' && failures > 0) {
@@ -124,7 +127,8 @@ export async function startSdkHarness(options: { serverUrl: string; siteCode: st
     siteCode: options.siteCode,
     configuration: { trackingInterval: 100, updateInterval: 60 },
     externals: { requester, storage: memoryStorage(), visitorCodeManager: memoryCookies(), logger },
-    _internals: { platformAnalyzer },
+    // packageInfo is filled in by the browser SDK itself; only the analyzer is ours.
+    _internals: { platformAnalyzer } as SDKParameters['_internals'],
   });
   client.setLogLevel(LogLevel.WARNING);
   await client.initialize();
