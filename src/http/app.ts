@@ -4,7 +4,7 @@ import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
-import { installErrorHandling } from './errors.ts';
+import { installErrorHandling, sendError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { parseQueryString } from './query-string.ts';
 import { registerAdmin } from './routes/admin.ts';
@@ -46,6 +46,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     // One line per request at 50k req/s is noise; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // A path that is not valid percent-encoding names no route; answer in the registry's shape.
+    frameworkErrors: (error, request, reply) => {
+      sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}: ${error.message}`);
+    },
   });
   const metrics = createMetrics(deps.storage);
   let stopping = false;
