@@ -164,6 +164,37 @@ describe('POST /visit/events: hostile input', () => {
     expect(json.json).toMatchObject({ code: 'invalid_events', errors: [{ index: 0, code: 'invalid_identity' }] });
   });
 
+  it('rejects deeply nested JSON where a structured value is expected, and never fails on it', async () => {
+    const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const items = [
+      `{"eventType":"conversion","goalId":1,"nonce":"00000000000000d1","metadata":${deepObject(20_000)}}`,
+      `{"eventType":${deepArray(20_000)},"nonce":"00000000000000d2"}`,
+      `{"eventType":"page","href":"/","referrersIndices":${deepArray(20_000)},"nonce":"00000000000000d3"}`,
+      `{"eventType":"customData","index":1,"valuesCountMap":{"a":${deepArray(20_000)}},"nonce":"00000000000000d4"}`,
+      `{"eventType":"activity","nonce":"00000000000000d5","unknownField":${deepObject(20_000)}}`,
+      `{"eventType":"conversion","goalId":1,"nonce":"00000000000000d6","metadata":{"1":["ok"],"2":{"nested":{"three":[1,2]}}}}`,
+    ];
+    const r = await post('siteCode=hostile&visitorCode=deep&json=true', `[${items.join(',')}]`);
+    expect(r.status).toBe(400);
+    expect((r.json as { errors: { index: number; code: string }[] }).errors.map((e) => [e.index, e.code])).toEqual([
+      [0, 'invalid_field'],
+      [1, 'unknown_event_type'],
+      [2, 'invalid_field'],
+      [3, 'invalid_field'],
+    ]);
+    const line = `eventType=conversion&goalId=1&nonce=00000000000000d7&metadata=${encodeURIComponent(deepObject(4000))}`;
+    const report = await postForVerdicts(url, 'siteCode=hostile&visitorCode=deep', line);
+    expect(report.events.map((v) => v.code ?? v.status)).toEqual(['invalid_field']);
+  });
+
+  it('keeps a value named __proto__ as data', async () => {
+    const body = JSON.stringify([{ eventType: 'customData', index: 1, valuesCountMap: JSON.parse('{"__proto__":1,"gold":1}'), nonce: nonce(65) }]);
+    expect((await post('siteCode=hostile&visitorCode=proto&json=true', body)).status).toBe(204);
+    const visit = (await readAll(url, 'hostile', 'visitorCode=proto')).currentVisit as { customDataEvents: { data: { valuesCountMap: object } }[] };
+    expect(Object.keys(visit.customDataEvents[0]!.data.valuesCountMap).sort()).toEqual(['__proto__', 'gold']);
+  });
+
   it('accepts the first of two events with the same nonce in one body and calls the second a duplicate', async () => {
     const body = [
       `eventType=conversion&goalId=1&revenue=10&nonce=ABCDEF0123456789`,

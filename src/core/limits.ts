@@ -26,6 +26,8 @@ export const LIMITS = {
   mapEntries: 100,
   /** Items of an index array such as referrersIndices. */
   arrayItems: 100,
+  /** Nesting depth of conversion metadata (`{"3":["a"]}` is 2): deeper JSON cannot be serialized safely. */
+  metadataDepth: 8,
   /** A client-supplied event time may lie at most this far in the future (clock skew). */
   futureSkewMs: 5 * 60 * 1000,
   /** maxNumberPreviousVisits above this is clamped (the SDKs allow 1..25). */

@@ -187,6 +187,16 @@ describe('decodeEvent: JSON mode values', () => {
     expect(ok(json({ eventType: 'conversion', goalId: 1, negative: true, revenue: '23.50' })).data).toMatchObject({ negative: true, revenue: 23.5 });
   });
 
+  it('bounds the nesting of metadata and keeps a value spelled __proto__', () => {
+    const nested = (depth: number): unknown => (depth === 0 ? 'v' : { a: nested(depth - 1) });
+    expect(ok(json({ eventType: 'conversion', goalId: 1, metadata: nested(LIMITS.metadataDepth) })).type).toBe('conversion');
+    expect(code(json({ eventType: 'conversion', goalId: 1, metadata: nested(LIMITS.metadataDepth + 1) }))).toBe('invalid_field');
+    const deepArray = JSON.parse('['.repeat(50_000) + ']'.repeat(50_000)) as unknown;
+    expect(code(json({ eventType: deepArray }))).toBe('unknown_event_type');
+    const map = ok(json({ eventType: 'customData', index: 1, valuesCountMap: JSON.parse('{"__proto__":1}') as unknown })).data as { valuesCountMap: object };
+    expect(Object.keys(map.valuesCountMap)).toEqual(['__proto__']);
+  });
+
   it('treats null as absent', () => {
     expect(ok(json({ eventType: 'page', href: '/', title: null, referrersIndices: null })).data).toMatchObject({ title: '', referrersIndices: [] });
   });

@@ -56,7 +56,11 @@ function identityOf(raw: Record<string, unknown>, ctx: DecodeContext): Identity 
 export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): DecodeResult {
   if (isAbsent(raw.eventType)) return reject('missing_event_type', 'eventType is required');
   const type = typeof raw.eventType === 'string' ? eventTypeOf(raw.eventType) : undefined;
-  if (!type) return reject('unknown_event_type', `eventType ${JSON.stringify(String(raw.eventType)).slice(0, 80)} is not supported`);
+  if (!type) {
+    // Never stringify a non-string: a deeply nested array would overflow the stack.
+    const shown = typeof raw.eventType === 'string' ? JSON.stringify(raw.eventType.slice(0, 80)) : `of type ${Array.isArray(raw.eventType) ? 'array' : typeof raw.eventType}`;
+    return reject('unknown_event_type', `eventType ${shown} is not supported`);
+  }
 
   if (isAbsent(raw.nonce)) return reject('missing_nonce', 'nonce is required');
   if (typeof raw.nonce !== 'string' || !NONCE.test(raw.nonce)) return reject('invalid_nonce', 'nonce must be 16 hexadecimal characters');

@@ -96,23 +96,32 @@ export const countMap: Decoder<Record<string, number>> = (raw) => {
   const entries = Array.isArray(map) ? map : isPlainObject(map) ? Object.entries(map) : null;
   if (!entries) return fail('must be a JSON object of value → count');
   if (entries.length > LIMITS.mapEntries) return fail(`must have at most ${LIMITS.mapEntries} entries`);
-  const out: Record<string, number> = {};
+  const pairs: [string, number][] = [];
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length !== 2) return fail('must be a JSON object of value → count');
     const [key, count] = entry as [unknown, unknown];
     const k = text(LIMITS.textLength)(key);
     if (!k.ok) return fail(`value ${k.reason}`);
     if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) return fail('counts must be finite numbers ≥ 0');
-    out[k.value] = count;
+    pairs.push([k.value, count]);
   }
-  return ok(out);
+  // fromEntries defines own properties, so a value spelled `__proto__` stays a value.
+  return ok(Object.fromEntries(pairs));
 };
+
+/** Whether a JSON value nests deeper than `limit`; stops descending there, so it never overflows the stack. */
+function deeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  return Object.values(value).some((child) => deeperThan(child, limit - 1));
+}
 
 /** Conversion metadata: `{"<customDataIndex>": [values]}`, kept as sent within size limits. */
 export const metadata: Decoder<Record<string, unknown>> = (raw) => {
   const parsed = parseStructured(raw);
   if (!parsed.ok) return parsed;
   if (!isPlainObject(parsed.value)) return fail('must be a JSON object');
+  if (deeperThan(parsed.value, LIMITS.metadataDepth)) return fail(`must nest at most ${LIMITS.metadataDepth} levels deep`);
   if (Object.keys(parsed.value).length > LIMITS.mapEntries) return fail(`must have at most ${LIMITS.mapEntries} entries`);
   if (JSON.stringify(parsed.value).length > LIMITS.lineLength / 4) return fail(`must serialize to at most ${LIMITS.lineLength / 4} characters`);
   return ok(parsed.value);
