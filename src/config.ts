@@ -20,6 +20,7 @@ const ENV = z.object({
   ANOLE_AUTO_CREATE_SITES: flag.default(true),
   ANOLE_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(LIMITS.eventsBodyBytes),
   ANOLE_SQLITE_CACHE_MB: int(2, 64 * 1024).default(512),
+  ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES: int(100, 10_000_000).default(16_000),
   ANOLE_MAX_COMMIT_EVENTS: int(1, 1_000_000).default(20_000),
   ANOLE_SITE_CACHE_MS: int(0, 3_600_000).default(5_000),
   ANOLE_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
@@ -47,6 +48,7 @@ export interface Config {
   autoCreateSites: boolean;
   bodyLimitBytes: number;
   sqliteCacheMb: number;
+  sqliteWalAutocheckpointPages: number;
   maxCommitEvents: number;
   siteCacheMs: number;
   shutdownTimeoutMs: number;
@@ -93,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     autoCreateSites: e.ANOLE_AUTO_CREATE_SITES,
     bodyLimitBytes: e.ANOLE_BODY_LIMIT_BYTES,
     sqliteCacheMb: e.ANOLE_SQLITE_CACHE_MB,
+    sqliteWalAutocheckpointPages: e.ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES,
     maxCommitEvents: e.ANOLE_MAX_COMMIT_EVENTS,
     siteCacheMs: e.ANOLE_SITE_CACHE_MS,
     shutdownTimeoutMs: e.ANOLE_SHUTDOWN_TIMEOUT_MS,

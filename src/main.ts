@@ -25,7 +25,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // DATABASE_URL picks the shared PostgreSQL store (migrated on open, under an advisory lock); else SQLite.
   const storage = config.databaseUrl
     ? await openPostgresStorage({ url: config.databaseUrl, poolSize: config.pgPoolSize })
-    : openSqliteStorage({ file: config.sqliteFile, cacheMb: config.sqliteCacheMb });
+    : openSqliteStorage({ file: config.sqliteFile, cacheMb: config.sqliteCacheMb, walAutocheckpointPages: config.sqliteWalAutocheckpointPages });
   const sites = createSiteDirectory(storage, { autoCreate: config.autoCreateSites, cacheMs: config.siteCacheMs });
   const committer = createGroupCommitter(storage, { maxEvents: config.maxCommitEvents });
   const { generated } = await ensureAdminKey(storage, config.adminKey, Date.now());
