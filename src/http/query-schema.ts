@@ -1,3 +1,5 @@
+import { AnoleError } from '../core/error-codes.ts';
+import type { Identity } from '../core/events.ts';
 import { LIMITS } from '../core/limits.ts';
 
 /** Boolean query flags: true/false in any case, 1/0, or empty (false). Anything else is a 400. */
@@ -12,3 +14,17 @@ export function flagValue(raw: string | undefined): boolean {
 
 export const SITE_CODE_PARAM = { type: 'string', minLength: 1, maxLength: LIMITS.siteCodeLength, description: 'The project (site) code.' } as const;
 export const IDENTITY_PARAM = { type: 'string', minLength: 1, maxLength: LIMITS.identityLength } as const;
+
+/** The query's identity: `visitorCode` wins over `mappingValue`; null when neither is given. */
+export function queryIdentity(q: { visitorCode?: string | undefined; mappingValue?: string | undefined }): Identity | null {
+  if (q.visitorCode) return { kind: 'visitorCode', value: q.visitorCode };
+  if (q.mappingValue) return { kind: 'mappingValue', value: q.mappingValue };
+  return null;
+}
+
+/** Like queryIdentity, for reads that cannot do without one. */
+export function requiredQueryIdentity(q: { visitorCode?: string | undefined; mappingValue?: string | undefined }): Identity {
+  const identity = queryIdentity(q);
+  if (!identity) throw new AnoleError('invalid_query', 'visitorCode or mappingValue is required');
+  return identity;
+}

@@ -13,9 +13,8 @@ import {
 import { experimentResults } from '../../analysis/experiment-results.ts';
 import { explainAttribution } from '../../analysis/explain-attribution.ts';
 import { AnoleError } from '../../core/error-codes.ts';
-import type { Identity } from '../../core/events.ts';
 import { LIMITS } from '../../core/limits.ts';
-import { IDENTITY_PARAM, SITE_CODE_PARAM } from '../query-schema.ts';
+import { IDENTITY_PARAM, requiredQueryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
 
 const siteParams = { type: 'object', required: ['siteCode'], properties: { siteCode: SITE_CODE_PARAM } } as const;
 const idParam = { type: 'string', pattern: '^[0-9]{1,10}$' } as const;
@@ -128,12 +127,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
       const q = request.query as { visitorCode?: string; mappingValue?: string };
-      const identity: Identity | null = q.visitorCode
-        ? { kind: 'visitorCode', value: q.visitorCode }
-        : q.mappingValue
-          ? { kind: 'mappingValue', value: q.mappingValue }
-          : null;
-      if (!identity) throw new AnoleError('invalid_query', 'visitorCode or mappingValue is required');
+      const identity = requiredQueryIdentity(q);
       const site = await siteOf(params.siteCode);
       return explainAttribution(deps.storage, site, toId(params.experimentId, 'experimentId'), identity);
     });

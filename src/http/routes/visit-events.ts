@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Identity } from '../../core/events.ts';
 import { ingestEvents, type IngestDeps } from '../../ingest/ingest-events.ts';
 import type { Metrics } from '../metrics.ts';
-import { FLAG, flagValue, IDENTITY_PARAM, SITE_CODE_PARAM } from '../query-schema.ts';
+import { FLAG, flagValue, IDENTITY_PARAM, queryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
 
 interface Query {
   siteCode: string;
@@ -49,16 +48,11 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
     },
   }, async (request, reply) => {
     const q = request.query as Query;
-    const queryIdentity: Identity | null = q.visitorCode
-      ? { kind: 'visitorCode', value: q.visitorCode }
-      : q.mappingValue
-        ? { kind: 'mappingValue', value: q.mappingValue }
-        : null;
-    const report = await ingestEvents(deps, {
+        const report = await ingestEvents(deps, {
       siteCode: q.siteCode,
       format: flagValue(q.json) ? 'json' : 'lines',
       body: typeof request.body === 'string' ? request.body : '',
-      queryIdentity,
+      queryIdentity: queryIdentity(q),
       itp: flagValue(q.itp),
       sdk: q.sdkName ? { name: q.sdkName, version: q.sdkVersion ?? '' } : null,
       dryRun: flagValue(q.dryRun),

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { readVisitor, type ReadDeps } from '../../analysis/read-visitor.ts';
-import { AnoleError } from '../../core/error-codes.ts';
-import type { EventType, Identity } from '../../core/events.ts';
+import type { EventType } from '../../core/events.ts';
 import { LIMITS } from '../../core/limits.ts';
-import { FLAG, flagValue, IDENTITY_PARAM, SITE_CODE_PARAM } from '../query-schema.ts';
+import { FLAG, flagValue, IDENTITY_PARAM, requiredQueryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
 
 /** Query flag → event type it includes. `all` includes every one of them. */
 const TYPE_FLAGS: Record<string, EventType> = {
@@ -40,7 +39,7 @@ const querystring = {
   },
 } as const;
 
-type Query = Record<string, string | undefined> & { siteCode: string };
+type Query = Record<string, string | undefined> & { siteCode: string; visitorCode?: string; mappingValue?: string };
 
 /** GET /visit/visitor: a visitor's visits as Kameleoon returns them; `{}` for an unknown visitor. */
 export function registerVisitVisitor(app: FastifyInstance, deps: ReadDeps & { now: () => number }): void {
@@ -48,12 +47,7 @@ export function registerVisitVisitor(app: FastifyInstance, deps: ReadDeps & { no
     schema: { summary: 'Read a visitor\'s visits (Kameleoon-compatible)', querystring },
   }, async (request, reply) => {
     const q = request.query as Query;
-    const identity: Identity | null = q.visitorCode
-      ? { kind: 'visitorCode', value: q.visitorCode }
-      : q.mappingValue
-        ? { kind: 'mappingValue', value: q.mappingValue }
-        : null;
-    if (!identity) throw new AnoleError('invalid_query', 'visitorCode or mappingValue is required');
+    const identity = requiredQueryIdentity(q);
     const include = new Set<EventType>();
     for (const [flag, type] of Object.entries(TYPE_FLAGS)) {
       if (flagValue(q.all) || flagValue(q[flag])) include.add(type);
