@@ -27,7 +27,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ? await openPostgresStorage({ url: config.databaseUrl, poolSize: config.pgPoolSize })
     : openSqliteStorage({ file: config.sqliteFile, cacheMb: config.sqliteCacheMb, walAutocheckpointPages: config.sqliteWalAutocheckpointPages });
   const sites = createSiteDirectory(storage, { autoCreate: config.autoCreateSites, cacheMs: config.siteCacheMs });
-  const committer = createGroupCommitter(storage, { maxEvents: config.maxCommitEvents });
+  const committer = createGroupCommitter(storage, { maxEvents: config.maxCommitEvents, lanes: storage.commitLanes });
   const { generated } = await ensureAdminKey(storage, config.adminKey, Date.now());
   if (generated) {
     // Shown once; kept beside the data (owner-only) so an operator who missed it can read it there.

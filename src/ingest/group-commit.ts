@@ -13,26 +13,40 @@ export interface GroupCommitter {
   drain(): Promise<void>;
 }
 
+export interface GroupCommitOptions {
+  /** Most events one transaction writes, so that no transaction holds a writer for long. */
+  maxEvents: number;
+  /**
+   * Transactions in flight at once. An embedded store has one writer (1); a server database
+   * overlaps one commit's flush with the next one's work, so several lanes keep it busy.
+   */
+  lanes: number;
+}
+
 /**
  * Group commit: requests that arrive while a transaction is being written wait and are then written
- * together in the next one, so one fsync acknowledges many requests. Batches are capped so that one
- * transaction never holds the writer for long.
+ * together in the next one, so one flush acknowledges many requests.
  */
-export function createGroupCommitter(storage: Storage, options: { maxEvents: number }): GroupCommitter {
+export function createGroupCommitter(storage: Storage, options: GroupCommitOptions): GroupCommitter {
   const queue: Pending[] = [];
-  let running: Promise<void> | null = null;
+  const running = new Set<Promise<void>>();
 
-  async function run(): Promise<void> {
+  function takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let size = 0;
+    while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.events.length <= options.maxEvents)) {
+      const next = queue.shift()!;
+      batch.push(next);
+      size += next.events.length;
+    }
+    return batch;
+  }
+
+  async function lane(): Promise<void> {
     // Let requests parsed in the same turn of the event loop join the first batch.
     await new Promise((resolve) => setImmediate(resolve));
     while (queue.length > 0) {
-      const batch: Pending[] = [];
-      let size = 0;
-      while (queue.length > 0 && (batch.length === 0 || size + queue[0]!.events.length <= options.maxEvents)) {
-        const next = queue.shift()!;
-        batch.push(next);
-        size += next.events.length;
-      }
+      const batch = takeBatch();
       try {
         const verdicts = await storage.appendEvents(batch.flatMap((p) => p.events));
         let offset = 0;
@@ -47,11 +61,12 @@ export function createGroupCommitter(storage: Storage, options: { maxEvents: num
   }
 
   function ensureRunning(): void {
-    if (running) return;
-    running = run().finally(() => {
-      running = null;
+    if (running.size >= Math.max(1, options.lanes)) return;
+    const done: Promise<void> = lane().finally(() => {
+      running.delete(done);
       if (queue.length > 0) ensureRunning();
     });
+    running.add(done);
   }
 
   return {
@@ -63,7 +78,7 @@ export function createGroupCommitter(storage: Storage, options: { maxEvents: num
       });
     },
     async drain() {
-      while (running) await running;
+      while (running.size > 0) await Promise.all([...running]);
     },
   };
 }

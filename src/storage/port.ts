@@ -57,6 +57,8 @@ export interface StoreStats {
  */
 export interface Storage {
   readonly engine: 'sqlite' | 'postgres';
+  /** appendEvents calls worth running at once: 1 for an embedded single writer, more for a server. */
+  readonly commitLanes: number;
 
   findSite(code: string): Promise<Site | null>;
   /** Creates the site if it does not exist (concurrent callers agree on one row) and returns it. */

@@ -112,6 +112,8 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
 
   return {
     engine: 'postgres',
+    // Overlap one commit's flush with the next batches' work, leaving connections for reads.
+    commitLanes: Math.max(1, Math.floor((options.poolSize ?? 10) / 2)),
     ...postgresMaps(pool, transaction),
     ...postgresDerived(pool, transaction),
     forgetVisitors: forgetting.forgetVisitors,

@@ -125,6 +125,8 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
 
   return {
     engine: 'sqlite',
+    // One writer: a second transaction would only wait for the first.
+    commitLanes: 1,
     ...sqliteMaps(db),
     ...sqliteDerived(db),
     forgetVisitors: forgetting.forgetVisitors,
