@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { derivedContract } from './derived-contract.ts';
 import { eventsContract } from './events-contract.ts';
 import { forgetContract } from './forget-contract.ts';
 import { healthContract } from './health-contract.ts';
@@ -7,7 +8,7 @@ import { mapsContract } from './maps-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'health';
+export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'health';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
@@ -15,6 +16,7 @@ const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   links: linksContract,
   maps: mapsContract,
   forget: forgetContract,
+  derived: derivedContract,
   health: healthContract,
 };
 
