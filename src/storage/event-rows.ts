@@ -1,4 +1,6 @@
 import type { EventType, IdentityKind, SdkInfo, VisitorEvent } from '../core/events.ts';
+import type { IdentityLink } from '../core/identity.ts';
+import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../core/site-settings.ts';
 
 /**
  * The engine-neutral row form of an event, shared by both adapters so that what one stores the
@@ -54,4 +56,27 @@ export function fromEventRow(row: EventRow): VisitorEvent {
     itp: Boolean(Number(row.itp)),
     sdk: parseSdk(row.sdk),
   } as VisitorEvent;
+}
+
+/** An identity link row; `time` may arrive as text (PostgreSQL bigint), always far below 2^53. */
+export interface LinkRow {
+  mapping_value: string;
+  visitor_code: string;
+  time: number | string;
+  nonce: string;
+}
+
+export function fromLinkRow(row: LinkRow): IdentityLink {
+  return { mappingValue: row.mapping_value, visitorCode: row.visitor_code, time: Number(row.time), nonce: row.nonce };
+}
+
+export interface SiteRow {
+  id: number;
+  code: string;
+  settings: string;
+}
+
+/** Settings added after a site was stored take their defaults. */
+export function fromSiteRow(row: SiteRow): Site {
+  return { id: Number(row.id), code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } };
 }

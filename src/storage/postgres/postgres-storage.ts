@@ -1,8 +1,7 @@
 import pg from 'pg';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
-import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
-import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../../core/site-settings.ts';
-import { fromEventRow, identityKindCode, toEventRow, type EventRow } from '../event-rows.ts';
+import { linkFromEvent } from '../../core/identity.ts';
+import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage, StoreStats } from '../port.ts';
 import { migratePostgres } from './migrate.ts';
 import { postgresDerived } from './postgres-derived.ts';
@@ -21,33 +20,11 @@ export interface PostgresOptions {
   counterShards?: number;
 }
 
-interface SiteRow {
-  id: number;
-  code: string;
-  settings: string;
-}
-
-interface LinkRow {
-  mapping_value: string;
-  visitor_code: string;
-  /** bigint arrives as text from pg; every bigint stored is an epoch ms or a count, far below 2^53. */
-  time: string;
-  nonce: string;
-}
-
 interface KeyRow {
   site_id: number;
   id_kind: number;
   identity: string;
   nonce: string;
-}
-
-function toSite(row: SiteRow): Site {
-  return { id: row.id, code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } };
-}
-
-function toLink(row: LinkRow): IdentityLink {
-  return { mappingValue: row.mapping_value, visitorCode: row.visitor_code, time: Number(row.time), nonce: row.nonce };
 }
 
 /** The de-duplication key as one string; NUL cannot occur in any part (identities refuse control characters). */
@@ -120,7 +97,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
 
     async findSite(code) {
       const { rows } = await pool.query<SiteRow>('SELECT id, code, settings FROM sites WHERE code = $1', [code]);
-      return rows[0] ? toSite(rows[0]) : null;
+      return rows[0] ? fromSiteRow(rows[0]) : null;
     },
 
     async ensureSite(code, settings) {
@@ -132,7 +109,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       ]);
       const { rows } = await pool.query<SiteRow>('SELECT id, code, settings FROM sites WHERE code = $1', [code]);
       if (!rows[0]) throw new Error(`site ${code} vanished after insert`);
-      return toSite(rows[0]);
+      return fromSiteRow(rows[0]);
     },
 
     async appendEvents(events) {
@@ -264,7 +241,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
          JOIN identity_links l ON l.site_id = $1 AND l.visitor_code = q.visitor_code`,
         [siteId, [...visitorCodes]],
       );
-      return rows.map(toLink);
+      return rows.map(fromLinkRow);
     },
 
     async linksOfMappingValues(siteId, mappingValues) {
@@ -275,7 +252,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
          JOIN identity_links l ON l.site_id = $1 AND l.mapping_value = q.mapping_value`,
         [siteId, [...mappingValues]],
       );
-      return rows.map(toLink);
+      return rows.map(fromLinkRow);
     },
 
     async stats(): Promise<StoreStats> {

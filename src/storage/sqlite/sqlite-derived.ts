@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { contributionDelta, experimentOfKey, type Contributions } from '../../core/attribution/contributions.ts';
-import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
+import { accumulate, contributionDelta, experimentOfKey, type Contributions } from '../../core/attribution/contributions.ts';
 import { defaultExperiment, type ExperimentRecord, type GoalRecord, type SeenIds } from '../../core/registry.ts';
+import { fromSiteRow } from '../event-rows.ts';
 import {
   contributionsFromJson,
   contributionsToJson,
@@ -10,7 +10,7 @@ import {
   type DirtyMark,
   type ExperimentRow,
 } from '../derived-rows.ts';
-import type { Storage } from '../port.ts';
+import type { PersonContributions, Storage } from '../port.ts';
 
 type DerivedMethods = Pick<
   Storage,
@@ -26,6 +26,7 @@ type DerivedMethods = Pick<
   | 'completeDirty'
   | 'markAllDirty'
   | 'replacePersonContributions'
+  | 'replacePersonsContributions'
   | 'resultAggregates'
   | 'dirtyBacklog'
   | 'findApiKey'
@@ -119,16 +120,21 @@ export function sqliteDerived(db: Database.Database): DerivedMethods {
     for (const goalId of seen.goals) seenGoal.run(siteId, goalId, `Goal ${goalId}`);
   });
 
-  const replacePersonTx = db.transaction((siteId: number, personKey: string, next: Contributions) => {
-    const previous = contributionsFromJson(readPerson.get(siteId, personKey)?.data);
-    for (const [key, delta] of contributionDelta(previous, next)) {
+  // Persons one after another (a person named twice sees its first write), then each aggregate row
+  // once with the summed deltas: one commit and one write per row for a whole worker round.
+  const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[]) => {
+    const total: Contributions = new Map();
+    for (const { personKey, next } of persons) {
+      accumulate(total, contributionDelta(contributionsFromJson(readPerson.get(siteId, personKey)?.data), next));
+      if (next.size === 0) deletePerson.run(siteId, personKey);
+      else writePerson.run(siteId, personKey, contributionsToJson(next));
+    }
+    for (const [key, delta] of total) {
+      if (delta.every((d) => d === 0)) continue;
       const experimentId = experimentOfKey(key);
       const current = JSON.parse(readAggregate.get(siteId, experimentId, key)?.vector ?? '[]') as number[];
-      const sum = delta.map((d, i) => (current[i] ?? 0) + d);
-      writeAggregate.run(siteId, experimentId, key, JSON.stringify(sum));
+      writeAggregate.run(siteId, experimentId, key, JSON.stringify(delta.map((d, i) => (current[i] ?? 0) + d)));
     }
-    if (next.size === 0) deletePerson.run(siteId, personKey);
-    else writePerson.run(siteId, personKey, contributionsToJson(next));
   });
 
   const completeTx = db.transaction((marks: readonly DirtyMark[]) => {
@@ -166,7 +172,7 @@ export function sqliteDerived(db: Database.Database): DerivedMethods {
     },
     async siteById(siteId) {
       const row = siteById.get(siteId);
-      return row ? { id: row.id, code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } } : null;
+      return row ? fromSiteRow(row) : null;
     },
     async claimDirty({ limit, leaseMs, now }) {
       return claim.all(now + leaseMs, now, limit).map((r) => ({ siteId: r.site_id, idKind: r.id_kind, identity: r.identity, gen: r.gen }));
@@ -178,7 +184,10 @@ export function sqliteDerived(db: Database.Database): DerivedMethods {
       return markAll.run(siteId).changes;
     },
     async replacePersonContributions(siteId, personKey, next) {
-      replacePersonTx.immediate(siteId, personKey, next);
+      replacePersonsTx.immediate(siteId, [{ personKey, next }]);
+    },
+    async replacePersonsContributions(siteId, persons) {
+      if (persons.length > 0) replacePersonsTx.immediate(siteId, persons);
     },
     async resultAggregates(siteId, experimentId) {
       return new Map(aggregatesOf.all(siteId, experimentId).map((r) => [r.key, JSON.parse(r.vector) as number[]]));

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
-import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
-import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../../core/site-settings.ts';
-import { fromEventRow, identityKindCode, toEventRow, type EventRow } from '../event-rows.ts';
+import { linkFromEvent } from '../../core/identity.ts';
+import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { sqliteForget } from './sqlite-forget.ts';
@@ -21,27 +20,6 @@ export interface SqliteOptions {
    * checkpointing after every commit (SQLite's default of 1000 pages) writes them all twice as often.
    */
   walAutocheckpointPages?: number;
-}
-
-interface SiteRow {
-  id: number;
-  code: string;
-  settings: string;
-}
-
-interface LinkRow {
-  mapping_value: string;
-  visitor_code: string;
-  time: number;
-  nonce: string;
-}
-
-function toSite(row: SiteRow): Site {
-  return { id: row.id, code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } };
-}
-
-function toLink(row: LinkRow): IdentityLink {
-  return { mappingValue: row.mapping_value, visitorCode: row.visitor_code, time: row.time, nonce: row.nonce };
 }
 
 function migrate(db: Database.Database): void {
@@ -133,14 +111,14 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
 
     async findSite(code) {
       const row = findSite.get(code);
-      return row ? toSite(row) : null;
+      return row ? fromSiteRow(row) : null;
     },
 
     async ensureSite(code, settings) {
       insertSite.run(code, JSON.stringify(settings), Date.now());
       const row = findSite.get(code);
       if (!row) throw new Error(`site ${code} vanished after insert`);
-      return toSite(row);
+      return fromSiteRow(row);
     },
 
     async appendEvents(events) {
@@ -166,11 +144,11 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
     },
 
     async linksOfVisitorCodes(siteId, visitorCodes) {
-      return visitorCodes.flatMap((code) => linksOfCode.all(siteId, code).map(toLink));
+      return visitorCodes.flatMap((code) => linksOfCode.all(siteId, code).map(fromLinkRow));
     },
 
     async linksOfMappingValues(siteId, mappingValues) {
-      return mappingValues.flatMap((value) => linksOfValue.all(siteId, value).map(toLink));
+      return mappingValues.flatMap((value) => linksOfValue.all(siteId, value).map(fromLinkRow));
     },
 
     async stats(): Promise<StoreStats> {
