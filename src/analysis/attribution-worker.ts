@@ -2,9 +2,10 @@ import { personContributions } from '../core/attribution/contributions.ts';
 import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity } from '../core/events.ts';
 import type { Site } from '../core/site-settings.ts';
-import type { DirtyMark, Storage } from '../storage/port.ts';
+import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts';
 import type { AttributionSettings } from '../core/attribution/rules.ts';
-import { attributionOfPerson, attributionSettingsOf, personsTouchedBy, seenIdsOf } from './person-state.ts';
+import { withRoundLinks } from './round-links.ts';
+import { attributionOfPerson, attributionSettingsOf, noSeenIds, personsTouchedBy, seenIdsOf } from './person-state.ts';
 
 const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
 
@@ -28,6 +29,7 @@ export interface WorkerOptions {
 export async function runAttributionRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now'>): Promise<number> {
   const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: options.now() });
   if (marks.length === 0) return 0;
+  const reader = withRoundLinks(storage);
   const bySite = new Map<number, DirtyMark[]>();
   for (const mark of marks) bySite.set(mark.siteId, [...(bySite.get(mark.siteId) ?? []), mark]);
   for (const [siteId, siteMarks] of bySite) {
@@ -36,11 +38,20 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
     const persons = new Set<PersonKey>();
     for (const mark of siteMarks) {
       const identity: Identity = { kind: KINDS[mark.idKind] ?? 'visitorCode', value: mark.identity };
-      for (const person of await personsTouchedBy(storage, siteId, identity)) persons.add(person);
+      for (const person of await personsTouchedBy(reader, siteId, identity)) persons.add(person);
     }
     // One reading of the site's periods per round, not one per person.
     const settings = await attributionSettingsOf(storage, site);
-    for (const person of persons) await recomputePerson(storage, site, person, settings);
+    const seen = noSeenIds();
+    const replaced: PersonContributions[] = [];
+    for (const person of persons) {
+      const { events, attributions } = await attributionOfPerson(reader, site, person, settings);
+      seenIdsOf(events, seen);
+      replaced.push({ personKey: person, next: personContributions(attributions) });
+    }
+    // One commit for the round: a commit waits for the disk, a person's recomputation does not.
+    await storage.registerSeen(siteId, seen);
+    await storage.replacePersonsContributions(siteId, replaced);
   }
   await storage.completeDirty(marks);
   return marks.length;

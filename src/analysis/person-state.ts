@@ -63,8 +63,12 @@ export async function attributionSettingsOf(storage: Storage, site: Site): Promi
   };
 }
 
-export function seenIdsOf(eventsByCode: ReadonlyMap<string, readonly VisitorEvent[]>): SeenIds {
-  const seen: SeenIds = { experiments: new Map(), goals: new Set() };
+export function noSeenIds(): SeenIds {
+  return { experiments: new Map(), goals: new Set() };
+}
+
+/** The experiment, variation and goal ids in these events, added to `seen` (a new set by default). */
+export function seenIdsOf(eventsByCode: ReadonlyMap<string, readonly VisitorEvent[]>, seen: SeenIds = noSeenIds()): SeenIds {
   for (const events of eventsByCode.values()) {
     for (const event of events) {
       if (event.type === 'experiment') {

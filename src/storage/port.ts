@@ -16,6 +16,12 @@ export interface SiteEvent {
   event: VisitorEvent;
 }
 
+/** A person's new contributions to the result aggregates (see core/attribution/contributions.ts). */
+export interface PersonContributions {
+  personKey: string;
+  next: Contributions;
+}
+
 export type PutMapsResult = { ok: true } | { ok: false; tooLargeKey: string };
 
 /**
@@ -114,6 +120,11 @@ export interface Storage {
   markAllDirty(siteId: number): Promise<number>;
   /** Replaces a person's contributions and adds (new − old) to the result aggregates, atomically. */
   replacePersonContributions(siteId: number, personKey: string, next: Contributions): Promise<void>;
+  /**
+   * The same for many persons in one transaction (the last entry of a person wins): a worker round
+   * pays one commit, and each aggregate row is written once with the persons' summed deltas.
+   */
+  replacePersonsContributions(siteId: number, persons: readonly PersonContributions[]): Promise<void>;
   /** The summed contributions of every person exposed to the experiment. */
   resultAggregates(siteId: number, experimentId: number): Promise<Contributions>;
   /** Dirty marks waiting (claimed or not). */

@@ -74,6 +74,11 @@ export function personContributions(attributions: readonly ExperimentAttribution
   return out;
 }
 
+/** Adds every vector of `more` into `target` (sums of several persons' deltas, for one write). */
+export function accumulate(target: Contributions, more: Contributions): void {
+  for (const [key, vector] of more) add(target, key, vector);
+}
+
 /** new − old, per key, leaving out keys whose difference is all zeros. */
 export function contributionDelta(previous: Contributions, next: Contributions): Contributions {
   const delta: Contributions = new Map();

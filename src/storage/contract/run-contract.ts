@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { contributionsContract } from './contributions-contract.ts';
 import { derivedContract } from './derived-contract.ts';
 import { eventsContract } from './events-contract.ts';
 import { forgetContract } from './forget-contract.ts';
@@ -8,7 +9,7 @@ import { mapsContract } from './maps-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'health';
+export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'health';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
@@ -17,6 +18,7 @@ const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   maps: mapsContract,
   forget: forgetContract,
   derived: derivedContract,
+  contributions: contributionsContract,
   health: healthContract,
 };
 

@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { contributionDelta, experimentOfKey } from '../../core/attribution/contributions.ts';
+import { accumulate, contributionDelta, experimentOfKey, type Contributions } from '../../core/attribution/contributions.ts';
 import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
 import { defaultExperiment } from '../../core/registry.ts';
 import { contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
-import type { Storage } from '../port.ts';
+import type { PersonContributions, Storage } from '../port.ts';
 import type { Transaction } from './postgres-transaction.ts';
 
 type DerivedMethods = Pick<
@@ -20,6 +20,7 @@ type DerivedMethods = Pick<
   | 'completeDirty'
   | 'markAllDirty'
   | 'replacePersonContributions'
+  | 'replacePersonsContributions'
   | 'resultAggregates'
   | 'dirtyBacklog'
   | 'findApiKey'
@@ -37,6 +38,50 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Registry, derived state and API keys for the PostgreSQL adapter. */
 export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedMethods {
+  async function replacePersons(siteId: number, persons: readonly PersonContributions[]): Promise<void> {
+    const nextOf = new Map(persons.map((p) => [p.personKey, p.next]));
+    if (nextOf.size === 0) return;
+    const keys = [...nextOf.keys()].sort(byText);
+    await transaction(async (client) => {
+      // One writer per person: two workers holding marks of the same person must not both subtract
+      // the same previous contributions. Locks are taken in one global order, so rounds never deadlock.
+      await client.query(
+        'SELECT pg_advisory_xact_lock($1::integer, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS locks',
+        [siteId, keys],
+      );
+      const { rows } = await client.query<{ person_key: string; data: string }>(
+        'SELECT person_key, data FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[])',
+        [siteId, keys],
+      );
+      const previous = new Map(rows.map((r) => [r.person_key, r.data]));
+      const total: Contributions = new Map();
+      for (const key of keys) accumulate(total, contributionDelta(contributionsFromJson(previous.get(key)), nextOf.get(key)!));
+      const delta = [...total].filter(([, vector]) => vector.some((v) => v !== 0)).sort(([a], [b]) => byText(a, b));
+      if (delta.length > 0) {
+        // Adding in SQL makes concurrent deltas to the same aggregate commute; key order avoids deadlocks.
+        await client.query(
+          `INSERT INTO result_aggregates (site_id, experiment_id, key, vector)
+           SELECT $1, e, k, (SELECT array_agg(x::double precision ORDER BY i) FROM json_array_elements_text(v::json) WITH ORDINALITY AS a(x, i))
+           FROM unnest($2::integer[], $3::text[], $4::text[]) AS d(e, k, v)
+           ON CONFLICT (site_id, experiment_id, key) DO UPDATE SET vector = (
+             SELECT array_agg(coalesce(o, 0) + coalesce(n, 0) ORDER BY i)
+             FROM unnest(result_aggregates.vector, excluded.vector) WITH ORDINALITY AS s(o, n, i))`,
+          [siteId, delta.map(([key]) => experimentOfKey(key)), delta.map(([key]) => key), delta.map(([, vector]) => JSON.stringify(vector))],
+        );
+      }
+      const gone = keys.filter((key) => nextOf.get(key)!.size === 0);
+      const kept = keys.filter((key) => nextOf.get(key)!.size > 0);
+      if (gone.length > 0) await client.query('DELETE FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[])', [siteId, gone]);
+      if (kept.length > 0) {
+        await client.query(
+          `INSERT INTO person_contributions (site_id, person_key, data) SELECT $1, k, d FROM unnest($2::text[], $3::text[]) AS x(k, d)
+           ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data`,
+          [siteId, kept, kept.map((key) => contributionsToJson(nextOf.get(key)!))],
+        );
+      }
+    });
+  }
+
   async function siteById(siteId: number) {
     const { rows } = await pool.query<{ id: number; code: string; settings: string }>('SELECT id, code, settings FROM sites WHERE id = $1', [siteId]);
     const row = rows[0];
@@ -172,37 +217,9 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       return result.rowCount ?? 0;
     },
     async replacePersonContributions(siteId, personKey, next) {
-      await transaction(async (client) => {
-        // One writer per person: two workers holding marks of the same person must not both subtract
-        // the same previous contributions.
-        await client.query('SELECT pg_advisory_xact_lock($1::integer, hashtext($2))', [siteId, personKey]);
-        const { rows } = await client.query<{ data: string }>('SELECT data FROM person_contributions WHERE site_id = $1 AND person_key = $2', [
-          siteId,
-          personKey,
-        ]);
-        const delta = [...contributionDelta(contributionsFromJson(rows[0]?.data), next)].sort(([a], [b]) => byText(a, b));
-        if (delta.length > 0) {
-          // Adding in SQL makes concurrent deltas to the same aggregate commute; key order avoids deadlocks.
-          await client.query(
-            `INSERT INTO result_aggregates (site_id, experiment_id, key, vector)
-             SELECT $1, e, k, (SELECT array_agg(x::double precision ORDER BY i) FROM json_array_elements_text(v::json) WITH ORDINALITY AS a(x, i))
-             FROM unnest($2::integer[], $3::text[], $4::text[]) AS d(e, k, v)
-             ON CONFLICT (site_id, experiment_id, key) DO UPDATE SET vector = (
-               SELECT array_agg(coalesce(o, 0) + coalesce(n, 0) ORDER BY i)
-               FROM unnest(result_aggregates.vector, excluded.vector) WITH ORDINALITY AS s(o, n, i))`,
-            [siteId, delta.map(([key]) => experimentOfKey(key)), delta.map(([key]) => key), delta.map(([, vector]) => JSON.stringify(vector))],
-          );
-        }
-        if (next.size === 0) {
-          await client.query('DELETE FROM person_contributions WHERE site_id = $1 AND person_key = $2', [siteId, personKey]);
-        } else {
-          await client.query(
-            'INSERT INTO person_contributions (site_id, person_key, data) VALUES ($1, $2, $3) ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data',
-            [siteId, personKey, contributionsToJson(next)],
-          );
-        }
-      });
+      await replacePersons(siteId, [{ personKey, next }]);
     },
+    replacePersonsContributions: replacePersons,
     async resultAggregates(siteId, experimentId) {
       const { rows } = await pool.query<{ key: string; vector: number[] }>('SELECT key, vector FROM result_aggregates WHERE site_id = $1 AND experiment_id = $2', [
         siteId,
