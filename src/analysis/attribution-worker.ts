@@ -8,6 +8,11 @@ import { withRoundLinks } from './round-links.ts';
 import { attributionOfPerson, attributionSettingsOf, noSeenIds, personsTouchedBy, seenIdsOf } from './person-state.ts';
 
 const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
+/**
+ * A round gives the event loop back at least this often. With SQLite every read is synchronous, so
+ * a round of hundreds of persons would otherwise hold up acknowledgements and results requests.
+ */
+const SLICE_MS = 10;
 
 export interface WorkerOptions {
   /** Marks claimed per round. */
@@ -30,6 +35,12 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
   const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: options.now() });
   if (marks.length === 0) return 0;
   const reader = withRoundLinks(storage);
+  let sliceStarted = performance.now();
+  const pause = async () => {
+    if (performance.now() - sliceStarted < SLICE_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStarted = performance.now();
+  };
   const bySite = new Map<number, DirtyMark[]>();
   for (const mark of marks) bySite.set(mark.siteId, [...(bySite.get(mark.siteId) ?? []), mark]);
   for (const [siteId, siteMarks] of bySite) {
@@ -39,6 +50,7 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
     for (const mark of siteMarks) {
       const identity: Identity = { kind: KINDS[mark.idKind] ?? 'visitorCode', value: mark.identity };
       for (const person of await personsTouchedBy(reader, siteId, identity)) persons.add(person);
+      await pause();
     }
     // One reading of the site's periods per round, not one per person.
     const settings = await attributionSettingsOf(storage, site);
@@ -48,6 +60,7 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
       const { events, attributions } = await attributionOfPerson(reader, site, person, settings);
       seenIdsOf(events, seen);
       replaced.push({ personKey: person, next: personContributions(attributions) });
+      await pause();
     }
     // One commit for the round: a commit waits for the disk, a person's recomputation does not.
     await storage.registerSeen(siteId, seen);
