@@ -69,7 +69,7 @@ export function sqliteDerived(db: Database.Database): DerivedMethods {
   const claim = db.prepare<[number, number, number], { site_id: number; id_kind: number; identity: string; gen: number }>(
     `UPDATE dirty_identities SET claimed_until = ?
      WHERE (site_id, id_kind, identity) IN (
-       SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= ? LIMIT ?)
+       SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= ? ORDER BY claimed_until LIMIT ?)
      RETURNING site_id, id_kind, identity, gen`,
   );
   const complete = db.prepare('DELETE FROM dirty_identities WHERE site_id = ? AND id_kind = ? AND identity = ? AND gen = ?');
