@@ -9,8 +9,11 @@ import { bool, countMap, finite, id, idArray, integer, metadata, text, type Deco
 export interface FieldSpec {
   decode: Decoder<unknown>;
   required?: boolean;
-  /** Applied when the field is absent; absent optional fields without a default are left out. */
-  fallback?: unknown;
+  /**
+   * Applied when the field is absent; absent optional fields without a default are left out. A
+   * function makes a fresh object for each event, so no two events share (and mutate) one default.
+   */
+  fallback?: string | number | boolean | null | (() => object);
   aliases?: readonly string[];
 }
 
@@ -35,7 +38,7 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
       goalId: { decode: id, required: true, aliases: ['goalID', 'goalid'] },
       revenue: { decode: finite(0, LIMITS.maxRevenue), fallback: 0 },
       negative: { decode: bool, fallback: false },
-      metadata: { decode: metadata, fallback: {} },
+      metadata: { decode: metadata, fallback: () => ({}) },
     },
   },
   customData: {
@@ -57,8 +60,8 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
     fields: {
       href: { decode: url, required: true },
       title: { decode: label, fallback: '' },
-      referrersIndices: { decode: idArray, fallback: [] },
-      keyPagesIndices: { decode: idArray, fallback: [] },
+      referrersIndices: { decode: idArray, fallback: () => [] },
+      keyPagesIndices: { decode: idArray, fallback: () => [] },
       canonicalHref: { decode: url, fallback: null },
       referrerHref: { decode: url, fallback: null },
     },
