@@ -1,7 +1,7 @@
 import { AnoleError, type EventRejectionCode } from '../core/error-codes.ts';
-import type { Identity, SdkInfo, VisitorEvent } from '../core/events.ts';
+import type { Identity, SdkInfo } from '../core/events.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
-import type { Storage } from '../storage/port.ts';
+import type { SiteEvent, Storage } from '../storage/port.ts';
 import { decodeEvent, type Rejection } from './decode-event.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { parseJsonBody, parseLineBody, type RawEvent } from './parse-body.ts';
@@ -16,6 +16,11 @@ export interface IngestRequest {
   /** Validate and look for duplicates, store nothing. */
   dryRun: boolean;
   receivedAt: number;
+  /**
+   * false: the caller needs only the counts and the rejections (it answers 204), so the report's
+   * `events` holds the verdicts of the rejected events only. Default true; dry runs keep them all.
+   */
+  verdicts?: boolean;
 }
 
 export type EventStatus = 'accepted' | 'duplicate' | 'rejected';
@@ -36,6 +41,7 @@ export interface IngestReport {
   accepted: number;
   duplicate: number;
   rejected: number;
+  /** One verdict per event, in body order; only the rejected ones when the request set verdicts=false. */
   events: EventVerdict[];
 }
 
@@ -65,53 +71,77 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
     itp: request.itp,
     sdk: request.sdk,
   };
+  // A dry run answers its verdicts whatever the request says.
+  const everyVerdict = request.verdicts !== false || request.dryRun;
 
   const verdicts: EventVerdict[] = [];
-  const valid: { verdict: EventVerdict; event: VisitorEvent }[] = [];
-  for (const raw of raws) {
-    const verdict: EventVerdict = { ...raw.position, status: 'rejected' };
-    verdicts.push(verdict);
-    const decoded = raw.fields ? decodeEvent(raw.fields, ctx) : { ok: false as const, rejection: REJECTION_OF[raw.problem!] };
-    if (typeof raw.fields?.nonce === 'string') verdict.nonce = raw.fields.nonce;
+  const siteEvents: SiteEvent[] = [];
+  // The verdicts of the valid events, in the order of siteEvents (empty unless every verdict is kept).
+  const validVerdicts: EventVerdict[] = [];
+  for (let r = 0; r < raws.length; r++) {
+    const raw = raws[r]!;
+    const nonce = raw.fields !== null && typeof raw.fields.nonce === 'string' ? raw.fields.nonce : undefined;
+    const decoded = raw.fields !== null ? decodeEvent(raw.fields, ctx) : { ok: false as const, rejection: REJECTION_OF[raw.problem!] };
     if (decoded.ok) {
-      valid.push({ verdict, event: decoded.event });
+      siteEvents.push({ siteId: site.id, event: decoded.event });
+      if (everyVerdict) {
+        // Provisional until the store answers.
+        const verdict = verdictAt(raw.position, nonce);
+        verdicts.push(verdict);
+        validVerdicts.push(verdict);
+      }
     } else {
+      const verdict = verdictAt(raw.position, nonce);
       verdict.code = decoded.rejection.code;
       verdict.message = decoded.rejection.message;
+      verdicts.push(verdict);
     }
   }
 
-  const rejected = verdicts.length - valid.length;
+  const rejected = raws.length - siteEvents.length;
   if (request.format === 'json' && rejected > 0) {
-    throw new AnoleError('invalid_events', `${rejected} of ${verdicts.length} events are invalid; nothing was stored`, {
-      // Valid events still carry the provisional 'rejected' status; only those with a code failed.
+    throw new AnoleError('invalid_events', `${rejected} of ${raws.length} events are invalid; nothing was stored`, {
       errors: verdicts.filter((v) => v.code !== undefined),
     });
   }
 
-  const siteEvents = valid.map(({ event }) => ({ siteId: site.id, event }));
+  let accepted = 0;
+  let duplicate = 0;
   if (request.dryRun) {
     const stored = await deps.storage.alreadyStored(siteEvents);
     const seen = new Set<string>();
-    valid.forEach(({ verdict, event }, i) => {
+    for (let i = 0; i < siteEvents.length; i++) {
+      const { event } = siteEvents[i]!;
       const key = `${event.identity.kind}\u0000${event.identity.value}\u0000${event.nonce}`;
-      verdict.status = stored[i] || seen.has(key) ? 'duplicate' : 'accepted';
+      const status = stored[i] || seen.has(key) ? 'duplicate' : 'accepted';
+      if (status === 'accepted') accepted += 1;
+      else duplicate += 1;
+      validVerdicts[i]!.status = status;
       seen.add(key);
-    });
+    }
   } else {
     const outcome = await deps.committer.submit(siteEvents);
-    valid.forEach(({ verdict }, i) => {
-      verdict.status = outcome[i] ?? 'rejected';
-    });
+    for (let i = 0; i < siteEvents.length; i++) {
+      const status = outcome[i] ?? 'rejected';
+      if (status === 'accepted') accepted += 1;
+      else if (status === 'duplicate') duplicate += 1;
+      if (everyVerdict) validVerdicts[i]!.status = status;
+    }
   }
 
-  const count = (status: EventStatus) => verdicts.filter((v) => v.status === status).length;
   return {
     siteCode: site.code,
     dryRun: request.dryRun,
-    accepted: count('accepted'),
-    duplicate: count('duplicate'),
+    accepted,
+    duplicate,
     rejected,
     events: verdicts,
   };
+}
+
+/** A verdict for the event at this position, 'rejected' until decided (keys in their answered order). */
+function verdictAt(position: RawEvent['position'], nonce: string | undefined): EventVerdict {
+  const verdict: EventVerdict = 'line' in position ? { line: position.line, status: 'rejected' } : { index: position.index, status: 'rejected' };
+  if (nonce !== undefined) verdict.nonce = nonce;
+  return verdict;
 }

@@ -48,7 +48,8 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
     },
   }, async (request, reply) => {
     const q = request.query as Query;
-        const report = await ingestEvents(deps, {
+    const verdicts = flagValue(q.verdicts);
+    const report = await ingestEvents(deps, {
       siteCode: q.siteCode,
       format: flagValue(q.json) ? 'json' : 'lines',
       body: typeof request.body === 'string' ? request.body : '',
@@ -57,9 +58,11 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
       sdk: q.sdkName ? { name: q.sdkName, version: q.sdkVersion ?? '' } : null,
       dryRun: flagValue(q.dryRun),
       receivedAt: deps.now(),
+      // A 204 carries no verdicts, and the metrics need only the counts and the rejections.
+      verdicts,
     });
     deps.metrics.recordIngest(report);
-    if (flagValue(q.verdicts) || report.dryRun) return reply.status(200).send(report);
+    if (verdicts || report.dryRun) return reply.status(200).send(report);
     return reply.status(204).send();
   });
 }
