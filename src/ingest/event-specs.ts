@@ -110,5 +110,6 @@ const TYPE_BY_LOWER = new Map<string, EventType>(Object.keys(EVENT_SPECS).map((t
 
 /** Event types match case-insensitively: SDKs send `customData`, the docs `CUSTOMDATA`. */
 export function eventTypeOf(raw: string): EventType | undefined {
-  return TYPE_BY_LOWER.get(raw.toLowerCase());
+  // The SDKs' own spelling first: no lower-cased copy for every event.
+  return (Object.hasOwn(EVENT_SPECS, raw) ? (raw as EventType) : undefined) ?? TYPE_BY_LOWER.get(raw.toLowerCase());
 }

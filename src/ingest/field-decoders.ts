@@ -16,10 +16,23 @@ export function isAbsent(raw: unknown): boolean {
   return raw === undefined || raw === null || raw === '';
 }
 
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function toNumber(raw: unknown): number | null {
   if (typeof raw === 'number') return raw;
-  if (typeof raw === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw.trim())) return Number(raw);
-  return null;
+  if (typeof raw !== 'string') return null;
+  if (isDigits(raw)) return Number(raw); // the common case (ids, indices), without a regex
+  return NUMBER.test(raw.trim()) ? Number(raw) : null;
+}
+
+/** 1 to 15 decimal digits: always an exact, safe integer. */
+function isDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 15) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 export const id: Decoder<number> = (raw) => {
@@ -61,12 +74,16 @@ export const bool: Decoder<boolean> = (raw) => {
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 /** A surrogate not paired (JSON can spell one as \ud800); storage would silently turn it into U+FFFD. */
 const LONE_SURROGATE = /\p{Cs}/u;
+/** Any character either check above could refuse: most texts have none, and one scan clears them. */
+// eslint-disable-next-line no-control-regex
+const SUSPECT = /[\u0000-\u001F\u007F\uD800-\uDFFF]/;
 
 export function text(maxLength: number): Decoder<string> {
   return (raw) => {
     const s = typeof raw === 'number' ? String(raw) : raw;
     if (typeof s !== 'string') return fail('must be a string');
     if (s.length > maxLength) return fail(`must be at most ${maxLength} characters`);
+    if (!SUSPECT.test(s)) return ok(s);
     if (CONTROL.test(s)) return fail('must not contain control characters');
     if (LONE_SURROGATE.test(s)) return fail('must be well-formed Unicode (no lone surrogates)');
     return ok(s);

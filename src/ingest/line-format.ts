@@ -33,20 +33,29 @@ const PARAMETER = /^[A-Za-z_][A-Za-z0-9_]*=/;
  */
 export function parseLine(text: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  const parts = text.split('&');
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = percentDecode(eq === -1 ? part : part.slice(0, eq));
-    if (key in params) continue;
-    let value = eq === -1 ? '' : part.slice(eq + 1);
-    if (key === 'userAgent' && !parts.slice(i + 1).some((rest) => PARAMETER.test(rest))) {
-      value = parts.slice(i).join('&').slice(eq + 1);
-      params[key] = percentDecode(value);
-      break;
+  // A scan from `&` to `&` rather than split('&'): no array of parts per line.
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('&', start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      const part = text.slice(start, end);
+      const eq = part.indexOf('=');
+      const key = percentDecode(eq === -1 ? part : part.slice(0, eq));
+      if (!(key in params)) {
+        if (key === 'userAgent' && !parameterFollows(text, end)) {
+          // The whole tail; without `=` that tail starts at the name itself, as it always has.
+          params[key] = percentDecode(text.slice(start + eq + 1));
+          break;
+        }
+        params[key] = eq === -1 ? '' : percentDecode(part.slice(eq + 1));
+      }
     }
-    params[key] = percentDecode(value);
+    start = end + 1;
   }
   return params;
+}
+
+/** Whether a parameter (`name=`) starts after any `&` at or beyond `from`. */
+function parameterFollows(text: string, from: number): boolean {
+  return from < text.length && text.slice(from + 1).split('&').some((rest) => PARAMETER.test(rest));
 }
