@@ -242,6 +242,13 @@ describe('decodeEvent: numbers', () => {
     expect(code(line(`eventType=conversion&goalId=1&revenue=${LIMITS.maxRevenue * 10}`))).toBe('invalid_field');
     expect(ok(line('eventType=conversion&goalId=1&revenue=1e3')).data).toMatchObject({ revenue: 1000 });
   });
+
+  it('reads digit strings of any length, leading zeros and surrounding spaces as before', () => {
+    expect(ok(line('eventType=experiment&id=007&variationId=%201%20')).data).toEqual({ id: 7, variationId: 1 });
+    expect(ok(line('eventType=experiment&id=000000000000000000012&variationId=0')).data).toEqual({ id: 12, variationId: 0 });
+    expect(code(line('eventType=experiment&id=1%C2%B2&variationId=0'))).toBe('invalid_field');
+    expect(code(line('eventType=experiment&id=%D9%A1&variationId=0'))).toBe('invalid_field'); // Arabic-Indic one
+  });
 });
 
 describe('decodeEvent: identity', () => {
@@ -306,6 +313,35 @@ describe('decodeEvent: nonce', () => {
       expect(code(decodeEvent({ eventType: 'activity', nonce, visitorCode: 'v' }, ctx))).toBe('invalid_nonce');
     }
     expect(code(decodeEvent({ eventType: 'activity', nonce: 1234567890123456, visitorCode: 'v' }, ctx))).toBe('invalid_nonce');
+  });
+
+  it('accepts exactly [0-9a-fA-F]: no character whose case-folded code lands in that range', () => {
+    const hex = /^[0-9a-fA-F]$/;
+    for (let c = 0; c < 0x3000; c++) {
+      const nonce = `A2BB4D22083348E${String.fromCharCode(c)}`;
+      expect(decodeEvent({ eventType: 'activity', nonce, visitorCode: 'v' }, ctx).ok).toBe(hex.test(String.fromCharCode(c)));
+    }
+  });
+});
+
+describe('decodeEvent: text', () => {
+  it('keeps tabs, newlines and paired surrogates, refuses other control characters and lone surrogates', () => {
+    expect(ok(json({ eventType: 'page', href: '/', title: 'a\tb\nc\rd😀' })).data).toMatchObject({ title: 'a\tb\nc\rd😀' });
+    for (const title of ['a\u0000', 'a\u001f', 'a\u007f', 'a\u000b', '\udc00a', 'a\ud83d', '😀\ud83d']) {
+      expect(code(json({ eventType: 'page', href: '/', title }))).toBe('invalid_field');
+    }
+  });
+});
+
+describe('decodeEvent: defaults', () => {
+  it('gives each event its own default objects, so changing one event never changes another', () => {
+    const a = ok(line('eventType=page&href=%2F')).data as { referrersIndices: number[] };
+    const b = ok(line('eventType=page&href=%2F')).data as { referrersIndices: number[] };
+    a.referrersIndices.push(1);
+    expect(b.referrersIndices).toEqual([]);
+    const m = ok(line('eventType=conversion&goalId=1')).data as { metadata: Record<string, unknown> };
+    m.metadata.x = 1;
+    expect((ok(line('eventType=conversion&goalId=1')).data as { metadata: object }).metadata).toEqual({});
   });
 });
 
