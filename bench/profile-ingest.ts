@@ -151,6 +151,8 @@ for (const [area, us] of [...areas].sort((a, b) => b[1] - a[1])) {
 }
 const busy = total - (areas.get('idle') ?? 0);
 console.log(`${'busy (all but idle)'.padEnd(40)} ${perEvent(busy)}`);
+const storage = (areas.get('better-sqlite3') ?? 0) + (areas.get('src/storage') ?? 0);
+console.log(`${'outside storage (busy − storage)'.padEnd(40)} ${perEvent(busy - storage)}`);
 console.log('\nheaviest functions (self time):');
 for (const [name, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
   console.log(`${perEvent(us)} µs/event  ${name}`);
