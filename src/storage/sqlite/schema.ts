@@ -1,9 +1,6 @@
 /**
- * SQLite schema, applied in order; the applied version is kept in `user_version`.
- *
- * Events live in one clustered B-tree keyed by (site, identity as sent, nonce). The same key serves
- * de-duplication (a conflicting insert is a duplicate) and reading a visitor (a range scan of one
- * identity), so each stored event costs one index insert, not two.
+ * SQLite schema, applied in order; the applied version is kept in `user_version`. A migration never
+ * changes once released: a store created by any earlier version opens and keeps its data.
  */
 export const SQLITE_MIGRATIONS: readonly string[] = [
   `
@@ -119,5 +116,41 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     label TEXT NOT NULL,
     created_at INTEGER NOT NULL
   );
+  `,
+  // Events move to an append-only log in seq order (a commit writes only new pages at the table's
+  // end) plus a compact key index merged in sorted runs (see sqlite-event-log.ts). Existing rows
+  // keep their data and are indexed here; anole_key_hash is registered by the adapter before
+  // migrating and must compute sqlite-event-keys.ts's keyHash.
+  `
+  ALTER TABLE events RENAME TO events_clustered;
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    site_id INTEGER NOT NULL,
+    id_kind INTEGER NOT NULL,
+    identity TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    type TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    itp INTEGER NOT NULL,
+    sdk TEXT
+  );
+  INSERT INTO events (site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)
+    SELECT site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events_clustered;
+  DROP TABLE events_clustered;
+  CREATE TABLE event_keys (
+    site_id INTEGER NOT NULL,
+    vkey INTEGER NOT NULL,
+    nkey INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (site_id, vkey, nkey, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO event_keys (site_id, vkey, nkey, seq)
+    SELECT site_id, CAST(anole_key_hash(id_kind || char(0) || identity) AS INTEGER), CAST(anole_key_hash(nonce) AS INTEGER), seq
+    FROM events ORDER BY 1, 2, 3, 4;
+  INSERT INTO counters (name, value) VALUES
+    ('log_seq', (SELECT COALESCE(MAX(seq), 0) FROM events)),
+    ('indexed_seq', (SELECT COALESCE(MAX(seq), 0) FROM events));
   `,
 ];

@@ -3,6 +3,7 @@ import type { VisitorEvent } from '../../core/events.ts';
 import { identityKindCode } from '../event-rows.ts';
 import { forgottenEventDigest } from '../forget-digest.ts';
 import type { ForgetCounts, Storage } from '../port.ts';
+import type { DeletedRow, EventLog } from './sqlite-event-log.ts';
 
 export interface SqliteForget extends Pick<Storage, 'forgetVisitors'> {
   /**
@@ -12,20 +13,8 @@ export interface SqliteForget extends Pick<Storage, 'forgetVisitors'> {
   isForgotten(siteId: number, event: VisitorEvent): boolean;
 }
 
-interface DeletedEvent {
-  id_kind: number;
-  identity: string;
-  nonce: string;
-}
-
 /** POST /visit/forget for the SQLite adapter: deletes in one transaction and keeps tombstones. */
-export function sqliteForget(db: Database.Database): SqliteForget {
-  const deleteIdentity = db.prepare<[number, number, string], DeletedEvent>(
-    'DELETE FROM events WHERE site_id = ? AND id_kind = ? AND identity = ? RETURNING id_kind, identity, nonce',
-  );
-  const deleteEvent = db.prepare<[number, number, string, string], DeletedEvent>(
-    'DELETE FROM events WHERE site_id = ? AND id_kind = ? AND identity = ? AND nonce = ? RETURNING id_kind, identity, nonce',
-  );
+export function sqliteForget(db: Database.Database, log: EventLog): SqliteForget {
   const deleteLinksOfCode = db.prepare('DELETE FROM identity_links WHERE site_id = ? AND visitor_code = ?');
   const deleteLinksToValue = db.prepare('DELETE FROM identity_links WHERE site_id = ? AND mapping_value = ?');
   const deleteMap = db.prepare('DELETE FROM maps WHERE site_id = ? AND key = ?');
@@ -41,25 +30,26 @@ export function sqliteForget(db: Database.Database): SqliteForget {
     db.prepare<[], { site_id: number }>('SELECT DISTINCT site_id FROM forgotten_events').all().map((r) => r.site_id),
   );
 
-  const forget = db.transaction((siteId: number, plan: Parameters<Storage['forgetVisitors']>[1], now: number): ForgetCounts => {
-    const deleted: DeletedEvent[] = [];
-    for (const identity of plan.identities) deleted.push(...deleteIdentity.all(siteId, identityKindCode(identity.kind), identity.value));
-    for (const { identity, nonce } of plan.events) {
-      deleted.push(...deleteEvent.all(siteId, identityKindCode(identity.kind), identity.value, nonce.toLowerCase()));
-    }
-    for (const row of deleted) insertTombstone.run(siteId, forgottenEventDigest(row.id_kind, row.identity, row.nonce), now);
+  const forget = db.transaction((siteId: number, plan: Parameters<Storage['forgetVisitors']>[1], now: number) => {
+    log.sync();
+    const deleted: DeletedRow[] = [];
+    for (const identity of plan.identities) deleted.push(...log.deleteRows(siteId, identity));
+    for (const { identity, nonce } of plan.events) deleted.push(...log.deleteRows(siteId, identity, nonce.toLowerCase()));
+    for (const row of deleted) insertTombstone.run(siteId, forgottenEventDigest(row.idKind, row.identityValue, row.nonce), now);
     let links = 0;
     for (const code of plan.linkVisitorCodes) links += deleteLinksOfCode.run(siteId, code).changes;
     for (const value of plan.linkMappingValues) links += deleteLinksToValue.run(siteId, value).changes;
     let maps = 0;
     for (const key of plan.mapKeys) maps += deleteMap.run(siteId, key).changes;
     for (const identity of plan.dirty) markDirty.run(siteId, identityKindCode(identity.kind), identity.value);
-    return { events: deleted.length, links, maps };
+    const counts: ForgetCounts = { events: deleted.length, links, maps };
+    return { counts, deleted };
   });
 
   return {
     async forgetVisitors(siteId, plan) {
-      const counts = forget.immediate(siteId, plan, Date.now());
+      const { counts, deleted } = forget.immediate(siteId, plan, Date.now());
+      log.forgotten(deleted);
       if (counts.events > 0) sitesWithTombstones.add(siteId);
       return counts;
     },

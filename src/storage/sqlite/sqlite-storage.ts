@@ -3,9 +3,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { linkFromEvent } from '../../core/identity.ts';
-import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
+import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
+import { sqliteEventLog } from './sqlite-event-log.ts';
+import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteForget } from './sqlite-forget.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
@@ -20,6 +22,10 @@ export interface SqliteOptions {
    * checkpointing after every commit (SQLite's default of 1000 pages) writes them all twice as often.
    */
   walAutocheckpointPages?: number;
+  /** Events whose keys are held in memory before they are merged into the on-disk key index. */
+  keyMergeAt?: number;
+  /** Longest one merge step holds the writer, in ms. */
+  keyMergeStepMs?: number;
 }
 
 function migrate(db: Database.Database): void {
@@ -46,21 +52,12 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
   db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 16_000}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  db.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
   migrate(db);
 
   const findSite = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
   const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
-  const insertEvent = db.prepare(
-    `INSERT INTO events (site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)
-     VALUES (@site_id, @id_kind, @identity, @nonce, @type, @time, @received_at, @data, @itp, @sdk)
-     ON CONFLICT DO NOTHING`,
-  );
-  const eventExists = db.prepare<[number, number, string, string], { one: number }>(
-    'SELECT 1 AS one FROM events WHERE site_id = ? AND id_kind = ? AND identity = ? AND nonce = ?',
-  );
-  const eventsOfIdentity = db.prepare<[number, number, string], EventRow>(
-    'SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events WHERE site_id = ? AND id_kind = ? AND identity = ?',
-  );
+  const log = sqliteEventLog(db, { mergeAt: options.keyMergeAt ?? 200_000, mergeStepMs: options.keyMergeStepMs ?? 10 });
   const insertLink = db.prepare(
     'INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
@@ -83,26 +80,31 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
      ON CONFLICT DO UPDATE SET gen = gen + 1`,
   );
 
-  const forgetting = sqliteForget(db);
-  const append = db.transaction((events: readonly SiteEvent[]): AppendVerdict[] => {
+  const forgetting = sqliteForget(db, log);
+  const append = db.transaction((events: readonly SiteEvent[]): { verdicts: AppendVerdict[]; keys: LoggedKey[] } => {
+    log.sync();
     const verdicts: AppendVerdict[] = [];
+    const keys: LoggedKey[] = [];
+    const inBatch = new Set<string>();
     const touched = new Map<string, [number, number, string, number]>();
-    let accepted = 0;
     for (const { siteId, event } of events) {
-      const inserted = !forgetting.isForgotten(siteId, event) && insertEvent.run({ site_id: siteId, ...toEventRow(event) }).changes === 1;
-      verdicts.push(inserted ? 'accepted' : 'duplicate');
-      if (!inserted) continue;
-      accepted += 1;
+      const key = log.keyOf(siteId, event);
+      const duplicate = inBatch.has(key.event) || forgetting.isForgotten(siteId, event) || log.isStored(key, event);
+      verdicts.push(duplicate ? 'duplicate' : 'accepted');
+      if (duplicate) continue;
+      inBatch.add(key.event);
+      log.append(key, toEventRow(event));
+      keys.push(key);
       const kind = identityKindCode(event.identity.kind);
-      const key = `${siteId}\u0000${kind}\u0000${event.identity.value}`;
-      if (!touched.has(key)) touched.set(key, [siteId, kind, event.identity.value, event.receivedAt]);
+      if (!touched.has(key.identity)) touched.set(key.identity, [siteId, kind, event.identity.value, event.receivedAt]);
       const link = linkFromEvent(event);
       if (link) insertLink.run(siteId, link.mappingValue, link.visitorCode, link.time, link.nonce);
     }
     // Derived state (results) is recomputed from these marks by the attribution worker.
     for (const [siteId, kind, identity, receivedAt] of touched.values()) markDirty.run(siteId, kind, identity, receivedAt);
-    if (accepted > 0) addToCounter.run(accepted, 'events');
-    return verdicts;
+    if (keys.length > 0) addToCounter.run(keys.length, 'events');
+    log.endAppend();
+    return { verdicts, keys };
   });
 
   let closed = false;
@@ -129,23 +131,26 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
 
     async appendEvents(events) {
       if (events.length === 0) return [];
-      return append.immediate(events);
+      let result: ReturnType<typeof append>;
+      try {
+        result = append.immediate(events);
+      } catch (error) {
+        log.rolledBack();
+        throw error;
+      }
+      log.committed(result.keys);
+      return result.verdicts;
     },
 
     async alreadyStored(events) {
-      return events.map(({ siteId, event }) =>
-        eventExists.get(siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce) !== undefined ||
-        forgetting.isForgotten(siteId, event),
-      );
+      log.sync();
+      return events.map(({ siteId, event }) => log.isStored(log.keyOf(siteId, event), event) || forgetting.isForgotten(siteId, event));
     },
 
     async eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]> {
+      log.sync();
       const out: VisitorEvent[] = [];
-      for (const identity of identities) {
-        for (const row of eventsOfIdentity.iterate(siteId, identityKindCode(identity.kind), identity.value)) {
-          out.push(fromEventRow(row));
-        }
-      }
+      for (const identity of identities) for (const row of log.rowsOf(siteId, identity)) out.push(fromEventRow(row));
       return out;
     },
 
@@ -177,6 +182,7 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
     async close() {
       if (closed) return;
       closed = true;
+      log.close();
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },

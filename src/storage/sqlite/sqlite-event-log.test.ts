@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../../test/helpers/temp-dir.ts';
+import type { Identity } from '../../core/events.ts';
+import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
+import { at, canonical, conversion, everyType } from '../contract/contract-events.ts';
+import type { Storage } from '../port.ts';
+import { identityHash, keyHash } from './sqlite-event-keys.ts';
+import { openSqliteStorage, type SqliteOptions } from './sqlite-storage.ts';
+
+const vc = (value: string): Identity => ({ kind: 'visitorCode', value });
+const counter = (file: string, name: string): number => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT value FROM counters WHERE name = ?').get(name) as { value: number }).value;
+  } finally {
+    db.close();
+  }
+};
+
+/** Lets scheduled merge steps run until the log's keys are all in the index. */
+async function untilMerged(file: string, upTo: number): Promise<void> {
+  for (let i = 0; i < 500 && counter(file, 'indexed_seq') < upTo; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(counter(file, 'indexed_seq')).toBeGreaterThanOrEqual(upTo);
+}
+
+describe('sqlite event log: keys in memory, in the index, and across restarts', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let file: string;
+  const open: Storage[] = [];
+  const openStore = (options: Partial<SqliteOptions> = {}, at = file): Storage => {
+    const store = openSqliteStorage({ file: at, cacheMb: 8, ...options });
+    open.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    temp = makeTempDir();
+    file = path.join(temp.dir, 'anole.db');
+  });
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+    temp.remove();
+  });
+
+  it('reopened with every key still unmerged: replays are duplicates and reads are complete', async () => {
+    const store = openStore({ keyMergeAt: 1_000_000 });
+    const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    const events = Array.from({ length: 50 }, (_, i) => conversion(`u${i % 7}`));
+    expect(await store.appendEvents(at(site, events))).toEqual(events.map(() => 'accepted'));
+    await store.close();
+    expect(counter(file, 'indexed_seq')).toBe(0);
+
+    const reopened = openStore({ keyMergeAt: 1_000_000 });
+    expect(await reopened.appendEvents(at(site, events))).toEqual(events.map(() => 'duplicate'));
+    expect(await reopened.alreadyStored(at(site, events.slice(0, 3)))).toEqual([true, true, true]);
+    for (let v = 0; v < 7; v++) {
+      expect(canonical(await reopened.eventsOf(site, [vc(`u${v}`)]))).toEqual(canonical(events.filter((e) => e.identity.value === `u${v}`)));
+    }
+    expect((await reopened.stats()).events).toBe(50);
+  });
+
+  it('recovers from a crash image taken mid-run (no close, no merge): nothing acknowledged is lost or stored twice', async () => {
+    const store = openStore({ keyMergeAt: 20, keyMergeStepMs: 1 });
+    const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    const merged = Array.from({ length: 40 }, (_, i) => conversion(`c${i % 5}`));
+    await store.appendEvents(at(site, merged));
+    await untilMerged(file, 40);
+    const unmerged = Array.from({ length: 15 }, (_, i) => conversion(`c${i % 5}`));
+    await store.appendEvents(at(site, unmerged));
+    // The database and its WAL as a crash leaves them: the handle is still open, nothing checkpointed.
+    const crashDir = path.join(temp.dir, 'crash');
+    fs.mkdirSync(crashDir);
+    for (const name of fs.readdirSync(temp.dir)) {
+      if (name.startsWith('anole.db')) fs.copyFileSync(path.join(temp.dir, name), path.join(crashDir, name));
+    }
+    const recovered = openStore({ keyMergeAt: 20, keyMergeStepMs: 1 }, path.join(crashDir, 'anole.db'));
+    const all = [...merged, ...unmerged];
+    expect(await recovered.appendEvents(at(site, [...all].reverse()))).toEqual(all.map(() => 'duplicate'));
+    expect(canonical(await recovered.eventsOf(site, ['c0', 'c1', 'c2', 'c3', 'c4'].map(vc)))).toEqual(canonical(all));
+    const fresh = conversion('c0');
+    expect(await recovered.appendEvents(at(site, [fresh, fresh]))).toEqual(['accepted', 'duplicate']);
+    expect((await recovered.stats()).events).toBe(all.length + 1);
+  });
+
+  it('forgets events whose keys are in the index or still in memory, and they stay forgotten after a restart', async () => {
+    const store = openStore({ keyMergeAt: 10, keyMergeStepMs: 1 });
+    const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    const early = everyType('f1');
+    await store.appendEvents(at(site, [...early, ...Array.from({ length: 10 }, () => conversion('other'))]));
+    await untilMerged(file, early.length + 10);
+    const late = [conversion('f1'), conversion('f1')];
+    await store.appendEvents(at(site, late));
+    const plan = { identities: [vc('f1')], events: [], linkVisitorCodes: [], linkMappingValues: [], mapKeys: [], dirty: [] };
+    expect((await store.forgetVisitors(site, plan)).events).toBe(early.length + 2);
+    expect(await store.eventsOf(site, [vc('f1')])).toEqual([]);
+    expect(await store.appendEvents(at(site, [...early, ...late]))).toEqual([...early, ...late].map(() => 'duplicate'));
+    await store.close();
+    const reopened = openStore({ keyMergeAt: 10, keyMergeStepMs: 1 });
+    expect(await reopened.eventsOf(site, [vc('f1')])).toEqual([]);
+    expect((await reopened.eventsOf(site, [vc('other')])).length).toBe(10);
+  });
+
+  it('confirms every hash match against the log: a colliding key neither hides an event nor leaks another', async () => {
+    const store = openStore({ keyMergeAt: 2, keyMergeStepMs: 1 });
+    const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    const stored = [conversion('victim'), conversion('victim')];
+    await store.appendEvents(at(site, stored));
+    await untilMerged(file, 2);
+    const newcomer = conversion('newcomer');
+    // Index entries claiming that the newcomer's key (and identity) live at the victim's rows.
+    const raw = new Database(file);
+    raw.prepare('INSERT INTO event_keys (site_id, vkey, nkey, seq) VALUES (?, ?, ?, 1), (?, ?, ?, 2)').run(
+      site, identityHash(0, 'newcomer'), keyHash(newcomer.nonce), site, identityHash(0, 'newcomer'), keyHash(newcomer.nonce),
+    );
+    raw.close();
+    expect(await store.alreadyStored(at(site, [newcomer]))).toEqual([false]);
+    expect(await store.eventsOf(site, [vc('newcomer')])).toEqual([]);
+    expect(await store.appendEvents(at(site, [newcomer]))).toEqual(['accepted']);
+    expect(await store.eventsOf(site, [vc('newcomer')])).toEqual([newcomer]);
+    expect(canonical(await store.eventsOf(site, [vc('victim')]))).toEqual(canonical(stored));
+  });
+});

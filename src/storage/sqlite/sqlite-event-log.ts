@@ -1,0 +1,211 @@
+import type Database from 'better-sqlite3';
+import type { Identity, VisitorEvent } from '../../core/events.ts';
+import { identityKindCode, type EventRow } from '../event-rows.ts';
+import { KeyTail, identityHash, identityKey, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
+import { sqliteKeyIndex, type MergeRun } from './sqlite-key-index.ts';
+
+export interface EventLogOptions {
+  /** Unindexed events held in memory before their keys are merged into the index. */
+  mergeAt: number;
+  /** Longest a merge chunk holds the writer, in ms. */
+  mergeStepMs: number;
+}
+
+/** A forgotten row, as the forget path needs it to leave a tombstone and drop its keys. */
+export type DeletedRow = LoggedKey & { idKind: number; identityValue: string; nonce: string };
+
+type SeqRow = EventRow & { seq: number; site_id: number };
+
+/**
+ * The events of the SQLite store: an append-only log (`events`, in seq order, payload inline), so a
+ * commit writes only new pages at the end of the table, plus the keys that find an event by
+ * (site, identity as sent, nonce) and a visitor's events. Keys of the log's tail live in memory,
+ * exact; older keys are in the on-disk index, merged in sorted runs between commits.
+ *
+ * Several handles may share one file (a second process, a test). Each catches up on rows past the
+ * last one it knows before it decides anything, inside the write transaction for writes, so its
+ * memory always covers every row above the index's watermark.
+ */
+export interface EventLog {
+  /** Catches up on rows other handles appended (call inside the write transaction before deciding). */
+  sync(): void;
+  keyOf(siteId: number, event: VisitorEvent): LoggedKey;
+  /** Whether a live row has this event's key: memory first, then the index, confirmed against the log. */
+  isStored(key: LoggedKey, event: VisitorEvent): boolean;
+  /** Appends the row (inside the write transaction); sets `key.seq`. */
+  append(key: LoggedKey, row: EventRow): void;
+  /** Ends the write transaction's appends: persists the last seq handed out. */
+  endAppend(): void;
+  /** After the commit: the appended keys join the tail. */
+  committed(keys: readonly LoggedKey[]): void;
+  /** After a rollback: the seqs handed out were not used. */
+  rolledBack(): void;
+  rowsOf(siteId: number, identity: Identity): EventRow[];
+  /** Deletes an identity's rows, or one event of it (inside the forget transaction). */
+  deleteRows(siteId: number, identity: Identity, nonce?: string): DeletedRow[];
+  /** After the forget commit: drops the deleted rows' keys from memory. */
+  forgotten(rows: readonly DeletedRow[]): void;
+  /** Stops merging; keys not merged stay in the log and are reloaded at the next open. */
+  close(): void;
+}
+
+export function sqliteEventLog(db: Database.Database, options: EventLogOptions): EventLog {
+  const index = sqliteKeyIndex(db);
+  const insertRow = db.prepare(
+    `INSERT INTO events (seq, site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const rowsAfter = db.prepare<[number], { seq: number; site_id: number; id_kind: number; identity: string; nonce: string }>(
+    'SELECT seq, site_id, id_kind, identity, nonce FROM events WHERE seq > ? ORDER BY seq',
+  );
+  const readSeq = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'log_seq'");
+  const writeSeq = db.prepare("UPDATE counters SET value = ? WHERE name = 'log_seq'");
+  const indexedRow = db.prepare<[number, number, number, number, number, string, string], { seq: number }>(
+    `SELECT e.seq FROM event_keys k CROSS JOIN events e ON e.seq = k.seq
+     WHERE k.site_id = ? AND k.vkey = ? AND k.nkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ? AND e.nonce = ? LIMIT 1`,
+  );
+  const COLUMNS = 'e.seq, e.site_id, e.id_kind, e.identity, e.nonce, e.type, e.time, e.received_at, e.data, e.itp, e.sdk';
+  const indexedRowsOf = db.prepare<[number, number, number, number, string], SeqRow>(
+    `SELECT ${COLUMNS} FROM event_keys k CROSS JOIN events e ON e.seq = k.seq
+     WHERE k.site_id = ? AND k.vkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ?`,
+  );
+  const rowAt = db.prepare<[number], SeqRow>(`SELECT ${COLUMNS} FROM events e WHERE e.seq = ?`);
+  const deleteRow = db.prepare('DELETE FROM events WHERE seq = ?');
+
+  let tail = new KeyTail();
+  let merging: MergeRun | null = null;
+  /** The highest seq this handle has seen committed. */
+  let lastSeq = index.watermark();
+  /** The seq handed out last inside the current write transaction. */
+  let writing = 0;
+  let scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  let failed = false;
+  let closed = false;
+
+  function sync(): void {
+    for (const row of rowsAfter.iterate(lastSeq)) {
+      tail.add(loggedKey(row.seq, row.site_id, row.id_kind, row.identity, row.nonce));
+      lastSeq = row.seq;
+    }
+  }
+
+  function tails(): KeyTail[] {
+    return merging ? [tail, merging.tail] : [tail];
+  }
+
+  /** One bounded merge step; answers whether more merging is due. */
+  function mergeStep(budgetMs: number): boolean {
+    if (!merging) {
+      if (tail.size < options.mergeAt) return false;
+      merging = { tail, buckets: tail.buckets(), bucket: 0, next: 0, upTo: lastSeq };
+      tail = new KeyTail();
+    }
+    try {
+      if (index.mergeChunk(merging, performance.now() + budgetMs)) merging = null;
+      failed = false;
+    } catch {
+      // A failed chunk rolled back (another process held the writer past busy_timeout, a full
+      // disk): the run did not advance and is retried a second later; nothing acknowledged depends on it.
+      failed = true;
+    }
+    return merging !== null || tail.size >= options.mergeAt;
+  }
+
+  // Merges run between commits, one bounded step per turn of the event loop, so no acknowledgement
+  // waits for more than one step.
+  function scheduleMerge(): void {
+    if (scheduled || closed || (!merging && tail.size < options.mergeAt)) return;
+    const step = () => {
+      scheduled = null;
+      if (closed) return;
+      mergeStep(options.mergeStepMs);
+      scheduleMerge();
+    };
+    scheduled = failed ? setTimeout(step, 1000).unref() : setImmediate(step);
+  }
+
+  function rowsOf(siteId: number, identity: Identity): SeqRow[] {
+    const kind = identityKindCode(identity.kind);
+    const seen = new Set<number>();
+    const out: SeqRow[] = [];
+    const take = (row: SeqRow | undefined) => {
+      if (!row || seen.has(row.seq) || row.site_id !== siteId || row.id_kind !== kind || row.identity !== identity.value) return;
+      seen.add(row.seq);
+      out.push(row);
+    };
+    for (const row of indexedRowsOf.iterate(siteId, identityHash(kind, identity.value), siteId, kind, identity.value)) take(row);
+    const id = identityKey(siteId, kind, identity.value);
+    for (const t of tails()) for (const seq of t.seqsOf(id)) take(rowAt.get(seq));
+    return out;
+  }
+
+  sync();
+  scheduleMerge();
+
+  return {
+    sync,
+
+    keyOf(siteId, event) {
+      return loggedKey(0, siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce);
+    },
+
+    isStored(key, event) {
+      for (const t of tails()) if (t.seqOf(key.event) !== undefined) return true;
+      const kind = identityKindCode(event.identity.kind);
+      return indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, event.identity.value, event.nonce) !== undefined;
+    },
+
+    append(key, row) {
+      if (writing === 0) writing = Math.max(lastSeq, readSeq.get()?.value ?? 0);
+      writing += 1;
+      key.seq = writing;
+      insertRow.run(writing, key.siteId, row.id_kind, row.identity, row.nonce, row.type, row.time, row.received_at, row.data, row.itp, row.sdk);
+    },
+
+    endAppend() {
+      if (writing > 0) writeSeq.run(writing);
+    },
+
+    committed(keys) {
+      for (const key of keys) tail.add(key);
+      if (writing > 0) lastSeq = writing;
+      writing = 0;
+      // A merge that cannot keep up (steps starved by a busy loop) catches up here, still in steps.
+      if (tail.size >= 2 * options.mergeAt) mergeStep(options.mergeStepMs);
+      scheduleMerge();
+    },
+
+    rolledBack() {
+      writing = 0;
+    },
+
+    rowsOf,
+
+    deleteRows(siteId, identity, nonce) {
+      const kind = identityKindCode(identity.kind);
+      const rows = rowsOf(siteId, identity);
+      const out: DeletedRow[] = [];
+      for (const row of rows) {
+        if (nonce !== undefined && row.nonce !== nonce) continue;
+        const key = loggedKey(row.seq, siteId, kind, row.identity, row.nonce);
+        deleteRow.run(row.seq);
+        index.remove(key);
+        out.push({ ...key, idKind: kind, identityValue: row.identity, nonce: row.nonce });
+      }
+      return out;
+    },
+
+    forgotten(rows) {
+      for (const t of tails()) t.remove(rows);
+    },
+
+    close() {
+      closed = true;
+      if (scheduled) {
+        clearImmediate(scheduled as NodeJS.Immediate);
+        clearTimeout(scheduled as NodeJS.Timeout);
+      }
+      scheduled = null;
+    },
+  };
+}

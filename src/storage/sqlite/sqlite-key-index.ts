@@ -1,0 +1,80 @@
+import type Database from 'better-sqlite3';
+import { compareKeys, type KeyTail, type LoggedKey } from './sqlite-event-keys.ts';
+
+/** A frozen tail being merged into the index, in index order, a bounded chunk at a time. */
+export interface MergeRun {
+  tail: KeyTail;
+  /** tail.buckets(); each bucket is sorted when the merge reaches it. */
+  buckets: LoggedKey[][];
+  bucket: number;
+  next: number;
+  /** Every log row up to this seq is in `tail` or already in the index. */
+  upTo: number;
+}
+
+export interface KeyIndex {
+  /** The seq up to which every log row's key is in the index. */
+  watermark(): number;
+  /**
+   * Writes the run's next keys until `deadline` (performance.now()), in a transaction of its own;
+   * the last chunk raises the watermark with it. Advances the run; answers whether it is done.
+   */
+  mergeChunk(run: MergeRun, deadline: number): boolean;
+  /** Drops a forgotten row's key (inside the forget transaction). */
+  remove(key: Pick<LoggedKey, 'siteId' | 'vkey' | 'nkey' | 'seq'>): void;
+}
+
+/**
+ * The on-disk key index `event_keys (site_id, vkey, nkey, seq)`: compact integers, written only by
+ * merges of sorted runs of the log's tail, never per commit, so each of its pages is rewritten about
+ * once per merge instead of once per event. It is derived from the log: a lost merge is redone from
+ * the watermark at the next open, which is why merges commit at synchronous=NORMAL (the next
+ * synchronous=FULL commit makes them durable with it, the WAL being written in order).
+ */
+export function sqliteKeyIndex(db: Database.Database): KeyIndex {
+  const insert = db.prepare('INSERT OR IGNORE INTO event_keys (site_id, vkey, nkey, seq) VALUES (?, ?, ?, ?)');
+  const remove = db.prepare('DELETE FROM event_keys WHERE site_id = ? AND vkey = ? AND nkey = ? AND seq = ?');
+  const readWatermark = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'indexed_seq'");
+  const raiseWatermark = db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'indexed_seq'");
+
+  // Answers where the next chunk starts; the run itself advances only once the chunk is committed.
+  const chunk = db.transaction((run: MergeRun, deadline: number): [number, number] => {
+    const { buckets, tail } = run;
+    let bucket = run.bucket;
+    let next = run.next;
+    let written = 0;
+    while (bucket < buckets.length) {
+      const keys = buckets[bucket]!;
+      if (next === 0) keys.sort(compareKeys);
+      const key = keys[next]!;
+      next += 1;
+      if (next >= keys.length) {
+        bucket += 1;
+        next = 0;
+      }
+      if (tail.holds(key)) insert.run(key.siteId, key.vkey, key.nkey, key.seq);
+      written += 1;
+      if ((written & 127) === 0 && performance.now() >= deadline) break;
+    }
+    if (bucket >= buckets.length) raiseWatermark.run(run.upTo);
+    return [bucket, next];
+  });
+
+  return {
+    watermark() {
+      return readWatermark.get()?.value ?? 0;
+    },
+    mergeChunk(run, deadline) {
+      db.pragma('synchronous = NORMAL');
+      try {
+        [run.bucket, run.next] = chunk.immediate(run, deadline);
+        return run.bucket >= run.buckets.length;
+      } finally {
+        db.pragma('synchronous = FULL');
+      }
+    },
+    remove(key) {
+      remove.run(key.siteId, key.vkey, key.nkey, key.seq);
+    },
+  };
+}

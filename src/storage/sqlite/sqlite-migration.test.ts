@@ -1,0 +1,69 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../../test/helpers/temp-dir.ts';
+import type { Identity } from '../../core/events.ts';
+import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
+import { at, canonical, conversion, everyType, mappingEvent } from '../contract/contract-events.ts';
+import { toEventRow } from '../event-rows.ts';
+import { SQLITE_MIGRATIONS } from './schema.ts';
+import { openSqliteStorage } from './sqlite-storage.ts';
+
+const vc = (value: string): Identity => ({ kind: 'visitorCode', value });
+const mv = (value: string): Identity => ({ kind: 'mappingValue', value });
+
+/** The schema before events moved to a log: one clustered table keyed by (site, identity, nonce). */
+const CLUSTERED_LAYOUT_VERSION = 3;
+
+describe('sqlite migration from the clustered events table to the log', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let file: string;
+  beforeEach(() => {
+    temp = makeTempDir();
+    file = path.join(temp.dir, 'anole.db');
+  });
+  afterEach(() => temp.remove());
+
+  it('opens a store written by the earlier schema and keeps every event, its de-duplication and its reads', async () => {
+    const visitor = everyType('old-visitor');
+    const byValue = [conversion('x', { identity: mv('old-user') }), conversion('x', { identity: mv('old-user') })];
+    const link = mappingEvent('old-visitor', 'old-user');
+    const old = [...visitor, ...byValue, link];
+
+    const raw = new Database(file);
+    raw.pragma('journal_mode = WAL');
+    for (const sql of SQLITE_MIGRATIONS.slice(0, CLUSTERED_LAYOUT_VERSION)) raw.exec(sql);
+    raw.pragma(`user_version = ${CLUSTERED_LAYOUT_VERSION}`);
+    const siteId = Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run('legacy', JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+    const insert = raw.prepare(
+      `INSERT INTO events (site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)
+       VALUES (@site_id, @id_kind, @identity, @nonce, @type, @time, @received_at, @data, @itp, @sdk)`,
+    );
+    for (const event of old) insert.run({ site_id: siteId, ...toEventRow(event) });
+    raw.prepare('INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?)').run(siteId, 'old-user', 'old-visitor', link.time, link.nonce);
+    raw.prepare("UPDATE counters SET value = ? WHERE name = 'events'").run(old.length);
+    raw.close();
+
+    const store = openSqliteStorage({ file, cacheMb: 8 });
+    try {
+      expect((await store.findSite('legacy'))?.id).toBe(siteId);
+      expect(canonical(await store.eventsOf(siteId, [vc('old-visitor')]))).toEqual(canonical([...visitor, link]));
+      expect(canonical(await store.eventsOf(siteId, [mv('old-user')]))).toEqual(canonical(byValue));
+      expect(await store.appendEvents(at(siteId, old))).toEqual(old.map(() => 'duplicate'));
+      expect((await store.linksOfMappingValues(siteId, ['old-user'])).map((l) => l.visitorCode)).toEqual(['old-visitor']);
+      const fresh = conversion('old-visitor');
+      expect(await store.appendEvents(at(siteId, [fresh, fresh]))).toEqual(['accepted', 'duplicate']);
+      expect((await store.stats()).events).toBe(old.length + 1);
+      expect(await store.markAllDirty(siteId)).toBe(2);
+      const plan = { identities: [vc('old-visitor')], events: [], linkVisitorCodes: [], linkMappingValues: [], mapKeys: [], dirty: [] };
+      expect((await store.forgetVisitors(siteId, plan)).events).toBe(visitor.length + 2);
+      expect(await store.appendEvents(at(siteId, [fresh, visitor[0]!]))).toEqual(['duplicate', 'duplicate']);
+    } finally {
+      await store.close();
+    }
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
+    expect((after.prepare("SELECT value FROM counters WHERE name = 'indexed_seq'").get() as { value: number }).value).toBe(old.length);
+    after.close();
+  });
+});
