@@ -6,7 +6,8 @@
  *
  *   ANOLE_WORKER=false npx tsx bench/profile-ingest.ts [--seconds=15] [--connections=16] [--events-per-request=100]
  *
- * The .cpuprofile file is kept (its path is printed) for a closer look in Chrome DevTools.
+ * The .cpuprofile file is kept (its path is printed) for a closer look in Chrome DevTools; the
+ * server's data directory is deleted.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -98,6 +99,8 @@ try {
   });
 } finally {
   await server.stop();
+  // Only the profile is kept.
+  fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
 }
 const file = fs.readdirSync(profDir).map((f) => path.join(profDir, f)).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no profile written in ${profDir}`);
