@@ -140,3 +140,26 @@ export interface Storage {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The registry, derived-state and API-key methods: one part each adapter builds in its own file. */
+export type DerivedStoragePart = Pick<
+  Storage,
+  | 'listExperiments'
+  | 'getExperiment'
+  | 'saveExperiment'
+  | 'listGoals'
+  | 'saveGoal'
+  | 'registerSeen'
+  | 'updateSiteSettings'
+  | 'siteById'
+  | 'claimDirty'
+  | 'completeDirty'
+  | 'markAllDirty'
+  | 'replacePersonContributions'
+  | 'replacePersonsContributions'
+  | 'resultAggregates'
+  | 'dirtyBacklog'
+  | 'findApiKey'
+  | 'addApiKey'
+  | 'countApiKeys'
+>;

@@ -3,30 +3,9 @@ import { accumulate, contributionDelta, experimentOfKey, type Contributions } fr
 import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
 import { defaultExperiment } from '../../core/registry.ts';
 import { contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
-import type { PersonContributions, Storage } from '../port.ts';
+import type { DerivedStoragePart, PersonContributions } from '../port.ts';
 import type { Transaction } from './postgres-transaction.ts';
 
-type DerivedMethods = Pick<
-  Storage,
-  | 'listExperiments'
-  | 'getExperiment'
-  | 'saveExperiment'
-  | 'listGoals'
-  | 'saveGoal'
-  | 'registerSeen'
-  | 'updateSiteSettings'
-  | 'siteById'
-  | 'claimDirty'
-  | 'completeDirty'
-  | 'markAllDirty'
-  | 'replacePersonContributions'
-  | 'replacePersonsContributions'
-  | 'resultAggregates'
-  | 'dirtyBacklog'
-  | 'findApiKey'
-  | 'addApiKey'
-  | 'countApiKeys'
->;
 
 const EXPERIMENT_SELECT = `
   SELECT e.id, e.name, e.reference_variation_id, e.traffic_split, e.period_start, e.period_end, e.status,
@@ -37,7 +16,7 @@ const EXPERIMENT_SELECT = `
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Registry, derived state and API keys for the PostgreSQL adapter. */
-export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedMethods {
+export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedStoragePart {
   async function replacePersons(siteId: number, persons: readonly PersonContributions[]): Promise<void> {
     const nextOf = new Map(persons.map((p) => [p.personKey, p.next]));
     if (nextOf.size === 0) return;

@@ -10,29 +10,8 @@ import {
   type DirtyMark,
   type ExperimentRow,
 } from '../derived-rows.ts';
-import type { PersonContributions, Storage } from '../port.ts';
+import type { DerivedStoragePart, PersonContributions } from '../port.ts';
 
-type DerivedMethods = Pick<
-  Storage,
-  | 'listExperiments'
-  | 'getExperiment'
-  | 'saveExperiment'
-  | 'listGoals'
-  | 'saveGoal'
-  | 'registerSeen'
-  | 'updateSiteSettings'
-  | 'siteById'
-  | 'claimDirty'
-  | 'completeDirty'
-  | 'markAllDirty'
-  | 'replacePersonContributions'
-  | 'replacePersonsContributions'
-  | 'resultAggregates'
-  | 'dirtyBacklog'
-  | 'findApiKey'
-  | 'addApiKey'
-  | 'countApiKeys'
->;
 
 const EXPERIMENT_SELECT = `
   SELECT e.id, e.name, e.reference_variation_id, e.traffic_split, e.period_start, e.period_end, e.status,
@@ -41,7 +20,7 @@ const EXPERIMENT_SELECT = `
   FROM experiments e`;
 
 /** Registry, derived state and API keys for the SQLite adapter. */
-export function sqliteDerived(db: Database.Database): DerivedMethods {
+export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const listExperiments = db.prepare<[number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? ORDER BY e.id`);
   const getExperiment = db.prepare<[number, number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? AND e.id = ?`);
   const upsertExperiment = db.prepare(
