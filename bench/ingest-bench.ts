@@ -18,26 +18,10 @@ import { EVENTS_PER_VISITOR } from './event-source.ts';
 import { fillStore } from './fill-store.ts';
 import type { LoadStats } from './load-client.ts';
 import { runLoad } from './run-load.ts';
+import { parseArgs, positive } from './bench-args.ts';
 import { startServerProcess } from './server-process.ts';
 
 const SITE = 'bench';
-
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unknown argument ${arg}`);
-    out[m[1]!] = m[2] ?? 'true';
-  }
-  return out;
-}
-
-function positive(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${value}`);
-  return n;
-}
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === 'true';

@@ -29,26 +29,10 @@ import { compareFigures, recomputeFromEvents, type BaselineResult, type ResultsA
 import { randomNonce } from './event-source.ts';
 import { EXPERIMENT_ID, PROBE_GOAL, mainCodeOf, personKind } from './results-traffic.ts';
 import { startResultsLoad, type RunningLoad } from './run-results-load.ts';
+import { parseArgs, positive } from './bench-args.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 const SITE = 'results-bench';
-
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unknown argument ${arg}`);
-    out[m[1]!] = m[2] ?? 'true';
-  }
-  return out;
-}
-
-function positive(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${value}`);
-  return n;
-}
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === 'true';
