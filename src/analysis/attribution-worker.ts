@@ -1,9 +1,7 @@
 import { personContributions } from '../core/attribution/contributions.ts';
 import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity } from '../core/events.ts';
-import type { Site } from '../core/site-settings.ts';
 import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts';
-import type { AttributionSettings } from '../core/attribution/rules.ts';
 import { withRoundLinks } from './round-links.ts';
 import { attributionOfPerson, attributionSettingsOf, noSeenIds, personsTouchedBy, seenIdsOf } from './person-state.ts';
 
@@ -68,12 +66,6 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
   }
   await storage.completeDirty(marks);
   return marks.length;
-}
-
-export async function recomputePerson(storage: Storage, site: Site, person: PersonKey, settings?: AttributionSettings): Promise<void> {
-  const { events, attributions } = await attributionOfPerson(storage, site, person, settings);
-  await storage.registerSeen(site.id, seenIdsOf(events));
-  await storage.replacePersonContributions(site.id, person, personContributions(attributions));
 }
 
 export interface AttributionWorker {

@@ -118,11 +118,10 @@ export interface Storage {
   completeDirty(marks: readonly DirtyMark[]): Promise<void>;
   /** Marks every identity of the site dirty (settings or periods changed); answers how many. */
   markAllDirty(siteId: number): Promise<number>;
-  /** Replaces a person's contributions and adds (new − old) to the result aggregates, atomically. */
-  replacePersonContributions(siteId: number, personKey: string, next: Contributions): Promise<void>;
   /**
-   * The same for many persons in one transaction (the last entry of a person wins): a worker round
-   * pays one commit, and each aggregate row is written once with the persons' summed deltas.
+   * Replaces persons' contributions and adds (new − old) to the result aggregates, atomically, in
+   * one transaction (the last entry of a person wins): a worker round pays one commit, and each
+   * aggregate row is written once with the persons' summed deltas.
    */
   replacePersonsContributions(siteId: number, persons: readonly PersonContributions[]): Promise<void>;
   /** The summed contributions of every person exposed to the experiment. */
@@ -155,7 +154,6 @@ export type DerivedStoragePart = Pick<
   | 'claimDirty'
   | 'completeDirty'
   | 'markAllDirty'
-  | 'replacePersonContributions'
   | 'replacePersonsContributions'
   | 'resultAggregates'
   | 'dirtyBacklog'

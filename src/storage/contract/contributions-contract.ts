@@ -37,7 +37,7 @@ export function contributionsContract(makeStorage: StorageFactory): void {
         c([['U|5|1|visitor|100', [1]], ['G|5|1|3|visitor', [1, 0, 0, 0, 3, 9]], ['U|5|2|visitor|101', [1]]]),
       );
       // Removing p1 alone afterwards subtracts exactly what the batch stored for it.
-      await fx.storage.replacePersonContributions(site, 'v:p1', new Map());
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map() }]);
       expect((await fx.storage.resultAggregates(site, 5)).get('G|5|1|3|visitor')).toEqual([0, 0, 0, 0, 0, 0]);
       expect(await fx.storage.resultAggregates(site, 6)).toEqual(c([['U|6|1|visitor|101', [1]]]));
     });
@@ -52,7 +52,7 @@ export function contributionsContract(makeStorage: StorageFactory): void {
       const aggregates = await fx.storage.resultAggregates(site, 5);
       expect(aggregates.get('U|5|2|visitor|100')).toEqual([1]);
       expect(aggregates.get('U|5|1|visitor|100') ?? [0]).toEqual([0]);
-      await fx.storage.replacePersonContributions(site, 'v:p1', new Map());
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map() }]);
       for (const vector of (await fx.storage.resultAggregates(site, 5)).values()) expect(vector).toEqual([0]);
     });
   });

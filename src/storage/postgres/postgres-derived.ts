@@ -195,9 +195,6 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       );
       return result.rowCount ?? 0;
     },
-    async replacePersonContributions(siteId, personKey, next) {
-      await replacePersons(siteId, [{ personKey, next }]);
-    },
     replacePersonsContributions: replacePersons,
     async resultAggregates(siteId, experimentId) {
       const { rows } = await pool.query<{ key: string; vector: number[] }>('SELECT key, vector FROM result_aggregates WHERE site_id = $1 AND experiment_id = $2', [

@@ -162,9 +162,6 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     async markAllDirty(siteId) {
       return markAll.run(siteId).changes;
     },
-    async replacePersonContributions(siteId, personKey, next) {
-      replacePersonsTx.immediate(siteId, [{ personKey, next }]);
-    },
     async replacePersonsContributions(siteId, persons) {
       if (persons.length > 0) replacePersonsTx.immediate(siteId, persons);
     },
