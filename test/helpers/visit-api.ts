@@ -1,22 +1,8 @@
 /** Small clients for the Visit API over real HTTP, shared by the integration tests. */
 
-export interface Verdict {
-  line?: number;
-  index?: number;
-  status: 'accepted' | 'duplicate' | 'rejected';
-  nonce?: string;
-  code?: string;
-  message?: string;
-}
-
-export interface IngestReport {
-  siteCode: string;
-  dryRun: boolean;
-  accepted: number;
-  duplicate: number;
-  rejected: number;
-  events: Verdict[];
-}
+/** The answer of verdicts=true and dryRun=true is the ingest report itself. */
+export type { EventVerdict as Verdict, IngestReport } from '../../src/ingest/ingest-events.ts';
+import type { IngestReport } from '../../src/ingest/ingest-events.ts';
 
 export interface Reply {
   status: number;
