@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import { eventBody, visitorCodeOf } from './event-source.ts';
+import { httpRequest } from './http-request.ts';
 import { LatencyLog, type LatencySummary } from './latency.ts';
 
 export interface LoadJob {
@@ -40,22 +41,6 @@ export type LoadMessage =
   | ({ kind: 'segment'; storeEvents: number } & LoadStats)
   | ({ kind: 'done'; nextEvent: number } & LoadStats);
 
-function request(agent: http.Agent, job: LoadJob, method: string, path: string, body: string | null): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { agent, host: job.host, port: job.port, method, path, headers: body === null ? {} : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body ?? undefined);
-  });
-}
-
 async function run(job: LoadJob): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections });
   const started = performance.now();
@@ -85,7 +70,7 @@ async function run(job: LoadJob): Promise<void> {
       const t0 = performance.now();
       let ok = false;
       try {
-        const res = await request(agent, job, job.mode === 'post' ? 'POST' : 'GET', path, body);
+        const res = await httpRequest(agent, job, job.mode === 'post' ? 'POST' : 'GET', path, body);
         ok = job.mode === 'post' ? res.status === 204 : res.status === 200;
         if (!ok) firstError ??= `${res.status} ${res.text.slice(0, 200)}`;
       } catch (error) {

@@ -6,6 +6,7 @@
  * parent sends 'stop'.
  */
 import http from 'node:http';
+import { httpRequest } from './http-request.ts';
 import { LatencyLog, type LatencySummary } from './latency.ts';
 import { TrafficStream } from './results-traffic.ts';
 
@@ -36,29 +37,6 @@ export interface ResultsLoadStats {
 }
 
 export type ResultsLoadMessage = ({ kind: 'progress' } & ResultsLoadStats) | ({ kind: 'done'; personsStarted: number } & ResultsLoadStats);
-
-function post(agent: http.Agent, job: ResultsLoadJob, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port: job.port,
-        method: 'POST',
-        path: `/visit/events?siteCode=${job.siteCode}`,
-        headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function run(job: ResultsLoadJob): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections });
@@ -106,7 +84,7 @@ async function run(job: ResultsLoadJob): Promise<void> {
       const t0 = performance.now();
       let ok = false;
       try {
-        const res = await post(agent, job, next.body);
+        const res = await httpRequest(agent, { host: '127.0.0.1', port: job.port }, 'POST', `/visit/events?siteCode=${job.siteCode}`, next.body);
         ok = res.status === 204;
         if (!ok) firstError ??= `${res.status} ${res.text.slice(0, 300)}`;
       } catch (error) {
