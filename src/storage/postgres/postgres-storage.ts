@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
-import { linkFromEvent } from '../../core/identity.ts';
+import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
 import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage, StoreStats } from '../port.ts';
 import { migratePostgres } from './migrate.ts';
@@ -84,6 +84,18 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
 
   const transaction = transactionOn(pool);
   const forgetting = postgresForget(transaction);
+
+  /** Every link whose `column` is one of `values`; the column name is one of two constants. */
+  async function linksBy(column: 'visitor_code' | 'mapping_value', siteId: number, values: readonly string[]): Promise<IdentityLink[]> {
+    if (values.length === 0) return [];
+    const { rows } = await pool.query<LinkRow>(
+      `SELECT l.mapping_value, l.visitor_code, l.time, l.nonce
+       FROM unnest($2::text[]) AS q(value)
+       JOIN identity_links l ON l.site_id = $1 AND l.${column} = q.value`,
+      [siteId, [...values]],
+    );
+    return rows.map(fromLinkRow);
+  }
 
   let closed = false;
 
@@ -233,27 +245,8 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       return rows.map(fromEventRow);
     },
 
-    async linksOfVisitorCodes(siteId, visitorCodes) {
-      if (visitorCodes.length === 0) return [];
-      const { rows } = await pool.query<LinkRow>(
-        `SELECT l.mapping_value, l.visitor_code, l.time, l.nonce
-         FROM unnest($2::text[]) AS q(visitor_code)
-         JOIN identity_links l ON l.site_id = $1 AND l.visitor_code = q.visitor_code`,
-        [siteId, [...visitorCodes]],
-      );
-      return rows.map(fromLinkRow);
-    },
-
-    async linksOfMappingValues(siteId, mappingValues) {
-      if (mappingValues.length === 0) return [];
-      const { rows } = await pool.query<LinkRow>(
-        `SELECT l.mapping_value, l.visitor_code, l.time, l.nonce
-         FROM unnest($2::text[]) AS q(mapping_value)
-         JOIN identity_links l ON l.site_id = $1 AND l.mapping_value = q.mapping_value`,
-        [siteId, [...mappingValues]],
-      );
-      return rows.map(fromLinkRow);
-    },
+    linksOfVisitorCodes: (siteId, visitorCodes) => linksBy('visitor_code', siteId, visitorCodes),
+    linksOfMappingValues: (siteId, mappingValues) => linksBy('mapping_value', siteId, mappingValues),
 
     async stats(): Promise<StoreStats> {
       const { rows } = await pool.query<{ events: string | null; bytes: string }>(
