@@ -53,6 +53,12 @@ describe.skipIf(missing)(`CORS in headless Chromium${missing ? ' (skipped: /usr/
 
   beforeAll(async () => {
     anole = await startTestServer();
+    // Forget from a browser is Kameleoon's open behaviour, which a site opts into.
+    await fetch(`${anole.url}/api/sites/browser1`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${anole.adminKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ openForget: true }),
+    });
     restricted = await startTestServer({ ANOLE_CORS_ORIGINS: 'https://elsewhere.example' });
     page = http.createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' });

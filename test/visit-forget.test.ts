@@ -9,7 +9,9 @@ describe('POST /visit/forget', () => {
   let server: TestServer;
   const send = (lines: string[], query = '') =>
     fetch(`${server.url}/visit/events?siteCode=${SITE}&verdicts=true${query}`, { method: 'POST', headers: { 'Content-Type': '*/*' }, body: lines.join('\n') });
-  const forget = (body: string, query = '') => fetch(`${server.url}/visit/forget?siteCode=${SITE}${query}`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body });
+  const auth = () => ({ Authorization: `Bearer ${server.adminKey}` });
+  const forget = (body: string, query = '') =>
+    fetch(`${server.url}/visit/forget?siteCode=${SITE}${query}`, { method: 'POST', headers: { 'Content-Type': 'text/plain', ...auth() }, body });
   const visitor = async (identity: string) =>
     (await fetch(`${server.url}/visit/visitor?siteCode=${SITE}&${identity}&maxNumberPreviousVisits=25&currentVisit=true&all=true`)).json();
   const map = async (key: string) => (await fetch(`${server.url}/map/map?siteCode=${SITE}&key=${key}`)).json();
@@ -89,13 +91,27 @@ describe('POST /visit/forget', () => {
       [await forget('ok\nbad\u0001code'), 400, 'invalid_body'],
       [await forget(Array.from({ length: 10_001 }, (_, i) => `v${i}`).join('\n')), 413, 'too_many_visitors'],
       [await forget('a\n'.repeat(600_000)), 413, 'body_too_large'],
-      [await fetch(`${server.url}/visit/forget`, { method: 'POST', body: 'a' }), 400, 'invalid_query'],
+      [await fetch(`${server.url}/visit/forget`, { method: 'POST', headers: auth(), body: 'a' }), 400, 'invalid_query'],
     ];
     for (const [res, status, code] of cases) {
       expect(res.status).toBe(status);
       expect(((await res.json()) as { code: string }).code).toBe(code);
     }
     expect((await forget('')).status).toBe(204);
-    expect((await fetch(`${server.url}/visit/forget?siteCode=neverSeen`, { method: 'POST', body: 'a' })).status).toBe(204);
+    expect((await fetch(`${server.url}/visit/forget?siteCode=neverSeen`, { method: 'POST', headers: auth(), body: 'a' })).status).toBe(204);
+  });
+
+  it('needs a key unless the site opts into open forget, and privateIngest closes it again', async () => {
+    const anonymous = (site: string) => fetch(`${server.url}/visit/forget?siteCode=${site}`, { method: 'POST', body: 'somebody' });
+    const patch = (site: string, settings: object) =>
+      fetch(`${server.url}/api/sites/${site}`, { method: 'PATCH', headers: { ...auth(), 'Content-Type': 'application/json' }, body: JSON.stringify(settings) });
+    const refused = await anonymous('forgetopen');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="anole"');
+    expect(await refused.json()).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('openForget') });
+    expect((await patch('forgetopen', { openForget: true })).status).toBe(200);
+    expect((await anonymous('forgetopen')).status).toBe(204);
+    expect((await patch('forgetopen', { privateIngest: true })).status).toBe(200);
+    expect((await anonymous('forgetopen')).status).toBe(401);
   });
 });

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Storage } from '../storage/port.ts';
+import type { KeyHolder } from './route-access.ts';
 
 /**
  * API keys: random secrets shown once; only their SHA-256 hash is stored. A presented key is
@@ -13,17 +14,23 @@ export function generateKey(): string {
   return `anole_${crypto.randomBytes(24).toString('base64url')}`;
 }
 
-/** Reads `Authorization: Bearer <key>`; anything else is no key. */
-export function bearerToken(header: string | undefined): string | null {
-  if (!header) return null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1]! : null;
+/** Longest key accepted in a header: longer ones are refused before any hashing or lookup. */
+export const MAX_KEY_LENGTH = 512;
+
+/** What an Authorization header holds. */
+export type Credential = { kind: 'none' } | { kind: 'malformed' } | { kind: 'bearer'; key: string };
+
+/** Reads `Authorization: Bearer <key>`; any other scheme, or a key too long to be one, is malformed. */
+export function readCredential(header: string | undefined): Credential {
+  if (header === undefined || header === '') return { kind: 'none' };
+  const match = /^Bearer[ \t]+([!-~]{1,512})[ \t]*$/i.exec(header);
+  return match ? { kind: 'bearer', key: match[1]! } : { kind: 'malformed' };
 }
 
-export async function isAdminKey(storage: Storage, key: string | null): Promise<boolean> {
-  if (!key || key.length > 512) return false;
-  const found = await storage.findApiKey(hashKey(key));
-  return found?.role === 'admin';
+/** The holder of this key, or null when no stored key has its hash. */
+export async function findKeyHolder(storage: Storage, key: string): Promise<KeyHolder | null> {
+  if (key.length > MAX_KEY_LENGTH) return null;
+  return storage.findApiKey(hashKey(key));
 }
 
 export interface AdminKeySetup {

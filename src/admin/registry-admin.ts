@@ -18,6 +18,7 @@ export const SITE_SETTINGS_PATCH = z
     lateEventHorizonMs: z.number().int().min(0).max(366 * DAY),
     privateIngest: z.boolean(),
     privateReads: z.boolean(),
+    openForget: z.boolean(),
   })
   .partial()
   .strict();

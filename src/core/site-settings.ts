@@ -6,10 +6,12 @@ export interface SiteSettings {
   attributionWindowMs: number;
   /** How far back a client-supplied event time may go. */
   lateEventHorizonMs: number;
-  /** Whether POST /visit/events needs this site's key. */
+  /** Whether POST /visit/events, POST /map/maps and POST /visit/forget need a key. */
   privateIngest: boolean;
-  /** Whether GET /visit/visitor needs this site's key. */
+  /** Whether GET /visit/visitor, GET /map/map and GET /map/maps need a key. */
   privateReads: boolean;
+  /** Whether POST /visit/forget may be called without a key (Kameleoon's behaviour; off by default). */
+  openForget: boolean;
 }
 
 const MINUTE = 60_000;
@@ -21,6 +23,7 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   lateEventHorizonMs: 30 * DAY,
   privateIngest: false,
   privateReads: false,
+  openForget: false,
 };
 
 export interface Site {

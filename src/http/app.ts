@@ -3,6 +3,8 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
+import { ROUTE_ACCESS } from '../access/route-access.ts';
+import { installAccessControl } from './access-control.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
 import { installErrorHandling, sendError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -35,6 +37,8 @@ export interface AnoleApp {
   markStopping(): void;
 }
 
+const OPTIONAL_KEY = new Set(['ingest', 'visitor-read', 'forget']);
+
 /** Builds the HTTP edge: thin routes over the use-cases, one error registry, metrics, OpenAPI. */
 export async function buildApp(deps: AppDeps, options: AppOptions): Promise<AnoleApp> {
   const now = deps.now ?? Date.now;
@@ -61,7 +65,16 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
         version: '0.1.0',
         description: 'Kameleoon-compatible experimentation Data API with exactly-once ingestion. Errors are {"message", "code"}; see docs/errors.md.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The admin key.' } } },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: admin, read or site (docs/security.md).' } } },
+    },
+    // Each operation says who may call it, from the same declaration the access hook enforces.
+    transform: ({ schema, url, route }) => {
+      const access = route.config?.access ?? 'public';
+      const described = { ...schema, 'x-anole-access': access, description: [schema?.description, `Access: ${access}. ${ROUTE_ACCESS[access]}`].filter(Boolean).join('\n\n') };
+      // {} in the list: the key is optional (needed only when the site closes the route).
+      const key: Record<string, string[]> = { bearerAuth: [] };
+      const security = access === 'public' ? [] : OPTIONAL_KEY.has(access) ? [key, {}] : [key];
+      return { url, schema: { ...described, security } };
     },
   });
 
@@ -84,6 +97,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   });
   installErrorHandling(app, metrics, () => knownPaths);
   await installCors(app, options.corsOrigins ?? '*');
+  installAccessControl(app, deps);
 
   registerVisitEvents(app, { ...deps, metrics, now });
   registerVisitVisitor(app, { ...deps, now });

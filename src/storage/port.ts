@@ -7,7 +7,8 @@ import type { ExperimentRecord, GoalRecord, SeenIds } from '../core/registry.ts'
 import type { DirtyMark } from './derived-rows.ts';
 
 export type { DirtyMark } from './derived-rows.ts';
-export type ApiKeyRole = 'admin';
+/** admin: everything; read: every read, for viewers and BI tools; site: one site's ingestion, reads, maps and forget. */
+export type ApiKeyRole = 'admin' | 'read' | 'site';
 
 export type AppendVerdict = 'accepted' | 'duplicate';
 

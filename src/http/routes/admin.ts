@@ -1,5 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bearerToken, isAdminKey } from '../../access/api-keys.ts';
+import type { FastifyInstance } from 'fastify';
 import {
   EXPERIMENT_BODY,
   GOAL_BODY,
@@ -20,7 +19,8 @@ const siteParams = { type: 'object', required: ['siteCode'], properties: { siteC
 const idParam = { type: 'string', pattern: '^[0-9]{1,10}$' } as const;
 const experimentParams = { type: 'object', required: ['siteCode', 'experimentId'], properties: { siteCode: SITE_CODE_PARAM, experimentId: idParam } } as const;
 const goalParams = { type: 'object', required: ['siteCode', 'goalId'], properties: { siteCode: SITE_CODE_PARAM, goalId: idParam } } as const;
-const security = [{ bearerAuth: [] }];
+const read = { access: 'read' } as const;
+const admin = { access: 'admin' } as const;
 
 function toId(raw: string, what: string): number {
   const n = Number(raw);
@@ -29,26 +29,21 @@ function toId(raw: string, what: string): number {
 }
 
 /**
- * Admin and results API under /api. Never open: every route needs the admin key as a bearer token;
- * a wrong or missing key is a 401 that says nothing more.
+ * Registry and results API under /api. Never open: reads need a read, admin or (for its own site)
+ * site key; registry writes need an admin key.
  */
 export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
   app.register(async (api) => {
-    api.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!(await isAdminKey(deps.storage, bearerToken(request.headers.authorization)))) {
-        void reply.header('WWW-Authenticate', 'Bearer realm="anole"');
-        throw new AnoleError('unauthorized', 'this API needs the admin key: Authorization: Bearer <key>');
-      }
-    });
     const siteOf = (code: string, create = false) => deps.sites.resolve(code, { create });
 
-    api.get('/api/sites/:siteCode', { schema: { summary: 'A site and its settings', params: siteParams, security } }, async (request) => {
+    api.get('/api/sites/:siteCode', { config: read, schema: { summary: 'A site and its settings', params: siteParams } }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
       return { siteCode: site.code, settings: site.settings };
     });
 
     api.patch('/api/sites/:siteCode', {
-      schema: { summary: 'Change site settings (creates the site if needed); changing the visit timeout or attribution window recomputes results', params: siteParams, security },
+      config: admin,
+      schema: { summary: 'Change site settings (creates the site if needed); changing the visit timeout or attribution window recomputes results', params: siteParams },
     }, async (request) => {
       const patch = parseBody(SITE_SETTINGS_PATCH, request.body);
       const site = await siteOf((request.params as { siteCode: string }).siteCode, true);
@@ -56,23 +51,23 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       return { siteCode: updated.code, settings: updated.settings, recomputing };
     });
 
-    api.get('/api/sites/:siteCode/goals', { schema: { summary: 'Goals of a site', params: siteParams, security } }, async (request) => {
+    api.get('/api/sites/:siteCode/goals', { config: read, schema: { summary: 'Goals of a site', params: siteParams } }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
       return { goals: await deps.storage.listGoals(site.id) };
     });
 
-    api.put('/api/sites/:siteCode/goals/:goalId', { schema: { summary: 'Create or rename a goal', params: goalParams, security } }, async (request) => {
+    api.put('/api/sites/:siteCode/goals/:goalId', { config: admin, schema: { summary: 'Create or rename a goal', params: goalParams } }, async (request) => {
       const params = request.params as { siteCode: string; goalId: string };
       const site = await siteOf(params.siteCode, true);
       return saveGoal(deps, site, toId(params.goalId, 'goalId'), parseBody(GOAL_BODY, request.body));
     });
 
-    api.get('/api/sites/:siteCode/experiments', { schema: { summary: 'Experiments of a site', params: siteParams, security } }, async (request) => {
+    api.get('/api/sites/:siteCode/experiments', { config: read, schema: { summary: 'Experiments of a site', params: siteParams } }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
       return { experiments: await deps.storage.listExperiments(site.id) };
     });
 
-    api.get('/api/sites/:siteCode/experiments/:experimentId', { schema: { summary: 'One experiment', params: experimentParams, security } }, async (request) => {
+    api.get('/api/sites/:siteCode/experiments/:experimentId', { config: read, schema: { summary: 'One experiment', params: experimentParams } }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
       const site = await siteOf(params.siteCode);
       const experiment = await deps.storage.getExperiment(site.id, toId(params.experimentId, 'experimentId'));
@@ -81,7 +76,8 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
     });
 
     api.put('/api/sites/:siteCode/experiments/:experimentId', {
-      schema: { summary: 'Create or replace an experiment (name, variations, reference, traffic split, analysis period, status)', params: experimentParams, security },
+      config: admin,
+      schema: { summary: 'Create or replace an experiment (name, variations, reference, traffic split, analysis period, status)', params: experimentParams },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
       const site = await siteOf(params.siteCode, true);
@@ -89,6 +85,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
     });
 
     api.get('/api/sites/:siteCode/experiments/:experimentId/results', {
+      config: read,
       schema: {
         summary: 'Experiment results: per goal and variation, with frequentist, Bayesian, sequential and CUPED comparisons, SRM and a daily series',
         params: experimentParams,
@@ -100,7 +97,6 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
             goalId: idParam,
           },
         },
-        security,
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
@@ -118,11 +114,11 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
     });
 
     api.get('/api/sites/:siteCode/experiments/:experimentId/explain', {
+      config: read,
       schema: {
         summary: 'Why each conversion of one visitor (or person) counted for the experiment, or did not',
         params: experimentParams,
         querystring: { type: 'object', properties: { visitorCode: IDENTITY_PARAM, mappingValue: IDENTITY_PARAM } },
-        security,
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };

@@ -14,6 +14,7 @@ function json(body: unknown, pretty: string | undefined): string {
 /** GET /map/map, GET /map/maps and POST /map/maps: Kameleoon's key → JSON map store. */
 export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { now: () => number }): void {
   app.get('/map/map', {
+    config: { access: 'visitor-read' },
     schema: {
       summary: 'Read the map of one key (Kameleoon-compatible); {} when the key has none',
       querystring: { type: 'object', required: ['siteCode', 'key'], properties: { siteCode: SITE_CODE_PARAM, key: KEY_PARAM, prettyPrint: FLAG } },
@@ -25,6 +26,7 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
   });
 
   app.get('/map/maps', {
+    config: { access: 'visitor-read' },
     schema: {
       summary: 'Read the maps of several keys (Kameleoon-compatible); keys without a map are left out',
       querystring: {
@@ -45,6 +47,7 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
 
   app.post('/map/maps', {
     bodyLimit: LIMITS.mapsBodyBytes,
+    config: { access: 'ingest' },
     schema: {
       summary: 'Merge maps of several keys (Kameleoon-compatible)',
       description:

@@ -12,7 +12,7 @@ export interface OperationsDeps {
 
 /** Health, Prometheus metrics and the OpenAPI document. */
 export function registerOperations(app: FastifyInstance, deps: OperationsDeps): void {
-  app.get('/health', { schema: { summary: 'Process and store health; 503 when either is not ready' } }, async (_request, reply) => {
+  app.get('/health', { config: { access: 'public' }, schema: { summary: 'Process and store health; 503 when either is not ready' } }, async (_request, reply) => {
     let store = 'ok';
     try {
       await deps.storage.ping();
@@ -28,10 +28,10 @@ export function registerOperations(app: FastifyInstance, deps: OperationsDeps): 
     });
   });
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
+  app.get('/metrics', { config: { access: 'public' }, schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
 
-  app.get('/openapi.json', { schema: { summary: 'This OpenAPI document' } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { summary: 'This OpenAPI document' } }, async () => app.swagger());
 }

@@ -39,6 +39,7 @@ const querystring = {
 /** POST /visit/events: Kameleoon's tracking endpoint. Answers 204 once every accepted event is durable. */
 export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps): void {
   app.post('/visit/events', {
+    config: { access: 'ingest' },
     schema: {
       summary: 'Send visitor events (Kameleoon-compatible)',
       description:

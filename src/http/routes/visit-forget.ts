@@ -7,6 +7,7 @@ import { FLAG, flagValue, SITE_CODE_PARAM } from '../query-schema.ts';
 export function registerVisitForget(app: FastifyInstance, deps: ForgetDeps): void {
   app.post('/visit/forget', {
     bodyLimit: LIMITS.forgetBodyBytes,
+    config: { access: 'forget' },
     schema: {
       summary: 'Delete every stored trace of visitors (Kameleoon-compatible)',
       description:

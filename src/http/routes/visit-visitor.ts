@@ -44,6 +44,7 @@ type Query = Record<string, string | undefined> & { siteCode: string; visitorCod
 /** GET /visit/visitor: a visitor's visits as Kameleoon returns them; `{}` for an unknown visitor. */
 export function registerVisitVisitor(app: FastifyInstance, deps: ReadDeps & { now: () => number }): void {
   app.get('/visit/visitor', {
+    config: { access: 'visitor-read' },
     schema: { summary: 'Read a visitor\'s visits (Kameleoon-compatible)', querystring },
   }, async (request, reply) => {
     const q = request.query as Query;
