@@ -8,6 +8,7 @@ import { installAccessControl } from './access-control.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
 import { installErrorHandling, sendError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { ERROR_SCHEMA, errorResponses, schemaCompilers, SWAGGER_OPTIONS } from './openapi.ts';
 import { parseQueryString } from './query-string.ts';
 import { registerAdmin } from './routes/admin.ts';
 import { registerMapRoutes } from './routes/map-maps.ts';
@@ -50,6 +51,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     // One line per request at 50k req/s is noise; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    schemaController: schemaCompilers(),
     // A path that is not valid percent-encoding names no route; answer in the registry's shape.
     frameworkErrors: (error, request, reply) => {
       sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}: ${error.message}`);
@@ -59,14 +61,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   let stopping = false;
 
   await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Anole Data API',
-        version: '0.1.0',
-        description: 'Kameleoon-compatible experimentation Data API with exactly-once ingestion. Errors are {"message", "code"}; see docs/errors.md.',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: admin, read or site (docs/security.md).' } } },
-    },
+    ...SWAGGER_OPTIONS,
     // Each operation says who may call it, from the same declaration the access hook enforces.
     transform: ({ schema, url, route }) => {
       const access = route.config?.access ?? 'public';
@@ -74,9 +69,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
       // {} in the list: the key is optional (needed only when the site closes the route).
       const key: Record<string, string[]> = { bearerAuth: [] };
       const security = access === 'public' ? [] : OPTIONAL_KEY.has(access) ? [key, {}] : [key];
-      return { url, schema: { ...described, security } };
+      // Every route that may need a key may answer 401 and 403; its own answers come first.
+      const response = access === 'public' ? schema?.response : { ...errorResponses('unauthorized', 'forbidden'), ...(schema?.response as object | undefined) };
+      return { url, schema: { ...described, security, ...(response ? { response } : {}) } };
     },
   });
+  app.addSchema(ERROR_SCHEMA);
 
   // Kameleoon clients send any Content-Type (the SDKs send `*/*`); the `json` query flag, not the
   // header, decides the format, so every body is read as text.

@@ -12,8 +12,11 @@ import {
 import { experimentResults } from '../../analysis/experiment-results.ts';
 import { explainAttribution } from '../../analysis/explain-attribution.ts';
 import { AnoleError } from '../../core/error-codes.ts';
+import { EXPERIMENT_STATUSES, GOAL_KINDS } from '../../core/registry.ts';
 import { LIMITS } from '../../core/limits.ts';
+import { BOOLEAN, errorResponses, INTEGER, jsonBody, nullable, NUMBER, object, STRING, EPOCH_MS } from '../openapi.ts';
 import { IDENTITY_PARAM, requiredQueryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
+import { EXPLAIN_SCHEMA, RESULTS_SCHEMA } from './results-schema.ts';
 
 const siteParams = { type: 'object', required: ['siteCode'], properties: { siteCode: SITE_CODE_PARAM } } as const;
 const idParam = { type: 'string', pattern: '^[0-9]{1,10}$' } as const;
@@ -21,6 +24,41 @@ const experimentParams = { type: 'object', required: ['siteCode', 'experimentId'
 const goalParams = { type: 'object', required: ['siteCode', 'goalId'], properties: { siteCode: SITE_CODE_PARAM, goalId: idParam } } as const;
 const read = { access: 'read' } as const;
 const admin = { access: 'admin' } as const;
+
+const settings = object({
+  visitTimeoutMs: INTEGER,
+  attributionWindowMs: INTEGER,
+  lateEventHorizonMs: INTEGER,
+  privateIngest: BOOLEAN,
+  privateReads: BOOLEAN,
+  openForget: BOOLEAN,
+});
+const siteAnswer = object({ siteCode: STRING, settings });
+const goal = object({ id: INTEGER, name: STRING, kind: { type: 'string', enum: [...GOAL_KINDS] } });
+const experiment = object({
+  id: INTEGER,
+  name: STRING,
+  variations: { type: 'array', items: object({ id: INTEGER, name: STRING }) },
+  referenceVariationId: nullable(INTEGER),
+  trafficSplit: nullable({ type: 'object', additionalProperties: NUMBER }),
+  analysisPeriod: object({ start: nullable(EPOCH_MS), end: nullable(EPOCH_MS) }),
+  status: { type: 'string', enum: [...EXPERIMENT_STATUSES] },
+});
+const recomputing = { ...INTEGER, description: 'Identities marked for recomputation by this change (0 when results are unaffected).' };
+/** A site-scoped read of an unknown site is a 404 (401 and 403 are added for every keyed route in app.ts). */
+const readErrors = errorResponses('invalid_query', 'unknown_site');
+const writeErrors = errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large');
+const EXPERIMENT_EXAMPLE = {
+  name: 'Checkout button',
+  variations: [
+    { id: 700001, name: 'Original' },
+    { id: 700002, name: 'Green button' },
+  ],
+  referenceVariationId: 700001,
+  trafficSplit: { '700001': 50, '700002': 50 },
+  analysisPeriod: { start: 1_767_225_600_000, end: null },
+  status: 'running',
+};
 
 function toId(raw: string, what: string): number {
   const n = Number(raw);
@@ -36,14 +74,21 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
   app.register(async (api) => {
     const siteOf = (code: string, create = false) => deps.sites.resolve(code, { create });
 
-    api.get('/api/sites/:siteCode', { config: read, schema: { summary: 'A site and its settings', params: siteParams } }, async (request) => {
+    api.get('/api/sites/:siteCode', { config: read, schema: { summary: 'A site and its settings', params: siteParams, response: { 200: { ...siteAnswer, description: 'The site and its settings.' }, ...readErrors } } }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
       return { siteCode: site.code, settings: site.settings };
     });
 
     api.patch('/api/sites/:siteCode', {
       config: admin,
-      schema: { summary: 'Change site settings (creates the site if needed); changing the visit timeout or attribution window recomputes results', params: siteParams },
+      schema: {
+        summary: 'Change site settings (creates the site if needed); changing the visit timeout or attribution window recomputes results',
+        description: 'Only the settings sent change. Durations are in milliseconds.',
+        params: siteParams,
+        body: jsonBody(SITE_SETTINGS_PATCH, { attributionWindowMs: 1_209_600_000, lateEventHorizonMs: 7_776_000_000 }),
+       
+        response: { 200: object({ siteCode: STRING, settings, recomputing }, { description: 'The settings now in force.' }), ...writeErrors },
+      },
     }, async (request) => {
       const patch = parseBody(SITE_SETTINGS_PATCH, request.body);
       const site = await siteOf((request.params as { siteCode: string }).siteCode, true);
@@ -51,23 +96,32 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       return { siteCode: updated.code, settings: updated.settings, recomputing };
     });
 
-    api.get('/api/sites/:siteCode/goals', { config: read, schema: { summary: 'Goals of a site', params: siteParams } }, async (request) => {
+    api.get('/api/sites/:siteCode/goals', { config: read, schema: { summary: 'Goals of a site', params: siteParams, response: { 200: object({ goals: { type: 'array', items: goal } }, { description: 'Every goal, registered or seen in events.' }), ...readErrors } } }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
       return { goals: await deps.storage.listGoals(site.id) };
     });
 
-    api.put('/api/sites/:siteCode/goals/:goalId', { config: admin, schema: { summary: 'Create or rename a goal', params: goalParams } }, async (request) => {
+    api.put('/api/sites/:siteCode/goals/:goalId', {
+      config: admin,
+      schema: {
+        summary: 'Create or replace a goal',
+        params: goalParams,
+        body: jsonBody(GOAL_BODY, { name: 'In-store purchase', kind: 'revenue' }),
+       
+        response: { 200: { ...goal, description: 'The goal as stored.' }, ...writeErrors },
+      },
+    }, async (request) => {
       const params = request.params as { siteCode: string; goalId: string };
       const site = await siteOf(params.siteCode, true);
       return saveGoal(deps, site, toId(params.goalId, 'goalId'), parseBody(GOAL_BODY, request.body));
     });
 
-    api.get('/api/sites/:siteCode/experiments', { config: read, schema: { summary: 'Experiments of a site', params: siteParams } }, async (request) => {
+    api.get('/api/sites/:siteCode/experiments', { config: read, schema: { summary: 'Experiments of a site', params: siteParams, response: { 200: object({ experiments: { type: 'array', items: experiment } }, { description: 'Every experiment, registered or seen in events.' }), ...readErrors } } }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
       return { experiments: await deps.storage.listExperiments(site.id) };
     });
 
-    api.get('/api/sites/:siteCode/experiments/:experimentId', { config: read, schema: { summary: 'One experiment', params: experimentParams } }, async (request) => {
+    api.get('/api/sites/:siteCode/experiments/:experimentId', { config: read, schema: { summary: 'One experiment', params: experimentParams, response: { 200: { ...experiment, description: 'The experiment.' }, ...errorResponses('invalid_query', 'unknown_site', 'not_found') } } }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
       const site = await siteOf(params.siteCode);
       const experiment = await deps.storage.getExperiment(site.id, toId(params.experimentId, 'experimentId'));
@@ -77,7 +131,13 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
 
     api.put('/api/sites/:siteCode/experiments/:experimentId', {
       config: admin,
-      schema: { summary: 'Create or replace an experiment (name, variations, reference, traffic split, analysis period, status)', params: experimentParams },
+      schema: {
+        summary: 'Create or replace an experiment (name, variations, reference, traffic split, analysis period, status)',
+        params: experimentParams,
+        body: jsonBody(EXPERIMENT_BODY, EXPERIMENT_EXAMPLE),
+       
+        response: { 200: object({ experiment, recomputing }, { description: 'The experiment as stored.' }), ...writeErrors },
+      },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
       const site = await siteOf(params.siteCode, true);
@@ -97,6 +157,8 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
             goalId: idParam,
           },
         },
+       
+        response: { 200: { ...RESULTS_SCHEMA, description: 'The results (docs/results.md).' }, ...errorResponses('invalid_query', 'unknown_site', 'not_found') },
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
@@ -119,6 +181,8 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
         summary: 'Why each conversion of one visitor (or person) counted for the experiment, or did not',
         params: experimentParams,
         querystring: { type: 'object', properties: { visitorCode: IDENTITY_PARAM, mappingValue: IDENTITY_PARAM } },
+       
+        response: { 200: { ...EXPLAIN_SCHEMA, description: 'Each conversion of the person and why it counted or not.' }, ...errorResponses('invalid_query', 'unknown_site') },
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };

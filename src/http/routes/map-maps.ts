@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../core/limits.ts';
 import { parseKeysParam, readMap, readMaps, type MapReadDeps } from '../../maps/read-maps.ts';
 import { writeMaps } from '../../maps/write-maps.ts';
+import { errorResponses, noContent } from '../openapi.ts';
 import { FLAG, flagValue, SITE_CODE_PARAM } from '../query-schema.ts';
+
+const MAP = { type: 'object', additionalProperties: true, description: 'The key\'s fields and their JSON values; {} when the key has none.' } as const;
+const MAPS = { type: 'object', additionalProperties: MAP, description: 'Key → map; keys without a map are left out.' } as const;
+const readErrors = errorResponses('invalid_query', 'unknown_site');
 
 // Lengths are checked by the use-case so that an over-long key gets a message that names the limit.
 const KEY_PARAM = { type: 'string', description: `A key, usually a visitor code or a user id (1 to ${LIMITS.mapKeyLength} characters).` } as const;
@@ -18,6 +23,7 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
     schema: {
       summary: 'Read the map of one key (Kameleoon-compatible); {} when the key has none',
       querystring: { type: 'object', required: ['siteCode', 'key'], properties: { siteCode: SITE_CODE_PARAM, key: KEY_PARAM, prettyPrint: FLAG } },
+      response: { 200: MAP, ...readErrors },
     },
   }, async (request, reply) => {
     const q = request.query as { siteCode: string; key: string; prettyPrint?: string };
@@ -38,6 +44,7 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
           prettyPrint: FLAG,
         },
       },
+      response: { 200: MAPS, ...readErrors },
     },
   }, async (request, reply) => {
     const q = request.query as { siteCode: string; keys: string; prettyPrint?: string };
@@ -61,6 +68,19 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
           ttlHours: { type: 'string', description: `Time to live in hours, 1 to ${LIMITS.mapTtlMaxHours}; default ${LIMITS.mapTtlDefaultHours}.` },
         },
       },
+      body: {
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              additionalProperties: { type: 'object', additionalProperties: true },
+              description: '{"<key>": {"<field>": <JSON>}}; a null field deletes that field, {} deletes the key.',
+              examples: [{ 'user-42': { loyalty: 'gold', points: 120 }, '245fc': {} }],
+            },
+          },
+        },
+      },
+      response: { 204: noContent('Every key is merged and durable.'), ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'map_too_large') },
     },
   }, async (request, reply) => {
     const q = request.query as { siteCode: string; ttlHours?: string };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ingestEvents, type IngestDeps } from '../../ingest/ingest-events.ts';
 import type { Metrics } from '../metrics.ts';
+import { BOOLEAN, errorResponses, INTEGER, noContent, object, STRING } from '../openapi.ts';
 import { FLAG, flagValue, IDENTITY_PARAM, queryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
 
 interface Query {
@@ -36,6 +37,45 @@ const querystring = {
   },
 } as const;
 
+const verdict = object(
+  {
+    line: { ...INTEGER, description: 'Line format: the 1-based line.' },
+    index: { ...INTEGER, description: 'JSON format: the 0-based array index.' },
+    status: { type: 'string', enum: ['accepted', 'duplicate', 'rejected'] },
+    nonce: STRING,
+    code: { ...STRING, description: 'Why it was rejected (docs/errors.md).' },
+    message: STRING,
+  },
+  { optional: ['line', 'index', 'nonce', 'code', 'message'] },
+);
+
+export const INGEST_REPORT_SCHEMA = object(
+  {
+    siteCode: STRING,
+    dryRun: BOOLEAN,
+    accepted: INTEGER,
+    duplicate: INTEGER,
+    rejected: INTEGER,
+    events: { type: 'array', items: verdict, description: 'One verdict per event, in body order.' },
+  },
+  { description: 'Per-event verdicts (verdicts=true or dryRun=true).' },
+);
+
+const body = {
+  content: {
+    'text/plain': {
+      schema: { type: 'string', description: 'Line format: one event per line, each a query string, e.g. eventType=conversion&goalId=1&revenue=9.5&nonce=0123456789abcdef. Fields per event type: docs/events.md.' },
+    },
+    'application/json': {
+      schema: {
+        type: 'array',
+        description: 'json=true: a JSON array of event objects (fields per event type: docs/events.md).',
+        items: { type: 'object', required: ['eventType', 'nonce'], properties: { eventType: STRING, nonce: STRING }, additionalProperties: true },
+      },
+    },
+  },
+};
+
 /** POST /visit/events: Kameleoon's tracking endpoint. Answers 204 once every accepted event is durable. */
 export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps): void {
   app.post('/visit/events', {
@@ -46,6 +86,12 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
         'Line format by default (one query-string line per event); JSON array with json=true. Answers 204 once every ' +
         'accepted event is durable; 200 with a verdict per event when verdicts=true or dryRun=true.',
       querystring,
+      body,
+      response: {
+        200: INGEST_REPORT_SCHEMA,
+        204: noContent('Every accepted event is durable.'),
+        ...errorResponses('invalid_query', 'invalid_body', 'invalid_events', 'unknown_site', 'body_too_large', 'too_many_events', 'unsupported_media_type'),
+      },
     },
   }, async (request, reply) => {
     const q = request.query as Query;

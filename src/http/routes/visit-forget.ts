@@ -1,7 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { LIMITS } from '../../core/limits.ts';
 import { forgetVisitors, type ForgetDeps } from '../../privacy/forget-visitors.ts';
+import { errorResponses, INTEGER, noContent, object } from '../openapi.ts';
 import { FLAG, flagValue, SITE_CODE_PARAM } from '../query-schema.ts';
+
+const report = object(
+  {
+    named: { ...INTEGER, description: 'Visitor codes the body named (after de-duplication).' },
+    visitorCodes: { ...INTEGER, description: 'Visitor codes forgotten, including those of persons named by a user id.' },
+    events: { ...INTEGER, description: 'Events deleted.' },
+    links: { ...INTEGER, description: 'Identity links deleted.' },
+    maps: { ...INTEGER, description: 'Map keys deleted.' },
+  },
+  { description: 'What was deleted (verdicts=true).' },
+);
 
 /** POST /visit/forget: Kameleoon's privacy deletion, applied before the answer. */
 export function registerVisitForget(app: FastifyInstance, deps: ForgetDeps): void {
@@ -17,6 +29,12 @@ export function registerVisitForget(app: FastifyInstance, deps: ForgetDeps): voi
         type: 'object',
         required: ['siteCode'],
         properties: { siteCode: SITE_CODE_PARAM, verdicts: { ...FLAG, description: 'Anole extension: answer 200 with what was deleted.' } },
+      },
+      body: { content: { 'text/plain': { schema: { type: 'string', description: `One visitor code (or user id) per line, at most ${LIMITS.forgetVisitorsPerRequest} of them.` } } } },
+      response: {
+        200: report,
+        204: noContent('Everything named is deleted.'),
+        ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'too_many_visitors'),
       },
     },
   }, async (request, reply) => {
