@@ -16,6 +16,11 @@ export const LIMITS = {
   lineLength: 64 * 1024,
   /** Ids (goal, experiment, variation, segment, custom data index): 0 ≤ id ≤ 2^31 − 1. */
   maxId: 2_147_483_647,
+  /**
+   * A number sent as text (line format, or a JSON string), in characters, surrounding spaces
+   * included: a double has 17 significant digits, so anything longer is not a number a client means.
+   */
+  numberLength: 64,
   /** Revenue magnitude: finite and below 10^12 so sums stay exact in a double. */
   maxRevenue: 1e12,
   /** href, referrer and other URLs. */

@@ -106,10 +106,12 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
   activity: { fields: {} },
 };
 
+const LONGEST_TYPE = Math.max(...Object.keys(EVENT_SPECS).map((t) => t.length));
 const TYPE_BY_LOWER = new Map<string, EventType>(Object.keys(EVENT_SPECS).map((t) => [t.toLowerCase(), t as EventType]));
 
 /** Event types match case-insensitively: SDKs send `customData`, the docs `CUSTOMDATA`. */
 export function eventTypeOf(raw: string): EventType | undefined {
+  if (raw.length > LONGEST_TYPE) return undefined; // no lower-cased copy of a megabyte string
   // The SDKs' own spelling first: no lower-cased copy for every event.
   return (Object.hasOwn(EVENT_SPECS, raw) ? (raw as EventType) : undefined) ?? TYPE_BY_LOWER.get(raw.toLowerCase());
 }

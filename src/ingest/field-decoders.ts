@@ -16,13 +16,19 @@ export function isAbsent(raw: unknown): boolean {
   return raw === undefined || raw === null || raw === '';
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NUMBER_TOO_LONG = `must be a number of at most ${LIMITS.numberLength} characters`;
 
-function toNumber(raw: unknown): number | null {
+/**
+ * A number as sent, or null when it is not one, or NUMBER_TOO_LONG. The length is checked before
+ * anything reads the characters, and the spelling is then scanned once: a backtracking pattern
+ * over a long run of digits followed by a non-digit would hold the event loop for seconds.
+ */
+function toNumber(raw: unknown): number | null | typeof NUMBER_TOO_LONG {
   if (typeof raw === 'number') return raw;
   if (typeof raw !== 'string') return null;
-  if (isDigits(raw)) return Number(raw); // the common case (ids, indices), without a regex
-  return NUMBER.test(raw.trim()) ? Number(raw) : null;
+  if (raw.length > LIMITS.numberLength) return NUMBER_TOO_LONG;
+  if (isDigits(raw)) return Number(raw); // the common case (ids, indices)
+  return isDecimal(raw.trim()) ? Number(raw) : null;
 }
 
 /** 1 to 15 decimal digits: always an exact, safe integer. */
@@ -35,8 +41,37 @@ function isDigits(s: string): boolean {
   return true;
 }
 
+/** Index of the first non-digit at or after `i`. */
+function skipDigits(s: string, i: number): number {
+  while (i < s.length && s.charCodeAt(i) >= 0x30 && s.charCodeAt(i) <= 0x39) i++;
+  return i;
+}
+
+/** `[+-]?(digits[.digits?] | .digits)([eE][+-]?digits)?` by one left-to-right scan. */
+function isDecimal(s: string): boolean {
+  let i = s[0] === '+' || s[0] === '-' ? 1 : 0;
+  const integerEnd = skipDigits(s, i);
+  let mantissaDigits = integerEnd - i;
+  i = integerEnd;
+  if (s[i] === '.') {
+    const fractionEnd = skipDigits(s, i + 1);
+    mantissaDigits += fractionEnd - (i + 1);
+    i = fractionEnd;
+  }
+  if (mantissaDigits === 0) return false;
+  if (s[i] === 'e' || s[i] === 'E') {
+    i++;
+    if (s[i] === '+' || s[i] === '-') i++;
+    const exponentEnd = skipDigits(s, i);
+    if (exponentEnd === i) return false;
+    i = exponentEnd;
+  }
+  return i === s.length;
+}
+
 export const id: Decoder<number> = (raw) => {
   const n = toNumber(raw);
+  if (n === NUMBER_TOO_LONG) return fail(n);
   if (n === null || !Number.isInteger(n)) return fail('must be an integer');
   if (n < 0 || n > LIMITS.maxId) return fail(`must be between 0 and ${LIMITS.maxId}`);
   return ok(n);
@@ -45,6 +80,7 @@ export const id: Decoder<number> = (raw) => {
 export function integer(min: number, max: number): Decoder<number> {
   return (raw) => {
     const n = toNumber(raw);
+    if (n === NUMBER_TOO_LONG) return fail(n);
     if (n === null || !Number.isSafeInteger(n)) return fail('must be an integer');
     if (n < min || n > max) return fail(`must be between ${min} and ${max}`);
     return ok(n);
@@ -54,6 +90,7 @@ export function integer(min: number, max: number): Decoder<number> {
 export function finite(min: number, max: number): Decoder<number> {
   return (raw) => {
     const n = toNumber(raw);
+    if (n === NUMBER_TOO_LONG) return fail(n);
     if (n === null || !Number.isFinite(n)) return fail('must be a finite number');
     if (n < min || n > max) return fail(`must be between ${min} and ${max}`);
     return ok(n);
@@ -90,9 +127,14 @@ export function text(maxLength: number): Decoder<string> {
   };
 }
 
-/** Structured values: a JSON value, or the same value JSON-encoded in a string (line format). */
+/**
+ * Structured values: a JSON value, or the same value JSON-encoded in a string (line format). The
+ * string is capped at a line's length before it is parsed: a JSON body may otherwise carry one of
+ * megabytes, where a line-format value could never exceed its line.
+ */
 function parseStructured(raw: unknown): Decoded<unknown> {
   if (typeof raw !== 'string') return ok(raw);
+  if (raw.length > LIMITS.lineLength) return fail(`must be JSON of at most ${LIMITS.lineLength} characters`);
   try {
     return ok(JSON.parse(raw));
   } catch {
