@@ -4,6 +4,8 @@
  * config.ts and default to the values here.
  */
 export const LIMITS = {
+  /** Parameters of one query string (repeats included); more is a 400 before any route runs. */
+  queryParameters: 256,
   /** Default body limit of POST /visit/events, as documented for the hosted service (3 MB). */
   eventsBodyBytes: 3 * 1024 * 1024,
   /** Events (non-empty lines or array items) in one POST /visit/events. */

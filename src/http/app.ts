@@ -9,7 +9,7 @@ import { installCors, type CorsOrigins } from './cors.ts';
 import { installErrorHandling, sendError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { ERROR_SCHEMA, errorResponses, schemaCompilers, SWAGGER_OPTIONS } from './openapi.ts';
-import { parseQueryString } from './query-string.ts';
+import { parseQueryString, rejectQueryOverflow } from './query-string.ts';
 import { registerAdmin } from './routes/admin.ts';
 import { registerMapRoutes } from './routes/map-maps.ts';
 import { registerOperations } from './routes/operations.ts';
@@ -80,6 +80,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   // header, decides the format, so every body is read as text.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.addHook('onRequest', rejectQueryOverflow);
 
   const knownPaths = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
