@@ -8,7 +8,7 @@ import { nonce, postEvents } from './helpers/visit-api.ts';
  * Regression tests for requests a black-box fuzzer found to freeze the server, break the error
  * contract or lose data, over real HTTP on both engines where storage is involved.
  */
-describe.each(engineCases())('hostile input on $engine', ({ engine, skip, start }) => {
+describe.each(engineCases())('hostile input on $engine', ({ skip, start }) => {
   let server: TestServer;
   beforeAll(async () => {
     if (!skip) server = await start();

@@ -16,7 +16,8 @@ export function isAbsent(raw: unknown): boolean {
   return raw === undefined || raw === null || raw === '';
 }
 
-const NUMBER_TOO_LONG = `must be a number of at most ${LIMITS.numberLength} characters`;
+const NUMBER_TOO_LONG = Symbol('numberTooLong');
+const tooLong = (): Decoded<never> => fail(`must be a number of at most ${LIMITS.numberLength} characters`);
 
 /**
  * A number as sent, or null when it is not one, or NUMBER_TOO_LONG. The length is checked before
@@ -71,7 +72,7 @@ function isDecimal(s: string): boolean {
 
 export const id: Decoder<number> = (raw) => {
   const n = toNumber(raw);
-  if (n === NUMBER_TOO_LONG) return fail(n);
+  if (n === NUMBER_TOO_LONG) return tooLong();
   if (n === null || !Number.isInteger(n)) return fail('must be an integer');
   if (n < 0 || n > LIMITS.maxId) return fail(`must be between 0 and ${LIMITS.maxId}`);
   return ok(n);
@@ -80,7 +81,7 @@ export const id: Decoder<number> = (raw) => {
 export function integer(min: number, max: number): Decoder<number> {
   return (raw) => {
     const n = toNumber(raw);
-    if (n === NUMBER_TOO_LONG) return fail(n);
+    if (n === NUMBER_TOO_LONG) return tooLong();
     if (n === null || !Number.isSafeInteger(n)) return fail('must be an integer');
     if (n < min || n > max) return fail(`must be between ${min} and ${max}`);
     return ok(n);
@@ -90,7 +91,7 @@ export function integer(min: number, max: number): Decoder<number> {
 export function finite(min: number, max: number): Decoder<number> {
   return (raw) => {
     const n = toNumber(raw);
-    if (n === NUMBER_TOO_LONG) return fail(n);
+    if (n === NUMBER_TOO_LONG) return tooLong();
     if (n === null || !Number.isFinite(n)) return fail('must be a finite number');
     if (n < min || n > max) return fail(`must be between ${min} and ${max}`);
     return ok(n);
