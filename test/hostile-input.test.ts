@@ -43,4 +43,27 @@ describe.each(engineCases())('hostile input on $engine', ({ skip, start }) => {
     const repeated = await fetch(`${server.url}/visit/visitor?siteCode=s1&visitorCode=v&${'a&'.repeat(7_900)}`);
     expect(repeated.status).toBe(400);
   });
+
+  it.skipIf(skip)('refuses meaningless traffic splits, and answers results for the smallest accepted share', async () => {
+    const put = (split: unknown) =>
+      fetch(`${server.url}/api/sites/splits/experiments/9001`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${server.adminKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Split', trafficSplit: split }),
+      });
+    for (const split of [{ '0': 1, '1': 1e-300 }, { '0': 1, '1': 0 }, { '0': 1 }, { '0': 1, '1': -1 }, { '0': 1, '1': 1e7 }, { x: 1, '1': 1 }, { ['9'.repeat(40)]: 1, '1': 1 }]) {
+      const res = await put(split);
+      expect(res.status, JSON.stringify(split)).toBe(400);
+      expect(await res.json()).toMatchObject({ code: 'invalid_body' });
+    }
+    expect((await put({ '0': 1 / LIMITS.trafficSplitMinShare - 1, '1': 1 })).status).toBe(200);
+    const lines = [0, 1, 2, 3].map((i) => `eventType=experiment&id=9001&variationId=${i % 2}&nonce=${nonce(100 + i)}&visitorCode=split${i}`);
+    expect((await postEvents(server.url, 'siteCode=splits', lines.join('\n'))).status).toBe(204);
+    await server.settle();
+    const res = await fetch(`${server.url}/api/sites/splits/experiments/9001/results`, { headers: { Authorization: `Bearer ${server.adminKey}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { health: { srm: { mismatch: boolean; pValue: { value: number } } } };
+    expect(body.health.srm).toMatchObject({ mismatch: true });
+    expect(body.health.srm.pValue.value).toBeLessThan(1e-6);
+  });
 });

@@ -23,6 +23,23 @@ export const SITE_SETTINGS_PATCH = z
   .partial()
   .strict();
 
+/**
+ * An expected split the SRM test can use: two or more variations, each expected to get at least
+ * LIMITS.trafficSplitMinShare of the traffic. A weight of 0 would put a variation where no unit is
+ * expected (leave it out instead), and one of 10⁻³⁰⁰ turns a single unit into χ² ≈ 10³⁰⁰.
+ */
+function checkSplit(split: Record<string, number>, context: z.RefinementCtx): void {
+  const weights = Object.values(split);
+  const problem = (message: string) => context.addIssue({ code: 'custom', message });
+  if (weights.length < 2) return problem('trafficSplit needs at least two variations (omit it, or set null, for an equal split)');
+  if (weights.length > 100) return problem('trafficSplit names at most 100 variations');
+  if (weights.some((w) => !(w > 0))) return problem('every trafficSplit weight must be > 0; leave out a variation that gets no traffic');
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (weights.some((w) => w / total < LIMITS.trafficSplitMinShare * (1 - 1e-12))) {
+    return problem(`every trafficSplit weight must be at least ${LIMITS.trafficSplitMinShare} of their total (${LIMITS.trafficSplitMinShare * 100}%)`);
+  }
+}
+
 export const GOAL_BODY = z.object({ name, kind: z.enum(GOAL_KINDS).default('conversion') }).strict();
 
 export const EXPERIMENT_BODY = z
@@ -30,7 +47,11 @@ export const EXPERIMENT_BODY = z
     name,
     variations: z.array(z.object({ id, name }).strict()).max(100).default([]),
     referenceVariationId: id.nullable().default(null),
-    trafficSplit: z.record(z.string().regex(/^\d+$/), z.number().min(0).max(1e6)).nullable().default(null),
+    trafficSplit: z
+      .record(z.string().regex(/^(0|[1-9][0-9]{0,9})$/, 'variation ids are integers').refine((k) => Number(k) <= LIMITS.maxId, 'variation ids are at most 2147483647'), z.number().max(1e6))
+      .superRefine(checkSplit)
+      .nullable()
+      .default(null),
     analysisPeriod: z.object({ start: epochMs.default(null), end: epochMs.default(null) }).strict().default({ start: null, end: null }),
     status: z.enum(EXPERIMENT_STATUSES).default('running'),
   })
@@ -38,7 +59,7 @@ export const EXPERIMENT_BODY = z
   .refine((e) => e.analysisPeriod.start === null || e.analysisPeriod.end === null || e.analysisPeriod.start <= e.analysisPeriod.end, {
     message: 'analysisPeriod.start must not be after analysisPeriod.end',
   })
-  .refine((e) => !e.trafficSplit || Object.values(e.trafficSplit).some((w) => w > 0), { message: 'trafficSplit needs a positive weight' });
+
 
 /** Parses an admin body: input is unknown until a schema accepts it. */
 export function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {

@@ -55,6 +55,8 @@ export const LIMITS = {
   /** Time to live of a map key, refreshed on every write: default and maximum (366 days). */
   mapTtlDefaultHours: 2208,
   mapTtlMaxHours: 8784,
+  /** Smallest share of an experiment's expected traffic split one variation may be given (0.01%). */
+  trafficSplitMinShare: 1e-4,
   /** Visitor codes one POST /visit/forget may name: each is a transaction's worth of deletes. */
   forgetVisitorsPerRequest: 10_000,
 } as const;

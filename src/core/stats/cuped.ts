@@ -4,7 +4,7 @@
  * variation, so the adjustment cannot itself depend on the treatment.
  */
 import { finite, finiteInterval, known, missing, type Figure, type Interval, type NullReason } from './figure.ts';
-import { alphaOf, checkCuped, type ConfidenceOptions, type CupedSample } from './inputs.ts';
+import { alphaOf, checkCuped, cupedInRange, type ConfidenceOptions, type CupedSample } from './inputs.ts';
 import { centredSumOfProducts, centredSumOfSquares, relativeBaseProblem, relativeChangeVariance, RELATIVE_VARIANCE_FLOOR } from './moments.ts';
 import { normalQuantile, normalTwoSidedPValue } from './normal.ts';
 
@@ -60,6 +60,8 @@ export function cupedTheta(samples: readonly CupedSample[]): CupedTheta {
   const sxx = centredSumOfSquares(n, sumX, sumXSquares);
   if (sxx === 0) return { theta: missing('zero_covariate_variance'), applied: 0, covariateMean };
   const theta = centredSumOfProducts(n, sumX, sumY, sumXY) / sxx;
+  // A covariate spread near the smallest doubles can make θ overflow; no adjustment is then applied.
+  if (!Number.isFinite(theta)) return { theta: missing('out_of_range'), applied: 0, covariateMean };
   return { theta: known(theta), applied: theta, covariateMean };
 }
 
@@ -95,6 +97,7 @@ export function compareCuped(
   checkCuped('reference', reference);
   checkCuped('variation', variation);
   const alpha = alphaOf(options);
+  if (![reference, variation, ...options.all].every(cupedInRange)) return allMissing(missing('out_of_range'), 'out_of_range');
   const theta = cupedTheta(options.all);
   if (reference.n === 0 || variation.n === 0) return allMissing(theta.theta, 'no_units');
   const r = cupedAdjust(reference, theta);
@@ -104,24 +107,25 @@ export function compareCuped(
   const diff = v.mean - r.mean;
   const seSquared = r.variance / r.n + v.variance / v.n;
   const baseProblem = relativeBaseProblem(r.mean);
-  const relativeImprovement: Figure = baseProblem ? missing(baseProblem) : finite(diff / r.mean, 'reference_mean_zero');
+  const relativeImprovement: Figure = baseProblem ? missing(baseProblem) : finite(diff / r.mean);
   const base = {
     theta: theta.theta,
-    referenceMean: known(r.mean),
-    variationMean: known(v.mean),
-    absoluteDifference: known(diff),
+    referenceMean: finite(r.mean),
+    variationMean: finite(v.mean),
+    absoluteDifference: finite(diff),
     relativeImprovement,
   };
   const unadjusted = unadjustedVariance(reference) / reference.n + unadjustedVariance(variation) / variation.n;
-  const varianceReduction: Figure = unadjusted > 0 ? finite(1 - seSquared / unadjusted, 'zero_variance') : missing('zero_variance');
-  if (!(seSquared > 0)) {
+  const varianceReduction: Figure = unadjusted > 0 ? finite(1 - seSquared / unadjusted) : missing('zero_variance');
+  if (!(seSquared > 0) || !Number.isFinite(seSquared) || !Number.isFinite(diff)) {
+    const reason = seSquared === 0 ? 'zero_variance' : 'out_of_range';
     return {
       ...base,
-      absoluteInterval: missing('zero_variance'),
-      relativeInterval: baseProblem ? missing(baseProblem) : missing('zero_variance'),
-      zScore: missing('zero_variance'),
-      pValue: missing('zero_variance'),
-      reliability: missing('zero_variance'),
+      absoluteInterval: missing(reason),
+      relativeInterval: baseProblem ? missing(baseProblem) : missing(reason),
+      zScore: missing(reason),
+      pValue: missing(reason),
+      reliability: missing(reason),
       varianceReduction,
     };
   }
@@ -132,15 +136,15 @@ export function compareCuped(
   let relativeInterval: Figure<Interval> = baseProblem ? missing(baseProblem) : missing('zero_variance');
   if (!baseProblem) {
     const relativeSe = Math.sqrt(relativeChangeVariance(r.mean, r.variance / r.n, v.mean, v.variance / v.n));
-    if (relativeSe > 0) relativeInterval = finiteInterval(diff / r.mean - z * relativeSe, diff / r.mean + z * relativeSe, 'zero_variance');
+    if (relativeSe > 0) relativeInterval = finiteInterval(diff / r.mean - z * relativeSe, diff / r.mean + z * relativeSe);
   }
   return {
     ...base,
-    absoluteInterval: finiteInterval(diff - z * se, diff + z * se, 'zero_variance'),
+    absoluteInterval: finiteInterval(diff - z * se, diff + z * se),
     relativeInterval,
-    zScore: finite(statistic, 'zero_variance'),
-    pValue: finite(p, 'zero_variance'),
-    reliability: finite(1 - p, 'zero_variance'),
+    zScore: finite(statistic),
+    pValue: finite(p),
+    reliability: finite(1 - p),
     varianceReduction,
   };
 }

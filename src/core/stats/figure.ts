@@ -12,6 +12,7 @@ export const NULL_REASONS = {
   reference_variation: 'The reference variation is not compared with itself.',
   zero_covariate_variance: 'The CUPED covariate is constant, so θ is undefined (the adjustment is then a no-op).',
   too_few_variations: 'A traffic-split test needs at least two variations.',
+  out_of_range: 'The inputs lie outside the range the statistic is computed for (a sum beyond 10^150, a count beyond 2^53), or the figure itself overflows a double (for example a relative change over a reference mean of 10^-300).',
 } as const;
 
 export type NullReason = keyof typeof NULL_REASONS;
@@ -36,14 +37,14 @@ export function missing<T = number>(reason: NullReason): Figure<T> {
 }
 
 /**
- * Last line of defence for the "never NaN or Infinity" promise: every undefined case is meant to be
- * caught earlier with a precise reason, so reaching the fallback here signals a bug in a caller's
- * guard, yet still yields an honest null instead of a non-finite number.
+ * The "never NaN or Infinity" promise, for figures that are defined in exact arithmetic: every
+ * mathematically undefined case is caught earlier with its precise reason, so a non-finite value
+ * here means the figure overflowed a double, and it is null with `out_of_range`.
  */
-export function finite(value: number, fallback: NullReason): Figure {
-  return Number.isFinite(value) ? { value } : { value: null, reason: fallback };
+export function finite(value: number): Figure {
+  return Number.isFinite(value) ? { value } : { value: null, reason: 'out_of_range' };
 }
 
-export function finiteInterval(lower: number, upper: number, fallback: NullReason): Figure<Interval> {
-  return Number.isFinite(lower) && Number.isFinite(upper) ? { value: { lower, upper } } : { value: null, reason: fallback };
+export function finiteInterval(lower: number, upper: number): Figure<Interval> {
+  return Number.isFinite(lower) && Number.isFinite(upper) ? { value: { lower, upper } } : { value: null, reason: 'out_of_range' };
 }

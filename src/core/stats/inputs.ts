@@ -65,6 +65,36 @@ export function checkCuped(name: string, s: CupedSample): void {
   if (s.sumYSquares < 0 || s.sumXSquares < 0) throw new RangeError(`${name}: sums of squares must be >= 0`);
 }
 
+/**
+ * The domain of the comparisons. Every count is at most 2⁵³ (where doubles stop counting exactly)
+ * and every sum at most 10¹⁵⁰ in magnitude, sums of squares and products at most 10³⁰⁰: then
+ * squares, products and sums of two of them stay finite, and each figure either is finite or
+ * overflowed on its own (a null `out_of_range`). Real aggregates are far inside (revenue is capped
+ * at 10¹² per event). Inputs outside answer every figure null with `out_of_range`, never a throw.
+ */
+export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+export const MAX_SUM = 1e150;
+export const MAX_SUM_OF_PRODUCTS = 1e300;
+
+export function proportionInRange(s: ProportionSample): boolean {
+  return s.n <= MAX_COUNT;
+}
+
+export function meanInRange(s: MeanSample): boolean {
+  return s.n <= MAX_COUNT && Math.abs(s.sum) <= MAX_SUM && s.sumSquares <= MAX_SUM_OF_PRODUCTS;
+}
+
+export function cupedInRange(s: CupedSample): boolean {
+  return (
+    s.n <= MAX_COUNT &&
+    Math.abs(s.sumY) <= MAX_SUM &&
+    Math.abs(s.sumX) <= MAX_SUM &&
+    s.sumYSquares <= MAX_SUM_OF_PRODUCTS &&
+    s.sumXSquares <= MAX_SUM_OF_PRODUCTS &&
+    Math.abs(s.sumXY) <= MAX_SUM_OF_PRODUCTS
+  );
+}
+
 /** α = 1 − confidence, after checking the level is a usable probability. */
 export function alphaOf(options: ConfidenceOptions | undefined): number {
   const confidence = options?.confidence ?? DEFAULT_CONFIDENCE;

@@ -40,6 +40,9 @@ export function sampleVariance(n: number, sum: number, sumSquares: number): numb
  */
 export function relativeChangeVariance(meanReference: number, varianceReference: number, meanVariation: number, varianceVariation: number): number {
   const r2 = meanReference * meanReference;
+  // A reference mean so near 0 that its square underflows: the variance is beyond any double
+  // (Infinity, so the interval becomes null out_of_range), not 0/0.
+  if (r2 === 0) return Infinity;
   return varianceVariation / r2 + (meanVariation * meanVariation * varianceReference) / (r2 * r2);
 }
 

@@ -3,7 +3,7 @@
  * improvement of a variation over the reference with their confidence intervals.
  */
 import { finite, finiteInterval, known, missing, type Figure, type Interval } from './figure.ts';
-import { alphaOf, checkProportion, type ConfidenceOptions, type ProportionSample } from './inputs.ts';
+import { alphaOf, checkProportion, proportionInRange, type ConfidenceOptions, type ProportionSample } from './inputs.ts';
 import { proportionVariance, relativeChangeVariance } from './moments.ts';
 import { normalQuantile, normalTwoSidedPValue } from './normal.ts';
 
@@ -38,15 +38,17 @@ export function compareProportions(
   checkProportion('reference', reference);
   checkProportion('variation', variation);
   const alpha = alphaOf(options);
-  if (reference.n === 0 || variation.n === 0) {
-    const none = missing('no_units');
+  const inRange = proportionInRange(reference) && proportionInRange(variation);
+  if (!inRange || reference.n === 0 || variation.n === 0) {
+    const reason = inRange ? 'no_units' : 'out_of_range';
+    const none = missing(reason);
     return {
       referenceRate: reference.n === 0 ? none : known(reference.conversions / reference.n),
       variationRate: variation.n === 0 ? none : known(variation.conversions / variation.n),
       absoluteDifference: none,
-      absoluteInterval: missing('no_units'),
+      absoluteInterval: missing<Interval>(reason),
       relativeImprovement: none,
-      relativeInterval: missing('no_units'),
+      relativeInterval: missing<Interval>(reason),
       zScore: none,
       pValue: none,
       reliability: none,
@@ -60,7 +62,7 @@ export function compareProportions(
   const unpooledVariance = proportionVariance(pr, reference.n) + proportionVariance(pv, variation.n);
   const absoluteInterval =
     unpooledVariance > 0
-      ? finiteInterval(diff - z * Math.sqrt(unpooledVariance), diff + z * Math.sqrt(unpooledVariance), 'zero_variance')
+      ? finiteInterval(diff - z * Math.sqrt(unpooledVariance), diff + z * Math.sqrt(unpooledVariance))
       : missing<Interval>('zero_variance');
 
   const pooled = (reference.conversions + variation.conversions) / (reference.n + variation.n);
@@ -71,20 +73,20 @@ export function compareProportions(
   if (pooledVariance > 0) {
     const statistic = diff / Math.sqrt(pooledVariance);
     const p = normalTwoSidedPValue(statistic);
-    zScore = finite(statistic, 'zero_variance');
-    pValue = finite(p, 'zero_variance');
-    reliability = finite(1 - p, 'zero_variance');
+    zScore = finite(statistic);
+    pValue = finite(p);
+    reliability = finite(1 - p);
   }
 
   let relativeImprovement: Figure = missing('reference_rate_zero');
   let relativeInterval: Figure<Interval> = missing('reference_rate_zero');
   if (pr > 0) {
     const relative = pv / pr - 1;
-    relativeImprovement = finite(relative, 'reference_rate_zero');
+    relativeImprovement = finite(relative);
     const relativeVariance = relativeChangeVariance(pr, proportionVariance(pr, reference.n), pv, proportionVariance(pv, variation.n));
     relativeInterval =
       relativeVariance > 0
-        ? finiteInterval(relative - z * Math.sqrt(relativeVariance), relative + z * Math.sqrt(relativeVariance), 'zero_variance')
+        ? finiteInterval(relative - z * Math.sqrt(relativeVariance), relative + z * Math.sqrt(relativeVariance))
         : missing('zero_variance');
   }
 

@@ -12,8 +12,8 @@
  *   p-value    = min(1, √(Nρ² + 1)·exp(−ρ²N μ̂² / (2 se² (Nρ² + 1))))
  * ρ is fixed by the configured α, as in GrowthBook; the interval is narrowest around N ≈ N*.
  */
-import { finiteInterval, known, missing, type Figure, type Interval } from './figure.ts';
-import { alphaOf, checkMean, checkProportion, type ConfidenceOptions, type MeanSample, type ProportionSample } from './inputs.ts';
+import { finite, finiteInterval, known, missing, type Figure, type Interval } from './figure.ts';
+import { alphaOf, checkMean, checkProportion, meanInRange, proportionInRange, type ConfidenceOptions, type MeanSample, type ProportionSample } from './inputs.ts';
 import { proportionVariance, relativeBaseProblem, relativeChangeVariance, sampleVariance } from './moments.ts';
 
 /** GrowthBook's default: the sequence is tightest when about 5 000 units have been exposed. */
@@ -69,17 +69,21 @@ export function alwaysValidPValue(estimate: number, standardError: number, n: nu
   return Math.min(1, Math.sqrt(nr2 + 1) * Math.exp(exponent));
 }
 
-/** Interval and always-valid p-value of one estimate; null when its standard error is 0. */
+/**
+ * Interval and always-valid p-value of one estimate; null when its standard error is 0, or when the
+ * estimate or its standard error overflowed (a relative change over a reference mean near 0).
+ */
 export function confidenceSequence(estimate: number, standardError: number, n: number, options?: SequentialOptions): ConfidenceSequence {
   const alpha = alphaOf(options);
   if (!(n >= 1)) throw new RangeError(`n must be >= 1, got ${n}`);
+  if (!Number.isFinite(estimate) || !Number.isFinite(standardError)) return { interval: missing('out_of_range'), pValue: missing('out_of_range') };
   if (!(standardError > 0)) return { interval: missing('zero_variance'), pValue: missing('zero_variance') };
   const rho = sequentialRho(alpha, options?.tuning ?? DEFAULT_SEQUENTIAL_TUNING);
   const halfWidth = sequentialHalfWidth(standardError, n, alpha, rho);
   const p = alwaysValidPValue(estimate, standardError, n, rho);
   return {
-    interval: finiteInterval(estimate - halfWidth, estimate + halfWidth, 'zero_variance'),
-    pValue: Number.isFinite(p) ? known(p) : missing('zero_variance'),
+    interval: finiteInterval(estimate - halfWidth, estimate + halfWidth),
+    pValue: finite(p),
   };
 }
 
@@ -112,13 +116,13 @@ function compareMoments(reference: Moments, variation: Moments, options: Sequent
     absoluteDifference: known(diff),
     absoluteInterval: absolute.interval,
     absolutePValue: absolute.pValue,
-    relativeImprovement: known(relative),
+    relativeImprovement: finite(relative),
     relativeInterval: relativeSequence.interval,
     relativePValue: relativeSequence.pValue,
   };
 }
 
-function allMissing(reason: 'no_units' | 'too_few_units'): SequentialComparison {
+function allMissing(reason: 'no_units' | 'too_few_units' | 'out_of_range'): SequentialComparison {
   return {
     absoluteDifference: missing(reason),
     absoluteInterval: missing(reason),
@@ -141,6 +145,7 @@ export function compareProportionsSequential(
   checkProportion('reference', reference);
   checkProportion('variation', variation);
   alphaOf(options);
+  if (!proportionInRange(reference) || !proportionInRange(variation)) return allMissing('out_of_range');
   if (reference.n === 0 || variation.n === 0) return allMissing('no_units');
   const moments = (s: ProportionSample): Moments => {
     const p = s.conversions / s.n;
@@ -159,6 +164,7 @@ export function compareMeansSequential(reference: MeanSample, variation: MeanSam
   checkMean('reference', reference);
   checkMean('variation', variation);
   alphaOf(options);
+  if (!meanInRange(reference) || !meanInRange(variation)) return allMissing('out_of_range');
   if (reference.n === 0 || variation.n === 0) return allMissing('no_units');
   const vr = sampleVariance(reference.n, reference.sum, reference.sumSquares);
   const vv = sampleVariance(variation.n, variation.sum, variation.sumSquares);

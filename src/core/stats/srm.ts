@@ -59,5 +59,5 @@ export function sampleRatioMismatch(observed: readonly number[], options?: SrmOp
     chiSquare += ((o - e) * (o - e)) / e;
   });
   const p = chiSquareSurvival(chiSquare, k - 1);
-  return { chiSquare: known(chiSquare), degreesOfFreedom: k - 1, pValue: finite(p, 'no_units'), mismatch: p < threshold, expected };
+  return { chiSquare: finite(chiSquare), degreesOfFreedom: k - 1, pValue: finite(p), mismatch: p < threshold, expected };
 }

@@ -3,7 +3,7 @@
  * Welch–Satterthwaite degrees of freedom, and the absolute and relative improvement intervals.
  */
 import { finite, finiteInterval, known, missing, type Figure, type Interval } from './figure.ts';
-import { alphaOf, checkMean, type ConfidenceOptions, type MeanSample } from './inputs.ts';
+import { alphaOf, checkMean, meanInRange, type ConfidenceOptions, type MeanSample } from './inputs.ts';
 import { relativeBaseProblem, relativeChangeVariance, sampleVariance } from './moments.ts';
 import { studentTQuantile, studentTTwoSidedPValue } from './student-t.ts';
 
@@ -27,20 +27,24 @@ export interface MeanComparison {
 
 /**
  * Welch–Satterthwaite ν = (s_r²/n_r + s_v²/n_v)² / ((s_r²/n_r)²/(n_r − 1) + (s_v²/n_v)²/(n_v − 1)).
- * Takes the per-group squared standard errors s²/n; at least one must be positive.
+ * Takes the per-group squared standard errors s²/n; at least one must be positive. Both are first
+ * divided by the larger, which leaves ν unchanged: squaring 10²⁰⁰ or 10⁻²⁰⁰ would overflow or
+ * underflow, and ν then came out NaN. ν always lies in [min(n_r, n_v) − 1, n_r + n_v − 2].
  */
 export function welchSatterthwaite(seSquaredReference: number, nReference: number, seSquaredVariation: number, nVariation: number): number {
-  const total = seSquaredReference + seSquaredVariation;
-  return (
-    (total * total) /
-    ((seSquaredReference * seSquaredReference) / (nReference - 1) + (seSquaredVariation * seSquaredVariation) / (nVariation - 1))
-  );
+  const scale = Math.max(seSquaredReference, seSquaredVariation);
+  const r = seSquaredReference / scale;
+  const v = seSquaredVariation / scale;
+  return ((r + v) * (r + v)) / ((r * r) / (nReference - 1) + (v * v) / (nVariation - 1));
 }
 
 export function compareMeans(reference: MeanSample, variation: MeanSample, options?: ConfidenceOptions): MeanComparison {
   checkMean('reference', reference);
   checkMean('variation', variation);
   const alpha = alphaOf(options);
+  if (!meanInRange(reference) || !meanInRange(variation)) {
+    return allMissing(missing('out_of_range'), missing('out_of_range'), 'out_of_range');
+  }
   const referenceMean: Figure = reference.n === 0 ? missing('no_units') : known(reference.sum / reference.n);
   const variationMean: Figure = variation.n === 0 ? missing('no_units') : known(variation.sum / variation.n);
   if (referenceMean.value === null || variationMean.value === null) {
@@ -50,7 +54,7 @@ export function compareMeans(reference: MeanSample, variation: MeanSample, optio
   const mv = variationMean.value;
   const diff = mv - mr;
   const baseProblem = relativeBaseProblem(mr);
-  const relativeImprovement: Figure = baseProblem ? missing(baseProblem) : finite(diff / mr, 'reference_mean_zero');
+  const relativeImprovement: Figure = baseProblem ? missing(baseProblem) : finite(diff / mr);
 
   const vr = sampleVariance(reference.n, reference.sum, reference.sumSquares);
   const vv = sampleVariance(variation.n, variation.sum, variation.sumSquares);
@@ -75,7 +79,7 @@ export function compareMeans(reference: MeanSample, variation: MeanSample, optio
     // A zero delta-method variance (e.g. a variation that is constantly 0) is a degenerate
     // interval, not a certain one; it is reported as missing, as for rates.
     if (relativeSe > 0) {
-      relativeInterval = finiteInterval(relative - quantile * relativeSe, relative + quantile * relativeSe, 'zero_variance');
+      relativeInterval = finiteInterval(relative - quantile * relativeSe, relative + quantile * relativeSe);
     }
   }
 
@@ -83,17 +87,17 @@ export function compareMeans(reference: MeanSample, variation: MeanSample, optio
     referenceMean,
     variationMean,
     absoluteDifference: known(diff),
-    absoluteInterval: finiteInterval(diff - quantile * se, diff + quantile * se, 'zero_variance'),
+    absoluteInterval: finiteInterval(diff - quantile * se, diff + quantile * se),
     relativeImprovement,
     relativeInterval,
-    tStatistic: finite(t, 'zero_variance'),
-    degreesOfFreedom: finite(df, 'zero_variance'),
-    pValue: finite(p, 'zero_variance'),
-    reliability: finite(1 - p, 'zero_variance'),
+    tStatistic: finite(t),
+    degreesOfFreedom: finite(df),
+    pValue: finite(p),
+    reliability: finite(1 - p),
   };
 }
 
-function allMissing(referenceMean: Figure, variationMean: Figure, reason: 'no_units' | 'too_few_units' | 'zero_variance'): MeanComparison {
+function allMissing(referenceMean: Figure, variationMean: Figure, reason: 'no_units' | 'too_few_units' | 'zero_variance' | 'out_of_range'): MeanComparison {
   const none = missing(reason);
   return {
     referenceMean,
