@@ -3,7 +3,7 @@
  * variation against the expected traffic split. A mismatch means the assignment or the tracking
  * is broken, and every other figure of the experiment is suspect.
  */
-import { finite, known, missing, type Figure } from './figure.ts';
+import { finite, missing, type Figure } from './figure.ts';
 import { checkCount } from './inputs.ts';
 import { regularizedGammaQ } from './gamma.ts';
 
