@@ -1,8 +1,10 @@
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../src/core/limits.ts';
 import { engineCases } from './helpers/engine-servers.ts';
 import type { TestServer } from './helpers/test-server.ts';
-import { nonce, postEvents } from './helpers/visit-api.ts';
+import { nonce, postEvents, readAll } from './helpers/visit-api.ts';
 
 /**
  * Regression tests for requests a black-box fuzzer found to freeze the server, break the error
@@ -65,5 +67,101 @@ describe.each(engineCases())('hostile input on $engine', ({ skip, start }) => {
     const body = (await res.json()) as { health: { srm: { mismatch: boolean; pValue: { value: number } } } };
     expect(body.health.srm).toMatchObject({ mismatch: true });
     expect(body.health.srm.pValue.value).toBeLessThan(1e-6);
+  });
+
+  describe('Content-Encoding', () => {
+    const line = (i: number, visitor: string) => `eventType=conversion&goalId=7&revenue=${i}&nonce=${nonce(1000 + i)}&visitorCode=${visitor}`;
+    const post = (query: string, body: Buffer, headers: Record<string, string>) =>
+      fetch(`${server.url}/visit/events?siteCode=encoded&${query}`, { method: 'POST', headers, body });
+    const conversions = async (visitor: string) =>
+      ((await readAll(server.url, 'encoded', `visitorCode=${visitor}`)).currentVisit as { conversionEvents: unknown[] } | undefined)?.conversionEvents.length ?? 0;
+
+    it.skipIf(skip)('stores gzip, deflate (zlib and raw) and x-gzip bodies, line and JSON formats', async () => {
+      const bodies: [string, string, (b: Buffer) => Buffer][] = [
+        ['gzip', 'gz', (b) => zlib.gzipSync(b)],
+        ['x-gzip', 'xgz', (b) => zlib.gzipSync(b)],
+        ['deflate', 'zl', (b) => zlib.deflateSync(b)],
+        ['Deflate', 'raw', (b) => zlib.deflateRawSync(b)],
+      ];
+      for (const [coding, visitor, compress] of bodies) {
+        const lines = Buffer.from([1, 2, 3].map((i) => line(i, visitor)).join('\n'));
+        expect((await post('', compress(lines), { 'Content-Encoding': coding })).status, coding).toBe(204);
+        expect(await conversions(visitor), coding).toBe(3);
+        const json = Buffer.from(JSON.stringify([{ eventType: 'conversion', goalId: 7, nonce: nonce(2000 + visitor.length), visitorCode: `${visitor}-json` }]));
+        expect((await post('json=true', compress(json), { 'Content-Encoding': coding, 'Content-Type': 'application/json' })).status, coding).toBe(204);
+        expect(await conversions(`${visitor}-json`), coding).toBe(1);
+      }
+    });
+
+    it.skipIf(skip)('decodes a chunked gzip body without Content-Length', async () => {
+      const gz = zlib.gzipSync(Buffer.from([4, 5].map((i) => line(i, 'chunked')).join('\n')));
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${server.url}/visit/events?siteCode=encoded`, { method: 'POST', headers: { 'Content-Encoding': 'gzip', 'Transfer-Encoding': 'chunked' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        for (let i = 0; i < gz.length; i += 7) req.write(gz.subarray(i, i + 7));
+        req.end();
+      });
+      expect(status).toBe(204);
+      expect(await conversions('chunked')).toBe(2);
+    });
+
+    it.skipIf(skip)('answers a zip bomb 413 at the limit without inflating it, and stays usable', async () => {
+      // 200 gzip members of 5 MB of zeros: 1 GB once inflated, about 1 MB on the wire.
+      const member = zlib.gzipSync(Buffer.alloc(5 * 1024 * 1024, 0x61));
+      const bomb = Buffer.concat(Array.from({ length: 200 }, () => member));
+      expect(bomb.length).toBeLessThan(LIMITS.eventsBodyBytes);
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const res = await post('', bomb, { 'Content-Encoding': 'gzip' });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ code: 'body_too_large' });
+      const used = process.cpuUsage(cpu);
+      // Inflating the whole gigabyte takes seconds of CPU; stopping at 3 MB takes milliseconds.
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect((used.user + used.system) / 1000).toBeLessThan(1000);
+      const after = await post('', zlib.gzipSync(Buffer.from(line(9, 'after-bomb'))), { 'Content-Encoding': 'gzip' });
+      expect(after.status).toBe(204);
+    });
+
+    it.skipIf(skip)('answers a body that is not what its Content-Encoding says 400 invalid_body', async () => {
+      const res = await post('', Buffer.from(line(1, 'liar')), { 'Content-Encoding': 'gzip' });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: 'invalid_body' });
+      const truncated = zlib.gzipSync(Buffer.from(line(1, 'liar')));
+      expect((await post('', truncated.subarray(0, truncated.length - 6), { 'Content-Encoding': 'gzip' })).status).toBe(400);
+      expect(await conversions('liar')).toBe(0);
+    });
+
+    it.skipIf(skip)('answers any other encoding or charset 415 unsupported_media_type and stores nothing', async () => {
+      for (const coding of ['br', 'zstd', 'compress', 'gzip, deflate']) {
+        const res = await post('', Buffer.from(line(1, 'other')), { 'Content-Encoding': coding });
+        expect(res.status, coding).toBe(415);
+        expect(res.headers.get('accept-encoding')).toBe('gzip, deflate');
+        expect(await res.json()).toMatchObject({ code: 'unsupported_media_type' });
+      }
+      const utf16 = await post('', Buffer.from(line(1, 'other'), 'utf16le'), { 'Content-Type': 'text/plain; charset=utf-16le' });
+      expect(utf16.status).toBe(415);
+      for (const path of ['/map/maps?siteCode=encoded', '/visit/forget?siteCode=encoded']) {
+        const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Encoding': 'br', Authorization: `Bearer ${server.adminKey}` }, body: 'x' });
+        expect(res.status, path).toBe(415);
+      }
+      expect(await conversions('other')).toBe(0);
+    });
+
+    it.skipIf(skip)('reads an ISO-8859-1 body in its charset', async () => {
+      const res = await post('verdicts=true', Buffer.from(`eventType=page&href=/caf\u00e9&title=Caf\u00e9&nonce=${nonce(3000)}&visitorCode=latin`, 'latin1'), { 'Content-Type': 'text/plain; charset=ISO-8859-1' });
+      expect(res.status).toBe(200);
+      const visit = (await readAll(server.url, 'encoded', 'visitorCode=latin')).currentVisit as { pageEvents: { data: { title: string } }[] };
+      expect(visit.pageEvents[0]!.data.title).toBe('Caf\u00e9');
+    });
+
+    it.skipIf(skip)('applies the decoded limit of each route: a map body inflating past 1 MB is 413', async () => {
+      const big = zlib.gzipSync(Buffer.from(JSON.stringify({ k: { f: 'x'.repeat(LIMITS.mapsBodyBytes) } })));
+      const res = await fetch(`${server.url}/map/maps?siteCode=encoded`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: big });
+      expect(res.status).toBe(413);
+    });
   });
 });

@@ -5,6 +5,7 @@ import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
 import { ROUTE_ACCESS } from '../access/route-access.ts';
 import { installAccessControl } from './access-control.ts';
+import { installBodyDecoding } from './body-encoding.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
 import { installErrorHandling, sendError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -77,9 +78,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   app.addSchema(ERROR_SCHEMA);
 
   // Kameleoon clients send any Content-Type (the SDKs send `*/*`); the `json` query flag, not the
-  // header, decides the format, so every body is read as text.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // header, decides the format, so every body is read as text (gzip and deflate decoded first).
+  installBodyDecoding(app);
 
   app.addHook('onRequest', rejectQueryOverflow);
 
