@@ -12,11 +12,11 @@ export const ERROR_CODES = {
   not_found: { status: 404, summary: 'No such route.' },
   unknown_site: { status: 404, summary: 'The site code is not registered and the server refuses unknown sites (ANOLE_AUTO_CREATE_SITES=false).' },
   method_not_allowed: { status: 405, summary: 'The route exists but not for this HTTP method.' },
-  body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget.' },
+  body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget; a gzip or deflate body is measured once decoded.' },
   too_many_events: { status: 413, summary: 'The body holds more events than one request may carry (100,000).' },
   map_too_large: { status: 413, summary: 'A key\'s map would exceed 1 MB of JSON once merged; nothing was written.' },
   too_many_visitors: { status: 413, summary: 'POST /visit/forget names more than 10,000 visitor codes.' },
-  unsupported_media_type: { status: 415, summary: 'The Content-Type cannot be read (for example an unknown Content-Encoding).' },
+  unsupported_media_type: { status: 415, summary: 'The body cannot be read as sent: a Content-Encoding other than gzip, deflate or none, or a charset other than UTF-8, US-ASCII or ISO-8859-1.' },
   shutting_down: { status: 503, summary: 'The server is stopping and no longer accepts requests.' },
   internal: { status: 500, summary: 'An unexpected failure; nothing was acknowledged.' },
 

@@ -14,11 +14,9 @@ describe('parseQueryString', () => {
     expect(q.constructor).toBe('y');
   });
 
-  it('is linear in repeated names (16 KB of a&a&… once took ~100 ms)', () => {
-    const query = Array.from({ length: 8000 }, () => 'a').join('&');
-    const start = performance.now();
-    for (let i = 0; i < 20; i++) parseQueryString(query);
-    expect((performance.now() - start) / 20).toBeLessThan(5);
+  it('collects repeated names into one array (16 KB of a&a&… once cost ~100 ms by copying it per repeat)', () => {
+    const q = parseQueryString(Array.from({ length: 100 }, (_, i) => `a=${i}`).join('&'));
+    expect(q.a).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
   });
 
   it(`stops at ${LIMITS.queryParameters} parameters and marks the query for a 400`, () => {

@@ -24,7 +24,8 @@ describe('number decoders: linear time, length cap first', () => {
     for (const decode of [id, integer(0, 99), revenue]) {
       const { result, ms } = timed(() => decode(raw));
       expect(result).toEqual({ ok: false, reason: `must be a number of at most ${LIMITS.numberLength} characters` });
-      expect(ms).toBeLessThan(50);
+      // The backtracking pattern took 2.2 s on the first and 5.3 s on the fourth of these.
+      expect(ms).toBeLessThan(500);
     }
   });
 

@@ -18,7 +18,7 @@ import { expectClose } from './test-support.ts';
 /**
  * Extreme but valid inputs: any counts up to 2⁵³, sums of any finite size, means down to the
  * smallest doubles, SRM weights down to 10⁻³⁰⁰. No statistic may throw, answer a non-finite
- * number, a null without a registered reason, or take long.
+ * number or a null without a registered reason.
  */
 function problemsOf(result: unknown, path: string, out: string[]): void {
   if (typeof result === 'number') {
@@ -57,12 +57,10 @@ const confidence = fc.oneof(fc.constantFrom(0.5, 0.95, 0.999999), fc.double({ mi
 const weight = fc.oneof(fc.double({ min: 1e-300, max: 1e6, noNaN: true }), fc.constantFrom(1e-300, 1e-4, 1, 1e6));
 
 describe('statistics on extreme valid inputs', () => {
-  it('never throw, never answer a non-finite number or an unknown reason, and stay fast', () => {
-    let slowest = 0;
+  it('never throw, never answer a non-finite number or an unknown reason', () => {
     fc.assert(
       fc.property(proportion, proportion, mean, mean, cuped, cuped, confidence, fc.array(weight, { minLength: 2, maxLength: 5 }), (pr, pv, mr, mv, cr, cv, level, weights) => {
         const out: string[] = [];
-        const started = performance.now();
         const options = { confidence: level };
         problemsOf(compareProportions(pr, pv, options), 'compareProportions', out);
         problemsOf(compareProportionsSequential(pr, pv, options), 'compareProportionsSequential', out);
@@ -73,12 +71,10 @@ describe('statistics on extreme valid inputs', () => {
         problemsOf(compareCuped(cr, cv, { ...options, all: [cr, cv] }), 'compareCuped', out);
         const observed = weights.map((_, i) => [pr.n, pv.n, pr.conversions, pv.conversions, 3][i]!);
         problemsOf(sampleRatioMismatch(observed, { weights }), 'sampleRatioMismatch', out);
-        slowest = Math.max(slowest, performance.now() - started);
         expect(out).toEqual([]);
       }),
       { numRuns: 3000, seed: 8 },
     );
-    expect(slowest).toBeLessThan(100);
   });
 
   it('answers SRM for a weight of 1e-300 (the continued fraction once threw "did not converge")', () => {
@@ -112,15 +108,13 @@ describe('statistics on extreme valid inputs', () => {
     expectClose(regularizedGammaQ(2e8, 2e8 + 1e5), 7.751531193109284e-13, { abs: 1e-9 });
   });
 
-  it('probability to beat above 10⁷ of the summed shape: the normal approximation, fast and within 10⁻⁹', () => {
+  it('probability to beat above 10⁷ of the summed shape: the normal approximation, within 10⁻⁹', () => {
     // 10⁹ units per side at 50%. SciPy quad of f_B·F_A gives 0.8413482112192838; the exact sum,
     // 27 ms here, gave 0.8413482591 (the rounding of ln B at that size), the approximation 6·10⁻¹¹ off.
     const n = 1e9;
     const c = n / 2;
     const d = Math.round(Math.sqrt(c));
-    const started = performance.now();
     const p = probabilityToBeatRate({ n, conversions: c }, { n, conversions: c + d });
-    expect(performance.now() - started).toBeLessThan(5);
     expectClose(p.value as number, 0.8413482112192838, { abs: 1e-9 });
   });
 });

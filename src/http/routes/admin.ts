@@ -47,7 +47,7 @@ const experiment = object({
 const recomputing = { ...INTEGER, description: 'Identities marked for recomputation by this change (0 when results are unaffected).' };
 /** A site-scoped read of an unknown site is a 404 (401 and 403 are added for every keyed route in app.ts). */
 const readErrors = errorResponses('invalid_query', 'unknown_site');
-const writeErrors = errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large');
+const writeErrors = errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'unsupported_media_type');
 const EXPERIMENT_EXAMPLE = {
   name: 'Checkout button',
   variations: [

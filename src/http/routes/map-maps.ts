@@ -80,7 +80,7 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
           },
         },
       },
-      response: { 204: noContent('Every key is merged and durable.'), ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'map_too_large') },
+      response: { 204: noContent('Every key is merged and durable.'), ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'map_too_large', 'unsupported_media_type') },
     },
   }, async (request, reply) => {
     const q = request.query as { siteCode: string; ttlHours?: string };

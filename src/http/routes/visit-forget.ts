@@ -34,7 +34,7 @@ export function registerVisitForget(app: FastifyInstance, deps: ForgetDeps): voi
       response: {
         200: report,
         204: noContent('Everything named is deleted.'),
-        ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'too_many_visitors'),
+        ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'too_many_visitors', 'unsupported_media_type'),
       },
     },
   }, async (request, reply) => {
