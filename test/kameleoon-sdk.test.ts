@@ -237,4 +237,20 @@ describe('the official Kameleoon JavaScript SDK 4.17.1 against Anole', () => {
     const stored = await fetch(`${server.url}/visit/events?siteCode=${SITE}&dryRun=true`, { method: 'POST', body: attempts[0]!.body! });
     expect(await stored.json()).toMatchObject({ accepted: 0, duplicate: 1 + staticLines });
   }, 60_000);
+
+  it('never meets the checks that refuse or flag a request: no 400, no rejected line, no ignored field', async () => {
+    await settle();
+    const tracking = sdk.requests.filter((r) => r.requestType === 'tracking');
+    expect(tracking.length).toBeGreaterThan(0);
+    expect(tracking.filter((r) => r.serverStatus >= 400)).toEqual([]);
+    // Every body the SDK sent, replayed as a dry run: each line is valid and carries no field Anole ignores.
+    for (const request of tracking) {
+      const dry = await fetch(`${server.url}/visit/events?siteCode=${SITE}&dryRun=true&strict=true`, { method: 'POST', body: request.body! });
+      expect(dry.status).toBe(200);
+      expect(await dry.json()).toMatchObject({ rejected: 0, ignoredFields: 0 });
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/anole_events_total\{outcome="rejected"/);
+    expect(metrics).toMatch(/anole_ignored_fields_total 0\n/);
+  }, 60_000);
 });

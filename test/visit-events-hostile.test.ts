@@ -184,8 +184,10 @@ describe('POST /visit/events: hostile input', () => {
       [3, 'invalid_field'],
     ]);
     const line = `eventType=conversion&goalId=1&nonce=00000000000000d7&metadata=${encodeURIComponent(deepObject(4000))}`;
-    const report = await postForVerdicts(url, 'siteCode=hostile&visitorCode=deep', line);
-    expect(report.events.map((v) => v.code ?? v.status)).toEqual(['invalid_field']);
+    // A line-format request with no valid line stores nothing: a 400 that lists why.
+    const lineReply = await post('siteCode=hostile&visitorCode=deep&verdicts=true', line);
+    expect(lineReply.status).toBe(400);
+    expect((lineReply.json as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual(['invalid_field']);
   });
 
   it('keeps a value named __proto__ as data', async () => {
@@ -311,12 +313,13 @@ describe('POST /visit/events: hostile input', () => {
     expect(j.json).toMatchObject({ code: 'too_many_events' });
   });
 
-  it('takes a 100,000-line body of junk with a verdict per line', async () => {
+  it('takes a 100,000-line body of junk with an error per line', async () => {
     const lines = Array.from({ length: 100_000 }, (_, i) => (i % 2 ? `eventType=x${i}` : `nonce=${i}`)).join('\n');
     const started = Date.now();
     const r = await post('siteCode=hostile&visitorCode=junk&verdicts=true', lines);
-    expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ accepted: 0, duplicate: 0, rejected: 100_000 });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ code: 'invalid_events' });
+    expect((r.json as { errors: unknown[] }).errors).toHaveLength(100_000);
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 

@@ -15,7 +15,7 @@ export const SITE_SETTINGS_PATCH = z
   .object({
     visitTimeoutMs: z.number().int().min(60_000).max(DAY),
     attributionWindowMs: z.number().int().min(0).max(365 * DAY),
-    lateEventHorizonMs: z.number().int().min(0).max(366 * DAY),
+    lateEventHorizonMs: z.number().int().min(0).max(LIMITS.maxLateEventHorizonMs),
     privateIngest: z.boolean(),
     privateReads: z.boolean(),
     openForget: z.boolean(),

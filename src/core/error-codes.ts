@@ -6,11 +6,11 @@ export const ERROR_CODES = {
   // Request-level errors.
   invalid_query: { status: 400, summary: 'A query parameter is missing or malformed.' },
   invalid_body: { status: 400, summary: 'The body cannot be read in the format the request names (for example json=true with invalid JSON, or not an array).' },
-  invalid_events: { status: 400, summary: 'json=true and at least one event is invalid: nothing was stored; every error is listed.' },
+  invalid_events: { status: 400, summary: 'Nothing was stored: in JSON (json=true, or a body starting with "[") at least one event is invalid; in line format no line is valid. Every error is listed under `errors`.' },
   unauthorized: { status: 401, summary: 'A key is required and was missing, malformed, unknown or revoked; the message says which and where keys come from (docs/security.md).' },
   forbidden: { status: 403, summary: 'The key is valid but may not do this: a site key of another site, a read key where writing is asked, a non-admin key on an admin route.' },
-  not_found: { status: 404, summary: 'No such route.' },
-  unknown_site: { status: 404, summary: 'The site code is not registered and the server refuses unknown sites (ANOLE_AUTO_CREATE_SITES=false).' },
+  not_found: { status: 404, summary: 'No such route, or the experiment the path names is not registered (GET /api/sites/{site}/experiments/{id} and its results).' },
+  unknown_site: { status: 404, summary: 'The site code is not registered and this request may not create it: any request when ANOLE_AUTO_CREATE_SITES=false, and reads of the admin API (GET /api/sites/{site}/...) always.' },
   method_not_allowed: { status: 405, summary: 'The route exists but not for this HTTP method.' },
   body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget; a gzip or deflate body is measured once decoded.' },
   too_many_events: { status: 413, summary: 'The body holds more events than one request may carry (100,000).' },
@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   invalid_field: { status: 400, summary: 'A field has the wrong type, is out of range or too long.' },
   time_out_of_range: { status: 400, summary: 'The event time is older than the late-event horizon or too far in the future.' },
   line_too_long: { status: 400, summary: 'A line exceeds 64 KiB.' },
+  unknown_field: { status: 400, summary: 'strict=true and the event has a field its type does not read (without strict=true it is ignored with a warning in the verdicts).' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -47,7 +48,8 @@ export type EventRejectionCode =
   | 'missing_field'
   | 'invalid_field'
   | 'time_out_of_range'
-  | 'line_too_long';
+  | 'line_too_long'
+  | 'unknown_field';
 
 /** An error a use-case reports on purpose; anything else thrown is a bug or an outage (500). */
 export class AnoleError extends Error {

@@ -35,6 +35,8 @@ export const LIMITS = {
   arrayItems: 100,
   /** Nesting depth of conversion metadata (`{"3":["a"]}` is 2): deeper JSON cannot be serialized safely. */
   metadataDepth: 8,
+  /** The largest late-event horizon a site may set (PATCH /api/sites/{site} lateEventHorizonMs): 366 days. */
+  maxLateEventHorizonMs: 366 * 24 * 3_600_000,
   /** A client-supplied event time may lie at most this far in the future (clock skew). */
   futureSkewMs: 5 * 60 * 1000,
   /** maxNumberPreviousVisits above this is clamped (the SDKs allow 1..25). */

@@ -16,7 +16,8 @@ export async function installCors(app: FastifyInstance, origins: CorsOrigins): P
     origin: origins === '*' ? '*' : [...origins],
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: CORS_ALLOWED_HEADERS,
-    exposedHeaders: ['Last-Modified'],
+    // Anole-Rejected-Lines: a browser client can see that some of its lines were refused.
+    exposedHeaders: ['Last-Modified', 'Anole-Rejected-Lines'],
     maxAge: 86_400,
     // A bare OPTIONS (no Origin) is not a browser preflight; answer it like any other instead of a plain-text 400.
     strictPreflight: false,

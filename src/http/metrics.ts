@@ -1,11 +1,13 @@
 import client from 'prom-client';
-import type { IngestReport } from '../ingest/ingest-events.ts';
+import type { EventVerdict, IngestReport } from '../ingest/ingest-events.ts';
 import type { Storage } from '../storage/port.ts';
 
 /** Prometheus metrics of one process. A registry per app keeps tests independent. */
 export interface Metrics {
   registry: client.Registry;
   recordIngest(report: IngestReport): void;
+  /** Events of a request refused as a whole (invalid_events): each counts as rejected with its code. */
+  recordRejectedEvents(verdicts: readonly EventVerdict[]): void;
   recordRejectedRequest(code: string): void;
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
 }
@@ -17,6 +19,11 @@ export function createMetrics(storage: Storage): Metrics {
     name: 'anole_events_total',
     help: 'Events received by POST /visit/events, by outcome (accepted, duplicate, rejected) and rejection code.',
     labelNames: ['outcome', 'code'] as const,
+    registers: [registry],
+  });
+  const ignoredFields = new client.Counter({
+    name: 'anole_ignored_fields_total',
+    help: 'Fields of stored events that their event type does not read, ignored (with a warning in the verdicts; strict=true rejects such events as unknown_field).',
     registers: [registry],
   });
   const rejectedRequests = new client.Counter({
@@ -49,16 +56,22 @@ export function createMetrics(storage: Storage): Metrics {
     },
   });
 
+  function countRejected(verdicts: readonly EventVerdict[]): void {
+    for (const verdict of verdicts) {
+      if (verdict.status === 'rejected') events.inc({ outcome: 'rejected', code: verdict.code ?? 'unknown' });
+    }
+  }
+
   return {
     registry,
     recordIngest(report) {
       if (report.dryRun) return;
       if (report.accepted) events.inc({ outcome: 'accepted', code: '' }, report.accepted);
       if (report.duplicate) events.inc({ outcome: 'duplicate', code: '' }, report.duplicate);
-      for (const verdict of report.events) {
-        if (verdict.status === 'rejected') events.inc({ outcome: 'rejected', code: verdict.code ?? 'unknown' });
-      }
+      if (report.ignoredFields) ignoredFields.inc(report.ignoredFields);
+      countRejected(report.events);
     },
+    recordRejectedEvents: countRejected,
     recordRejectedRequest(code) {
       rejectedRequests.inc({ code });
     },

@@ -387,3 +387,79 @@ describe('decodeEvent: itp and sdk', () => {
     expect(ok(decodeEvent({ eventType: 'activity', nonce: NONCE, visitorCode: 'v', itp: 'false' }, c)).itp).toBe(false);
   });
 });
+
+describe('decodeEvent: messages that say how to fix', () => {
+  it('names lateEventHorizonMs, the PATCH that raises it and the cut-off as an ISO date', () => {
+    const old = NOW - 45 * DAY;
+    const result = json({ eventType: 'conversion', goalId: 1, time: old }, { ...ctx, siteCode: 'shop' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.rejection.code).toBe('time_out_of_range');
+    expect(result.rejection.message).toBe(
+      `time ${old} (${new Date(old).toISOString()}) is older than the late-event horizon of 30 days: events before ` +
+        `${new Date(NOW - 30 * DAY).toISOString()} are refused; to accept it, raise the site's lateEventHorizonMs (now ${30 * DAY}) ` +
+        `with PATCH /api/sites/shop {"lateEventHorizonMs": ${45 * DAY}} (45 days)`,
+    );
+    const ancient = json({ eventType: 'conversion', goalId: 1, time: NOW - 400 * DAY });
+    expect(!ancient.ok && ancient.rejection.message).toMatch(/can be raised to at most 366 days \(lateEventHorizonMs, PATCH \/api\/sites\/\{siteCode\}\)$/);
+    const seconds = json({ eventType: 'conversion', goalId: 1, time: Math.floor(NOW / 1000) });
+    expect(!seconds.ok && seconds.rejection.message).toMatch(/looks like seconds \(multiply by 1000\)/);
+    const ahead = json({ eventType: 'conversion', goalId: 1, time: NOW + 3_600_000 });
+    expect(!ahead.ok && ahead.rejection.message).toBe(
+      `time ${NOW + 3_600_000} (${new Date(NOW + 3_600_000).toISOString()}) is more than 5 minutes in the future (the server's clock says ${new Date(NOW).toISOString()})`,
+    );
+  });
+
+  it('lists the supported event types for an unknown one, with the closest spelling', () => {
+    const result = json({ eventType: 'CUSTOM_DATA' });
+    expect(!result.ok && result.rejection.message).toBe(
+      'eventType "CUSTOM_DATA" is not supported; did you mean customData? Supported (any case): conversion, customData, page, experiment, personalization, targetingSegment, staticData, geolocation, activity',
+    );
+    expect(!json({ eventType: ['x'] }).ok && (json({ eventType: ['x'] }) as { rejection: { message: string } }).rejection.message).toMatch(/^eventType must be a string, not an array; use one of conversion/);
+    const typo = decodeEvent({ EventType: 'page', nonce: NONCE, visitorCode: 'v1' }, ctx);
+    expect(!typo.ok && typo.rejection.message).toBe('eventType is required (`EventType` was sent; field names are case-sensitive)');
+  });
+});
+
+describe('decodeEvent: fields the event type does not read', () => {
+  const warnings = (r: DecodeResult) => r.warnings?.map((w) => [w.field, w.suggestion ?? null]);
+
+  it('warns with the closest known name: case, synonyms, typos, none', () => {
+    expect(warnings(json({ eventType: 'conversion', goalId: 1, Revenue: 3, refund: true, amonut: 2, colour: 'red' }))).toEqual([
+      ['Revenue', 'revenue'],
+      ['refund', 'negative'],
+      ['amonut', null],
+      ['colour', null],
+    ]);
+    expect(warnings(json({ eventType: 'page', href: '/', titel: 'x', url: '/y' }))).toEqual([
+      ['titel', 'title'],
+      ['url', 'href'],
+    ]);
+    expect(warnings(json({ eventType: 'experiment', id: 1, variationID: 2 }))).toEqual([['variationID', 'variationId']]);
+  });
+
+  it('accepts the tolerated spellings and the common fields without a warning', () => {
+    expect(json({ eventType: 'conversion', goalID: 1, time: NOW, itp: true }).warnings).toBeUndefined();
+    expect(line('eventType=customData&index=1&valueToCount=%5B%5B%22a%22%2C1%5D%5D').warnings).toBeUndefined();
+  });
+
+  it('line-format SDK extras pass silently in lines only', () => {
+    expect(line('eventType=activity&userAgent=Mozilla&keyPages=[]').warnings).toBeUndefined();
+    expect(warnings(json({ eventType: 'activity', userAgent: 'Mozilla' }, { ...ctx, format: 'json' }))).toEqual([['userAgent', null]]);
+  });
+
+  it('strict=true rejects instead, naming the field and how many others', () => {
+    const result = json({ eventType: 'conversion', goalId: 1, refund: true, note: 'x' }, { ...ctx, strict: true });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.rejection).toEqual({ code: 'unknown_field', message: expect.stringMatching(/^strict=true: `refund` is not a field of conversion; did you mean `negative`\? .* \(and 1 more unknown field\)$/) });
+    expect(result.warnings).toHaveLength(2);
+  });
+
+  it('truncates a huge unknown name in its warning', () => {
+    const name = 'x'.repeat(10_000);
+    const [warning] = json({ eventType: 'activity', [name]: 1 }).warnings!;
+    expect(warning!.field).toHaveLength(65);
+    expect(warning!.message.length).toBeLessThan(200);
+  });
+});

@@ -4,6 +4,7 @@ import type { EventType, Identity, SdkInfo, VisitorEvent } from '../core/events.
 import { LIMITS } from '../core/limits.ts';
 import { EVENT_SPECS, eventTypeOf, type FieldSpec } from './event-specs.ts';
 import { bool, integer, isAbsent, text } from './field-decoders.ts';
+import { unknownFields, type FieldWarning } from './unknown-fields.ts';
 
 /** What the request says about all its events. */
 export interface DecodeContext {
@@ -13,6 +14,12 @@ export interface DecodeContext {
   lateHorizonMs: number;
   itp: boolean;
   sdk: SdkInfo | null;
+  /** Where the raw events come from: line-format SDK extras pass silently there. Default 'lines'. */
+  format?: 'lines' | 'json';
+  /** strict=true: an event with a field its type does not read is rejected instead of warned about. */
+  strict?: boolean;
+  /** Named in messages that say how to fix a site setting. */
+  siteCode?: string;
 }
 
 export interface Rejection {
@@ -20,9 +27,44 @@ export interface Rejection {
   message: string;
 }
 
-export type DecodeResult = { ok: true; event: VisitorEvent } | { ok: false; rejection: Rejection };
+/** `warnings`: fields the event carried that were ignored (absent when there are none). */
+export type DecodeResult =
+  | { ok: true; event: VisitorEvent; warnings?: FieldWarning[] }
+  | { ok: false; rejection: Rejection; warnings?: FieldWarning[] };
 
-const reject = (code: EventRejectionCode, message: string): DecodeResult => ({ ok: false, rejection: { code, message } });
+const reject = (code: EventRejectionCode, message: string, warnings?: FieldWarning[]): DecodeResult =>
+  warnings ? { ok: false, rejection: { code, message }, warnings } : { ok: false, rejection: { code, message } };
+
+const DAY = 86_400_000;
+const SUPPORTED_TYPES = Object.keys(EVENT_SPECS).join(', ');
+const isoTime = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
+
+/** An unknown event type, with the supported ones and the closest spelling when there is one. */
+function unknownTypeMessage(raw: unknown): string {
+  // Never stringify a non-string: a deeply nested array would overflow the stack.
+  if (typeof raw !== 'string') return `eventType must be a string, not ${Array.isArray(raw) ? 'an array' : typeof raw}; use one of ${SUPPORTED_TYPES}`;
+  const letters = raw.toLowerCase().replace(/[^a-z]/g, '');
+  const meant = Object.keys(EVENT_SPECS).find((t) => t.toLowerCase() === letters);
+  return `eventType ${JSON.stringify(raw.slice(0, 80))} is not supported${meant ? `; did you mean ${meant}?` : ''} Supported (any case): ${SUPPORTED_TYPES}`;
+}
+
+/** Why a supplied time was refused, and what to change. */
+function timeMessage(supplied: number, verdict: Extract<ReturnType<typeof eventTime>, { ok: false }>, ctx: DecodeContext): string {
+  if (verdict.problem === 'too_far_ahead') {
+    return `time ${supplied} (${isoTime(supplied)}) is more than ${LIMITS.futureSkewMs / 60_000} minutes in the future (the server's clock says ${isoTime(ctx.receivedAt)})`;
+  }
+  const seconds = verdict.looksLikeSeconds ? '; time is in epoch milliseconds and this looks like seconds (multiply by 1000)' : '';
+  const neededDays = Math.ceil((ctx.receivedAt - supplied) / DAY);
+  const site = ctx.siteCode ?? '{siteCode}';
+  const raise =
+    neededDays * DAY <= LIMITS.maxLateEventHorizonMs
+      ? `to accept it, raise the site's lateEventHorizonMs (now ${ctx.lateHorizonMs}) with PATCH /api/sites/${site} {"lateEventHorizonMs": ${neededDays * DAY}} (${neededDays} days)`
+      : `the horizon can be raised to at most ${LIMITS.maxLateEventHorizonMs / DAY} days (lateEventHorizonMs, PATCH /api/sites/${site})`;
+  return (
+    `time ${supplied} (${isoTime(supplied)}) is older than the late-event horizon of ${Math.round(ctx.lateHorizonMs / DAY)} days: ` +
+    `events before ${isoTime(verdict.cutoff)} are refused${seconds}; ${raise}`
+  );
+}
 
 /** 16 hexadecimal characters; a character scan, as this runs for every event. */
 function isNonce(s: string): boolean {
@@ -75,28 +117,33 @@ function identityOf(raw: Record<string, unknown>, ctx: DecodeContext): Identity 
  * first reason it is rejected. Pure: the receive time comes from the context.
  */
 export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): DecodeResult {
-  if (isAbsent(raw.eventType)) return reject('missing_event_type', 'eventType is required');
+  if (isAbsent(raw.eventType)) {
+    const guess = Object.keys(raw).find((k) => k.toLowerCase() === 'eventtype' || k.toLowerCase() === 'type');
+    return reject('missing_event_type', guess ? `eventType is required (\`${guess.slice(0, 64)}\` was sent; field names are case-sensitive)` : 'eventType is required');
+  }
   const type = typeof raw.eventType === 'string' ? eventTypeOf(raw.eventType) : undefined;
-  if (!type) {
-    // Never stringify a non-string: a deeply nested array would overflow the stack.
-    const shown = typeof raw.eventType === 'string' ? JSON.stringify(raw.eventType.slice(0, 80)) : `of type ${Array.isArray(raw.eventType) ? 'array' : typeof raw.eventType}`;
-    return reject('unknown_event_type', `eventType ${shown} is not supported`);
+  if (!type) return reject('unknown_event_type', unknownTypeMessage(raw.eventType));
+
+  const warnings = unknownFields(type, raw, ctx.format !== 'json');
+  if (warnings && ctx.strict) {
+    const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more unknown field${warnings.length > 2 ? 's' : ''})` : '';
+    return reject('unknown_field', `strict=true: ${warnings[0]!.message.replace(' and was ignored', '')}${more}`, warnings);
   }
 
-  if (isAbsent(raw.nonce)) return reject('missing_nonce', 'nonce is required');
-  if (typeof raw.nonce !== 'string' || !isNonce(raw.nonce)) return reject('invalid_nonce', 'nonce must be 16 hexadecimal characters');
+  if (isAbsent(raw.nonce)) return reject('missing_nonce', hinted('nonce is required', 'nonce', warnings), warnings);
+  if (typeof raw.nonce !== 'string' || !isNonce(raw.nonce)) return reject('invalid_nonce', 'nonce must be 16 hexadecimal characters', warnings);
 
   const identity = identityOf(raw, ctx);
-  if ('code' in identity) return { ok: false, rejection: identity };
+  if ('code' in identity) return { ok: false, rejection: { ...identity, message: hinted(identity.message, 'visitorCode', warnings) }, ...(warnings ? { warnings } : {}) };
 
   let supplied: number | undefined;
   if (!isAbsent(raw.time)) {
     const t = epochMs(raw.time);
-    if (!t.ok) return reject('invalid_field', `time ${t.reason} (epoch milliseconds)`);
+    if (!t.ok) return reject('invalid_field', `time ${t.reason} (epoch milliseconds)`, warnings);
     supplied = t.value;
   }
   const time = eventTime(supplied, ctx.receivedAt, ctx.lateHorizonMs);
-  if (!time.ok) return reject('time_out_of_range', time.message);
+  if (!time.ok) return reject('time_out_of_range', timeMessage(supplied!, time, ctx), warnings);
 
   const spec = EVENT_SPECS[type];
   const plans = FIELD_PLANS[type];
@@ -106,18 +153,18 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
     let value = raw[field.name];
     for (let a = 0; a < field.aliases.length && isAbsent(value); a++) value = raw[field.aliases[a]!];
     if (isAbsent(value)) {
-      if (field.required) return reject('missing_field', `${type}: ${field.name} is required`);
+      if (field.required) return reject('missing_field', hinted(`${type}: ${field.name} is required`, field.name, warnings), warnings);
       const fallback = field.fallback;
       if (fallback !== undefined) fields[field.name] = typeof fallback === 'function' ? fallback() : fallback;
       continue;
     }
     const decoded = field.decode(value);
-    if (!decoded.ok) return reject('invalid_field', `${type}: ${field.name} ${decoded.reason}`);
+    if (!decoded.ok) return reject('invalid_field', `${type}: ${field.name} ${decoded.reason}`, warnings);
     fields[field.name] = decoded.value;
   }
   const data = spec.finish ? spec.finish(fields) : fields;
   if (data && typeof data === 'object' && 'problem' in data && typeof data.problem === 'string') {
-    return reject('invalid_field', `${type}: ${data.problem}`);
+    return reject('invalid_field', `${type}: ${data.problem}`, warnings);
   }
 
   let itp = ctx.itp;
@@ -135,5 +182,11 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
     itp,
     sdk: ctx.sdk,
   } as VisitorEvent;
-  return { ok: true, event };
+  return warnings ? { ok: true, event, warnings } : { ok: true, event };
+}
+
+/** A missing field's message, with the ignored field that was most likely meant for it. */
+function hinted(message: string, field: string, warnings: FieldWarning[] | undefined): string {
+  const meant = warnings?.find((w) => w.suggestion === field);
+  return meant ? `${message} (\`${meant.field}\` was sent: ${meant.suggestion!.toLowerCase() === meant.field.toLowerCase() ? 'field names are case-sensitive' : `did you mean \`${field}\`?`})` : message;
 }

@@ -4,10 +4,12 @@ import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { SiteEvent, Storage } from '../storage/port.ts';
 import { decodeEvent, type Rejection } from './decode-event.ts';
 import type { GroupCommitter } from './group-commit.ts';
-import { parseJsonBody, parseLineBody, type RawEvent } from './parse-body.ts';
+import { bodyFormat, parseJsonBody, parseLineBody, type RawEvent } from './parse-body.ts';
+import type { FieldWarning } from './unknown-fields.ts';
 
 export interface IngestRequest {
   siteCode: string;
+  /** The format the request names; a body starting with `[` is JSON whatever it names. */
   format: 'lines' | 'json';
   body: string;
   queryIdentity: Identity | null;
@@ -15,6 +17,8 @@ export interface IngestRequest {
   sdk: SdkInfo | null;
   /** Validate and look for duplicates, store nothing. */
   dryRun: boolean;
+  /** Reject events with fields their type does not read, instead of ignoring those fields. */
+  strict?: boolean;
   receivedAt: number;
   /**
    * false: the caller needs only the counts and the rejections (it answers 204), so the report's
@@ -33,14 +37,20 @@ export interface EventVerdict {
   nonce?: string;
   code?: EventRejectionCode;
   message?: string;
+  /** Fields the event carried that were ignored, each with the known name most likely meant. */
+  warnings?: FieldWarning[];
 }
 
 export interface IngestReport {
   siteCode: string;
+  /** The format the body was read in (`json` for a body starting with `[`, whatever the query said). */
+  format: 'lines' | 'json';
   dryRun: boolean;
   accepted: number;
   duplicate: number;
   rejected: number;
+  /** Fields ignored across the request's events (their warnings are in the verdicts). */
+  ignoredFields: number;
   /** One verdict per event, in body order; only the rejected ones when the request set verdicts=false. */
   events: EventVerdict[];
 }
@@ -51,6 +61,8 @@ export interface IngestDeps {
   committer: GroupCommitter;
 }
 
+const JSON_BY_BRACKET = ' (the body starts with "[", so it was read as a JSON array of events although json=true was not given)';
+
 const REJECTION_OF: Record<NonNullable<RawEvent['problem']>, Rejection> = {
   line_too_long: { code: 'line_too_long', message: 'the line exceeds 64 KiB' },
   invalid_event: { code: 'invalid_event', message: 'each item must be a JSON object' },
@@ -58,11 +70,13 @@ const REJECTION_OF: Record<NonNullable<RawEvent['problem']>, Rejection> = {
 
 /**
  * The single write path: parse → validate → de-duplicate → persist. HTTP, the import CLI and tests
- * all come through here. Line format stores the valid events and rejects the others; JSON format is
- * all or nothing (one invalid event → invalid_events, nothing stored).
+ * all come through here. Line format stores the valid events and rejects the others, unless none
+ * is valid (invalid_events: a request that stores nothing by mistake is not a success); JSON format
+ * is all or nothing (one invalid event → invalid_events, nothing stored).
  */
 export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Promise<IngestReport> {
-  const raws = request.format === 'json' ? parseJsonBody(request.body) : parseLineBody(request.body);
+  const format = bodyFormat(request.format, request.body);
+  const raws = format === 'json' ? parseJsonBody(request.body, { named: request.format === 'json' }) : parseLineBody(request.body);
   const site = await deps.sites.resolve(request.siteCode);
   const ctx = {
     queryIdentity: request.queryIdentity,
@@ -70,6 +84,9 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
     lateHorizonMs: site.settings.lateEventHorizonMs,
     itp: request.itp,
     sdk: request.sdk,
+    format,
+    strict: request.strict ?? false,
+    siteCode: site.code,
   };
   // A dry run answers its verdicts whatever the request says.
   const everyVerdict = request.verdicts !== false || request.dryRun;
@@ -78,15 +95,18 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
   const siteEvents: SiteEvent[] = [];
   // The verdicts of the valid events, in the order of siteEvents (empty unless every verdict is kept).
   const validVerdicts: EventVerdict[] = [];
+  let ignoredFields = 0;
   for (let r = 0; r < raws.length; r++) {
     const raw = raws[r]!;
     const nonce = raw.fields !== null && typeof raw.fields.nonce === 'string' ? raw.fields.nonce : undefined;
-    const decoded = raw.fields !== null ? decodeEvent(raw.fields, ctx) : { ok: false as const, rejection: REJECTION_OF[raw.problem!] };
+    const decoded = raw.fields !== null ? decodeEvent(raw.fields, ctx) : { ok: false as const, rejection: REJECTION_OF[raw.problem!], warnings: undefined };
     if (decoded.ok) {
       siteEvents.push({ siteId: site.id, event: decoded.event });
+      if (decoded.warnings) ignoredFields += decoded.warnings.length;
       if (everyVerdict) {
         // Provisional until the store answers.
         const verdict = verdictAt(raw.position, nonce);
+        if (decoded.warnings) verdict.warnings = decoded.warnings;
         verdicts.push(verdict);
         validVerdicts.push(verdict);
       }
@@ -94,14 +114,20 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
       const verdict = verdictAt(raw.position, nonce);
       verdict.code = decoded.rejection.code;
       verdict.message = decoded.rejection.message;
+      if (decoded.warnings) verdict.warnings = decoded.warnings;
       verdicts.push(verdict);
     }
   }
 
   const rejected = raws.length - siteEvents.length;
-  if (request.format === 'json' && rejected > 0) {
-    throw new AnoleError('invalid_events', `${rejected} of ${raws.length} events are invalid; nothing was stored`, {
+  if (format === 'json' && rejected > 0) {
+    throw new AnoleError('invalid_events', `${rejected} of ${raws.length} events are invalid; nothing was stored${request.format === 'json' ? '' : JSON_BY_BRACKET}`, {
       errors: verdicts.filter((v) => v.code !== undefined),
+    });
+  }
+  if (rejected > 0 && siteEvents.length === 0) {
+    throw new AnoleError('invalid_events', `none of the ${rejected} lines is a valid event, so nothing was stored; each line's error is listed (first: ${verdicts[0]!.code})`, {
+      errors: verdicts,
     });
   }
 
@@ -131,10 +157,12 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
 
   return {
     siteCode: site.code,
+    format,
     dryRun: request.dryRun,
     accepted,
     duplicate,
     rejected,
+    ignoredFields,
     events: verdicts,
   };
 }

@@ -17,6 +17,9 @@ function decodeBody(body: string, sdk: SdkInfo | null): VisitorEvent[] {
   return parseLineBody(body).map((raw) => {
     const result = decodeEvent(raw.fields!, ctxOf(sdk));
     if (!result.ok) throw new Error(`line ${JSON.stringify(raw.position)} rejected: ${result.rejection.code} ${result.rejection.message}`);
+    // Nothing the SDKs send is ignored with a warning (their extras are expected), so strict=true takes it too.
+    if (result.warnings) throw new Error(`line ${JSON.stringify(raw.position)} warned: ${result.warnings.map((w) => w.message).join('; ')}`);
+    if (!decodeEvent(raw.fields!, { ...ctxOf(sdk), strict: true }).ok) throw new Error(`line ${JSON.stringify(raw.position)} refused with strict=true`);
     return result.event;
   });
 }

@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { ingestEvents, type IngestDeps } from '../../ingest/ingest-events.ts';
+import type { FastifyRequest } from 'fastify';
+import { AnoleError } from '../../core/error-codes.ts';
+import { ingestEvents, type EventVerdict, type IngestDeps, type IngestReport } from '../../ingest/ingest-events.ts';
+import { createLogSampler } from '../log-sampler.ts';
 import type { Metrics } from '../metrics.ts';
 import { BOOLEAN, errorResponses, INTEGER, noContent, object, STRING } from '../openapi.ts';
 import { FLAG, flagValue, IDENTITY_PARAM, queryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
@@ -14,6 +17,7 @@ interface Query {
   sdkVersion?: string;
   verdicts?: string;
   dryRun?: string;
+  strict?: string;
 }
 
 export interface VisitEventsDeps extends IngestDeps {
@@ -33,6 +37,7 @@ const querystring = {
     sdkName: { type: 'string', maxLength: 64, pattern: '^[^/]*$' },
     sdkVersion: { type: 'string', maxLength: 64 },
     verdicts: { ...FLAG, description: 'Anole extension: answer 200 with a verdict per event instead of 204.' },
+    strict: { ...FLAG, description: 'Anole extension: reject events that carry a field their type does not read (unknown_field) instead of ignoring the field.' },
     dryRun: { ...FLAG, description: 'Anole extension: validate and look for duplicates, store nothing, answer the verdicts.' },
   },
 } as const;
@@ -45,17 +50,28 @@ const verdict = object(
     nonce: STRING,
     code: { ...STRING, description: 'Why it was rejected (docs/errors.md).' },
     message: STRING,
+    warnings: {
+      type: 'array',
+      description: 'Fields the event carried that its type does not read: ignored (or, with strict=true, the reason it was rejected).',
+      items: object({ code: { type: 'string', enum: ['unknown_field'] }, field: STRING, suggestion: { ...STRING, description: 'The known field most likely meant.' }, message: STRING }, { optional: ['suggestion'] }),
+    },
   },
-  { optional: ['line', 'index', 'nonce', 'code', 'message'] },
+  { optional: ['line', 'index', 'nonce', 'code', 'message', 'warnings'] },
 );
+
+/** Set on a 2xx answer when some lines were rejected (the others are stored). */
+export const REJECTED_HEADER = 'Anole-Rejected-Lines';
+const rejectedHeader = { [REJECTED_HEADER]: { type: 'integer', description: 'How many lines were rejected (absent when none was); ask verdicts=true or dryRun=true to see why.' } };
 
 export const INGEST_REPORT_SCHEMA = object(
   {
     siteCode: STRING,
+    format: { type: 'string', enum: ['lines', 'json'], description: 'How the body was read: json for json=true or a body starting with "[".' },
     dryRun: BOOLEAN,
     accepted: INTEGER,
     duplicate: INTEGER,
     rejected: INTEGER,
+    ignoredFields: { ...INTEGER, description: 'Fields ignored across all events (see each verdict\'s warnings).' },
     events: { type: 'array', items: verdict, description: 'One verdict per event, in body order.' },
   },
   { description: 'Per-event verdicts (verdicts=true or dryRun=true).' },
@@ -84,32 +100,62 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
       summary: 'Send visitor events (Kameleoon-compatible)',
       description:
         'Line format by default (one query-string line per event); JSON array with json=true. Answers 204 once every ' +
-        'accepted event is durable; 200 with a verdict per event when verdicts=true or dryRun=true.',
+        'accepted event is durable; 200 with a verdict per event when verdicts=true or dryRun=true. A body whose first ' +
+        'non-blank character is "[" is read as JSON whatever json says. In line format, a request none of whose lines is ' +
+        `valid is a 400 invalid_events; when only some are rejected the answer keeps its 2xx and says how many in ${REJECTED_HEADER}.`,
       querystring,
       body,
       response: {
-        200: INGEST_REPORT_SCHEMA,
-        204: noContent('Every accepted event is durable.'),
+        200: { ...INGEST_REPORT_SCHEMA, headers: rejectedHeader },
+        204: { ...noContent('Every accepted event is durable.'), headers: rejectedHeader },
         ...errorResponses('invalid_query', 'invalid_body', 'invalid_events', 'unknown_site', 'body_too_large', 'too_many_events', 'unsupported_media_type'),
       },
     },
   }, async (request, reply) => {
     const q = request.query as Query;
     const verdicts = flagValue(q.verdicts);
-    const report = await ingestEvents(deps, {
-      siteCode: q.siteCode,
-      format: flagValue(q.json) ? 'json' : 'lines',
-      body: typeof request.body === 'string' ? request.body : '',
-      queryIdentity: queryIdentity(q),
-      itp: flagValue(q.itp),
-      sdk: q.sdkName ? { name: q.sdkName, version: q.sdkVersion ?? '' } : null,
-      dryRun: flagValue(q.dryRun),
-      receivedAt: deps.now(),
-      // A 204 carries no verdicts, and the metrics need only the counts and the rejections.
-      verdicts,
-    });
+    let report: IngestReport;
+    try {
+      report = await ingestEvents(deps, {
+        siteCode: q.siteCode,
+        format: flagValue(q.json) ? 'json' : 'lines',
+        body: typeof request.body === 'string' ? request.body : '',
+        queryIdentity: queryIdentity(q),
+        itp: flagValue(q.itp),
+        sdk: q.sdkName ? { name: q.sdkName, version: q.sdkVersion ?? '' } : null,
+        dryRun: flagValue(q.dryRun),
+        strict: flagValue(q.strict),
+        receivedAt: deps.now(),
+        // A 204 carries no verdicts, and the metrics need only the counts and the rejections.
+        verdicts,
+      });
+    } catch (error) {
+      if (error instanceof AnoleError && error.code === 'invalid_events') {
+        const errors = (error.details as { errors: EventVerdict[] }).errors;
+        if (!flagValue(q.dryRun)) deps.metrics.recordRejectedEvents(errors);
+        warnRejected(request, q.siteCode, errors);
+      }
+      throw error;
+    }
     deps.metrics.recordIngest(report);
+    if (report.rejected > 0) {
+      void reply.header(REJECTED_HEADER, String(report.rejected));
+      warnRejected(request, q.siteCode, report.events.filter((v) => v.status === 'rejected'));
+    }
     if (verdicts || report.dryRun) return reply.status(200).send(report);
     return reply.status(204).send();
   });
+
+  /** A client whose events are rejected rarely reads its answers: tell the operator, sampled per site. */
+  const sampler = createLogSampler({ intervalMs: 60_000 });
+  function warnRejected(request: FastifyRequest, siteCode: string, rejected: EventVerdict[]): void {
+    const first = rejected[0];
+    const sampled = first ? sampler.take(siteCode, deps.now()) : null;
+    if (!first || !sampled) return;
+    const where = first.line !== undefined ? { line: first.line } : { index: first.index };
+    request.log.warn(
+      { siteCode, rejected: rejected.length, firstCode: first.code, firstMessage: first.message, ...where, suppressedSinceLast: sampled.suppressed },
+      `POST /visit/events rejected ${rejected.length} event(s) of site ${siteCode}; first: ${first.code}`,
+    );
+  }
 }
