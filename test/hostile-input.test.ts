@@ -32,7 +32,9 @@ describe.each(engineCases())('hostile input on $engine', ({ skip, start }) => {
     expect(events.status).toBe(400);
     expect(events.json).toMatchObject({ code: 'invalid_events' });
     expect(JSON.stringify(events.json)).toContain(`at most ${LIMITS.numberLength} characters`);
-    expect((line.json as { events: { code: string }[] }).events[0]).toMatchObject({ code: 'invalid_field' });
+    // Its only line is invalid, so nothing is stored: a 400 listing the line's error.
+    expect(line.status).toBe(400);
+    expect((line.json as { errors: { code: string }[] }).errors[0]).toMatchObject({ code: 'invalid_field' });
     expect(health.status).toBe(200);
   });
 
