@@ -112,6 +112,8 @@ async function startNode(databaseUrl: string, dataDir: string): Promise<NodeProc
       ANOLE_WORKER: 'false',
       ANOLE_PG_POOL_SIZE: '10',
       ANOLE_ADMIN_KEY: 'pg-bench-admin-key-0123456789abcdef',
+      // Every node of a fleet hashes keys with the same secret.
+      ANOLE_KEY_SECRET: 'fleet-key-secret-0123456789abcdefghijklmnop',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

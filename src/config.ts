@@ -29,13 +29,17 @@ const ENV = z.object({
   ANOLE_PG_POOL_SIZE: int(1, 1000).default(10),
   ANOLE_CORS_ORIGINS: origins.default('*'),
   ANOLE_MAP_PURGE_INTERVAL_MS: int(0, 86_400_000).default(600_000),
-  ANOLE_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').max(512).regex(/^\S+$/, 'must not contain spaces').optional(),
+  ANOLE_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').max(512).regex(/^[!-~]+$/, 'must be printable ASCII without spaces').optional(),
+  ANOLE_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').max(512).regex(/^[!-~]+$/, 'must be printable ASCII without spaces').optional(),
+  ANOLE_KEY_CACHE_MS: int(0, 60_000).default(1_000),
   ANOLE_WORKER: flag.default(true),
   ANOLE_WORKER_BATCH: int(1, 100_000).default(500),
   ANOLE_WORKER_IDLE_MS: int(1, 60_000).default(100),
   ANOLE_WORKER_LEASE_MS: int(1_000, 3_600_000).default(30_000),
   ANOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'ANOLE_ADMIN_KEY', 'ANOLE_KEY_SECRET']);
 
 export interface Config {
   host: string;
@@ -53,8 +57,12 @@ export interface Config {
   siteCacheMs: number;
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof ENV>['ANOLE_LOG_LEVEL'];
-  /** The admin key; when absent a fresh install generates one (see access/api-keys.ts). */
+  /** The admin key; when absent a fresh install generates one (see access/key-setup.ts). */
   adminKey: string | null;
+  /** The secret API keys are hashed with; null: the key-secret file of the data directory. */
+  keySecret: string | null;
+  /** How long a node trusts a looked-up key: the bound on a revocation reaching every node. */
+  keyCacheMs: number;
   /** Whether this node runs the attribution worker that keeps results up to date. */
   worker: { enabled: boolean; batch: number; idleMs: number; leaseMs: number };
   /** Origins browsers may call from: `*` (any, like the hosted service) or an exact list. */
@@ -78,8 +86,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        // A database URL may carry a password: never echo it.
-        const shown = name === 'DATABASE_URL' ? '<redacted>' : JSON.stringify(present[name] ?? '');
+        // A database URL may carry a password, and keys are secrets: never echo them.
+        const shown = SECRET_VARIABLES.has(name) ? '<redacted>' : JSON.stringify(present[name] ?? '');
         return `${issue.path.join('.')}=${shown}: ${issue.message}`;
       }),
     );
@@ -101,6 +109,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.ANOLE_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.ANOLE_LOG_LEVEL,
     adminKey: e.ANOLE_ADMIN_KEY ?? null,
+    keySecret: e.ANOLE_KEY_SECRET ?? null,
+    keyCacheMs: e.ANOLE_KEY_CACHE_MS,
     worker: { enabled: e.ANOLE_WORKER, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS },
     corsOrigins: e.ANOLE_CORS_ORIGINS,
     mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKeyring } from '../src/access/api-keys.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createGroupCommitter } from '../src/ingest/group-commit.ts';
 import { createSiteDirectory } from '../src/sites/site-directory.ts';
@@ -28,7 +29,8 @@ describe('route access', () => {
     try {
       const sites = createSiteDirectory(storage, { autoCreate: true, cacheMs: 0 });
       const committer = createGroupCommitter(storage, { maxEvents: 100, lanes: 1 });
-      const { app } = await buildApp({ storage, sites, committer }, { bodyLimitBytes: 1024 * 1024 });
+      const keyring = createKeyring(storage, { secret: 'x'.repeat(32), cacheMs: 0, now: Date.now, onError: () => undefined });
+      const { app } = await buildApp({ storage, sites, committer, keyring }, { bodyLimitBytes: 1024 * 1024 });
       expect(() => app.get('/api/undeclared', async () => 'open by mistake')).toThrow(/declares no access/);
       expect(() => app.get('/api/declared', { config: { access: 'admin' } }, async () => 'closed')).not.toThrow();
       await app.close();

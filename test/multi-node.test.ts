@@ -85,6 +85,8 @@ async function startNode(databaseUrl: string, dataDir: string): Promise<Node> {
       ANOLE_HOST: '127.0.0.1',
       ANOLE_DATA_DIR: dataDir,
       ANOLE_ADMIN_KEY: ADMIN_KEY,
+      // Every node of a fleet hashes keys with the same secret.
+      ANOLE_KEY_SECRET: 'fleet-key-secret-0123456789abcdefghijklmnop',
       ANOLE_LOG_LEVEL: 'warn',
       ANOLE_PG_POOL_SIZE: '4',
     },

@@ -3,10 +3,10 @@ import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../core/sit
 import { decideAccess, ROUTE_ACCESS, type KeyHolder, type RouteAccess } from './route-access.ts';
 
 const site = (id: number, settings: Partial<SiteSettings> = {}): Site => ({ id, code: `s${id}`, settings: { ...DEFAULT_SITE_SETTINGS, ...settings } });
-const admin: KeyHolder = { role: 'admin', siteId: null };
-const reader: KeyHolder = { role: 'read', siteId: null };
-const own: KeyHolder = { role: 'site', siteId: 1 };
-const other: KeyHolder = { role: 'site', siteId: 2 };
+const admin: KeyHolder = { id: 1, role: 'admin', siteId: null };
+const reader: KeyHolder = { id: 2, role: 'read', siteId: null };
+const own: KeyHolder = { id: 3, role: 'site', siteId: 1 };
+const other: KeyHolder = { id: 4, role: 'site', siteId: 2 };
 const callers = { none: null, admin, read: reader, own, other } as const;
 
 function outcomes(access: RouteAccess, settings: Partial<SiteSettings>, siteCode: string | null = 's1'): Record<string, string> {

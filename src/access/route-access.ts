@@ -23,6 +23,7 @@ export function isRouteAccess(value: unknown): value is RouteAccess {
 
 /** The holder of a valid, unrevoked key. */
 export interface KeyHolder {
+  id: number;
   role: ApiKeyRole;
   /** The site a `site` key is bound to; null for the other roles. */
   siteId: number | null;

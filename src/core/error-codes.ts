@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   forbidden: { status: 403, summary: 'The key is valid but may not do this: a site key of another site, a read key where writing is asked, a non-admin key on an admin route.' },
   not_found: { status: 404, summary: 'No such route, or the experiment the path names is not registered (GET /api/sites/{site}/experiments/{id} and its results).' },
   unknown_site: { status: 404, summary: 'The site code is not registered and this request may not create it: any request when ANOLE_AUTO_CREATE_SITES=false, and reads of the admin API (GET /api/sites/{site}/...) always.' },
+  last_admin_key: { status: 409, summary: 'DELETE /api/keys/{id} of the last active admin key: create another admin key first.' },
+  quota_exceeded: { status: 409, summary: 'A quota is full (active keys, registry entries or map bytes of a site); the message names it and how to free it.' },
   method_not_allowed: { status: 405, summary: 'The route exists but not for this HTTP method.' },
   body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget; a gzip or deflate body is measured once decoded.' },
   too_many_events: { status: 413, summary: 'The body holds more events than one request may carry (100,000).' },

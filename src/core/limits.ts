@@ -61,4 +61,8 @@ export const LIMITS = {
   trafficSplitMinShare: 1e-4,
   /** Visitor codes one POST /visit/forget may name: each is a transaction's worth of deletes. */
   forgetVisitorsPerRequest: 10_000,
+  /** API keys not revoked at once: more is a leak of keys nobody tracks. */
+  activeKeys: 1_000,
+  /** A key's label, in characters. */
+  keyLabelLength: 200,
 } as const;

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findKeyHolder, readCredential } from '../access/api-keys.ts';
+import { readCredential, type Keyring } from '../access/api-keys.ts';
 import { decideAccess, isRouteAccess, ROUTE_ACCESS, type KeyHolder, type RouteAccess } from '../access/route-access.ts';
 import { AnoleError } from '../core/error-codes.ts';
 import { SITE_CODE } from '../core/site-settings.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
-import type { Storage } from '../storage/port.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,7 +23,7 @@ export const WHERE_KEYS_LIVE =
   'other keys are issued by POST /api/keys. See docs/security.md.';
 
 export interface AccessControlDeps {
-  storage: Storage;
+  keyring: Keyring;
   sites: SiteDirectory;
 }
 
@@ -45,9 +44,10 @@ async function caller(deps: AccessControlDeps, request: FastifyRequest, reply: F
   const credential = readCredential(request.headers.authorization);
   if (credential.kind === 'none') return null;
   if (credential.kind === 'malformed') throw unauthorized(reply, 'the Authorization header must be "Bearer <key>"', 'invalid_request');
-  const holder = await findKeyHolder(deps.storage, credential.key);
-  if (!holder) throw unauthorized(reply, 'this key is not known to this server (mistyped, revoked, or from another server)', 'invalid_token');
-  return holder;
+  const check = await deps.keyring.check(credential.key);
+  if (check.ok) return check.key;
+  if (check.revokedAt !== null) throw unauthorized(reply, `this key was revoked at ${new Date(check.revokedAt).toISOString()}`, 'invalid_token');
+  throw unauthorized(reply, 'this key is not known to this server (mistyped, or from another server)', 'invalid_token');
 }
 
 /**

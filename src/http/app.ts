@@ -3,7 +3,9 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
+import type { Keyring } from '../access/api-keys.ts';
 import { ROUTE_ACCESS } from '../access/route-access.ts';
+import { registerApiKeys } from './routes/api-keys.ts';
 import { installAccessControl } from './access-control.ts';
 import { installBodyDecoding } from './body-encoding.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
@@ -22,6 +24,7 @@ export interface AppDeps {
   storage: Storage;
   sites: SiteDirectory;
   committer: GroupCommitter;
+  keyring: Keyring;
   now?: () => number;
 }
 
@@ -104,6 +107,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   registerVisitForget(app, deps);
   registerMapRoutes(app, { ...deps, now });
   registerAdmin(app, deps);
+  registerApiKeys(app, deps);
   registerOperations(app, { storage: deps.storage, metrics, isStopping: () => stopping, startedAt: now(), now });
 
   return {

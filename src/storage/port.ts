@@ -9,6 +9,32 @@ import type { DirtyMark } from './derived-rows.ts';
 export type { DirtyMark } from './derived-rows.ts';
 /** admin: everything; read: every read, for viewers and BI tools; site: one site's ingestion, reads, maps and forget. */
 export type ApiKeyRole = 'admin' | 'read' | 'site';
+/** configured: ANOLE_ADMIN_KEY; generated: the first-start key; api: issued by POST /api/keys. */
+export type ApiKeyOrigin = 'configured' | 'generated' | 'api';
+
+/** A stored key: everything but the secret, of which only a keyed hash is kept. */
+export interface ApiKeyRecord {
+  id: number;
+  role: ApiKeyRole;
+  siteId: number | null;
+  label: string;
+  origin: ApiKeyOrigin;
+  createdAt: number;
+  /** Last use, recorded at most once a minute per node; null when never used. */
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface NewApiKey {
+  hash: string;
+  role: ApiKeyRole;
+  siteId: number | null;
+  label: string;
+  origin: ApiKeyOrigin;
+}
+
+/** Configuring an admin key: it is the active one (and `replaced` keys configured before were revoked), or it was revoked before. */
+export type ConfiguredKeyOutcome = { outcome: 'active'; id: number; replaced: number } | { outcome: 'revoked'; revokedAt: number };
 
 export type AppendVerdict = 'accepted' | 'duplicate';
 
@@ -130,10 +156,30 @@ export interface Storage {
   /** Dirty marks waiting (claimed or not). */
   dirtyBacklog(): Promise<number>;
 
-  // API keys, stored as SHA-256 hashes only.
-  findApiKey(hash: string): Promise<{ role: ApiKeyRole; siteId: number | null } | null>;
-  addApiKey(hash: string, role: ApiKeyRole, siteId: number | null, label: string, now: number): Promise<void>;
+  // API keys, stored as keyed hashes only (see access/api-keys.ts).
+  /** The key with this hash, revoked or not. */
+  findApiKey(hash: string): Promise<ApiKeyRecord | null>;
+  createApiKey(key: NewApiKey, now: number): Promise<ApiKeyRecord>;
+  /** Every key, revoked ones included, oldest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes the key (idempotent: the first revocation time stays); null when there is no such key. */
+  revokeApiKey(id: number, now: number): Promise<ApiKeyRecord | null>;
+  /** Records that these keys were used at `now`. */
+  touchApiKeys(ids: readonly number[], now: number): Promise<void>;
+  /**
+   * Makes `hash` the one configured admin key, atomically: a key configured before is revoked; a
+   * hash that was revoked before is refused (a node started with an old value must not bring it back).
+   */
+  configureAdminKey(hash: string, now: number): Promise<ConfiguredKeyOutcome>;
+  /** Replaces a key's stored hash (a key hashed the old way, re-hashed once its secret is at hand). */
+  rehashApiKey(oldHash: string, newHash: string): Promise<boolean>;
+  /** Keys of this role that are not revoked. */
   countApiKeys(role: ApiKeyRole): Promise<number>;
+  /**
+   * Stores `value` under `name` unless a value is stored already, and answers the stored one: nodes
+   * agree on server-wide values (such as the key-secret check) without a race.
+   */
+  claimServerValue(name: string, value: string): Promise<string>;
 
   stats(): Promise<StoreStats>;
   /** Throws when the store cannot answer. */
@@ -141,7 +187,13 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** The registry, derived-state and API-key methods: one part each adapter builds in its own file. */
+/** The API-key methods: one part each adapter builds in its own file. */
+export type ApiKeyStoragePart = Pick<
+  Storage,
+  'findApiKey' | 'createApiKey' | 'listApiKeys' | 'revokeApiKey' | 'touchApiKeys' | 'configureAdminKey' | 'rehashApiKey' | 'countApiKeys' | 'claimServerValue'
+>;
+
+/** The registry and derived-state methods: one part each adapter builds in its own file. */
 export type DerivedStoragePart = Pick<
   Storage,
   | 'listExperiments'
@@ -158,7 +210,4 @@ export type DerivedStoragePart = Pick<
   | 'replacePersonsContributions'
   | 'resultAggregates'
   | 'dirtyBacklog'
-  | 'findApiKey'
-  | 'addApiKey'
-  | 'countApiKeys'
 >;

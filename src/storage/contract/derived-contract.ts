@@ -7,7 +7,7 @@ import type { StorageFactory, StorageFixture } from './storage-factory.ts';
 const NOW = Date.UTC(2026, 0, 10);
 
 export function derivedContract(makeStorage: StorageFactory): void {
-  describe('registry, derived state and API keys', () => {
+  describe('registry and derived state', () => {
     let fx: StorageFixture;
     let site: number;
     beforeEach(async () => {
@@ -97,15 +97,6 @@ export function derivedContract(makeStorage: StorageFactory): void {
       const emptied = await fx.storage.resultAggregates(site, 5);
       for (const vector of emptied.values()) expect(vector.every((v) => v === 0)).toBe(true);
       expect(await fx.storage.resultAggregates(site, 6)).toEqual(new Map([['U|6|2|visitor|101', [0]]]));
-    });
-
-    it('stores API keys by hash only and finds them by hash', async () => {
-      expect(await fx.storage.countApiKeys('admin')).toBe(0);
-      await fx.storage.addApiKey('a'.repeat(64), 'admin', null, 'first', NOW);
-      await fx.storage.addApiKey('a'.repeat(64), 'admin', null, 'again', NOW);
-      expect(await fx.storage.countApiKeys('admin')).toBe(1);
-      expect(await fx.storage.findApiKey('a'.repeat(64))).toEqual({ role: 'admin', siteId: null });
-      expect(await fx.storage.findApiKey('b'.repeat(64))).toBeNull();
     });
   });
 }

@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { apiKeysContract } from './api-keys-contract.ts';
 import { contributionsContract } from './contributions-contract.ts';
 import { derivedContract } from './derived-contract.ts';
 import { eventsContract } from './events-contract.ts';
@@ -9,7 +10,7 @@ import { mapsContract } from './maps-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'health';
+export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'apiKeys' | 'health';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
@@ -19,6 +20,7 @@ const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   forget: forgetContract,
   derived: derivedContract,
   contributions: contributionsContract,
+  apiKeys: apiKeysContract,
   health: healthContract,
 };
 

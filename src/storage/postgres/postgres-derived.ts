@@ -15,7 +15,7 @@ const EXPERIMENT_SELECT = `
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Registry, derived state and API keys for the PostgreSQL adapter. */
+/** Registry and derived state for the PostgreSQL adapter. */
 export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedStoragePart {
   async function replacePersons(siteId: number, persons: readonly PersonContributions[]): Promise<void> {
     const nextOf = new Map(persons.map((p) => [p.personKey, p.next]));
@@ -205,23 +205,6 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
     },
     async dirtyBacklog() {
       const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dirty_identities');
-      return Number(rows[0]?.n ?? 0);
-    },
-    async findApiKey(hash) {
-      const { rows } = await pool.query<{ role: string; site_id: number | null }>('SELECT role, site_id FROM api_keys WHERE hash = $1', [hash]);
-      return rows[0] ? { role: rows[0].role as 'admin', siteId: rows[0].site_id } : null;
-    },
-    async addApiKey(hash, role, siteId, label, now) {
-      await pool.query('INSERT INTO api_keys (hash, role, site_id, label, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
-        hash,
-        role,
-        siteId,
-        label,
-        now,
-      ]);
-    },
-    async countApiKeys(role) {
-      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM api_keys WHERE role = $1', [role]);
       return Number(rows[0]?.n ?? 0);
     },
   };

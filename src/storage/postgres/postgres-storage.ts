@@ -4,6 +4,7 @@ import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
 import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage, StoreStats } from '../port.ts';
 import { migratePostgres } from './migrate.ts';
+import { postgresApiKeys } from './postgres-api-keys.ts';
 import { postgresDerived } from './postgres-derived.ts';
 import { postgresForget, type FreshEvent } from './postgres-forget.ts';
 import { postgresMaps } from './postgres-maps.ts';
@@ -105,6 +106,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     commitLanes: Math.max(1, Math.floor((options.poolSize ?? 10) / 2)),
     ...postgresMaps(pool, transaction),
     ...postgresDerived(pool, transaction),
+    ...postgresApiKeys(pool, transaction),
     forgetVisitors: forgetting.forgetVisitors,
 
     async findSite(code) {

@@ -124,4 +124,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     created_at bigint NOT NULL
   );
   `,
+  // API keys: origin, last use, revocation; server-wide values (as SQLite migration 5).
+  `
+  ALTER TABLE api_keys ADD COLUMN origin text NOT NULL DEFAULT 'api';
+  ALTER TABLE api_keys ADD COLUMN last_used_at bigint;
+  ALTER TABLE api_keys ADD COLUMN revoked_at bigint;
+  UPDATE api_keys SET origin = CASE label WHEN 'ANOLE_ADMIN_KEY' THEN 'configured' WHEN 'generated at first start' THEN 'generated' ELSE 'api' END;
+  CREATE TABLE server_meta (
+    name text PRIMARY KEY,
+    value text NOT NULL
+  );
+  `,
 ];

@@ -153,4 +153,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     ('log_seq', (SELECT COALESCE(MAX(seq), 0) FROM events)),
     ('indexed_seq', (SELECT COALESCE(MAX(seq), 0) FROM events));
   `,
+  // API keys gain roles beyond admin (a column since migration 3), where they came from, last use
+  // and revocation: a revoked key stays listed. Which label the earlier versions wrote tells the origin.
+  // server_meta holds server-wide values that every node must agree on (the key-secret check).
+  `
+  ALTER TABLE api_keys ADD COLUMN origin TEXT NOT NULL DEFAULT 'api';
+  ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+  ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+  UPDATE api_keys SET origin = CASE label WHEN 'ANOLE_ADMIN_KEY' THEN 'configured' WHEN 'generated at first start' THEN 'generated' ELSE 'api' END;
+  CREATE TABLE server_meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -19,7 +19,7 @@ const EXPERIMENT_SELECT = `
                    WHERE v.site_id = e.site_id AND v.experiment_id = e.id), '[]') AS variations
   FROM experiments e`;
 
-/** Registry, derived state and API keys for the SQLite adapter. */
+/** Registry and derived state for the SQLite adapter. */
 export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const listExperiments = db.prepare<[number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? ORDER BY e.id`);
   const getExperiment = db.prepare<[number, number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? AND e.id = ?`);
@@ -73,9 +73,6 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const aggregatesOf = db.prepare<[number, number], { key: string; vector: string }>(
     'SELECT key, vector FROM result_aggregates WHERE site_id = ? AND experiment_id = ?',
   );
-  const findKey = db.prepare<[string], { role: string; site_id: number | null }>('SELECT role, site_id FROM api_keys WHERE hash = ?');
-  const insertKey = db.prepare('INSERT INTO api_keys (hash, role, site_id, label, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
-  const countKeys = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE role = ?');
 
   const saveExperimentTx = db.transaction((siteId: number, record: ExperimentRecord) => {
     upsertExperiment.run({
@@ -170,16 +167,6 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     },
     async dirtyBacklog() {
       return backlog.get()?.n ?? 0;
-    },
-    async findApiKey(hash) {
-      const row = findKey.get(hash);
-      return row ? { role: row.role as 'admin', siteId: row.site_id } : null;
-    },
-    async addApiKey(hash, role, siteId, label, now) {
-      insertKey.run(hash, role, siteId, label, now);
-    },
-    async countApiKeys(role) {
-      return countKeys.get(role)?.n ?? 0;
     },
   };
 }

@@ -9,6 +9,7 @@ import { SQLITE_MIGRATIONS } from './schema.ts';
 import { sqliteEventLog } from './sqlite-event-log.ts';
 import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteForget } from './sqlite-forget.ts';
+import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 
@@ -45,6 +46,10 @@ function migrate(db: Database.Database): void {
  */
 export function openSqliteStorage(options: SqliteOptions): Storage {
   fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+  // Owner-only: SQLite gives the -wal and -shm files the mode of the database file, so creating it
+  // 0600 first covers all three; files of earlier versions (0644) are tightened.
+  fs.closeSync(fs.openSync(options.file, 'a', 0o600));
+  for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(options.file + suffix)) fs.chmodSync(options.file + suffix, 0o600);
   const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -115,6 +120,7 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
     commitLanes: 1,
     ...sqliteMaps(db),
     ...sqliteDerived(db),
+    ...sqliteApiKeys(db),
     forgetVisitors: forgetting.forgetVisitors,
 
     async findSite(code) {
