@@ -19,7 +19,7 @@ type Document = { openapi: string; paths: Record<string, Record<string, Operatio
  * "every operation is exercised" test.
  */
 interface Exchange {
-  method: 'get' | 'post' | 'put' | 'patch';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** The path as the document names it. */
   route: string;
   url: string;
@@ -66,6 +66,13 @@ const exchanges: Exchange[] = [
   { method: 'get', route: '/api/sites/{siteCode}/experiments/{experimentId}/results', url: `/api/sites/${SITE}/experiments/7/results?level=person`, admin: true, status: 400 },
   { method: 'get', route: '/api/sites/{siteCode}/experiments/{experimentId}/explain', url: `/api/sites/${SITE}/experiments/7/explain?visitorCode=v2`, admin: true, status: 200 },
   { method: 'get', route: '/api/sites/{siteCode}/experiments/{experimentId}/explain', url: `/api/sites/${SITE}/experiments/7/explain?visitorCode=nobody`, admin: true, status: 200 },
+  { method: 'post', route: '/api/keys', url: '/api/keys', admin: true, body: JSON.stringify({ role: 'site', siteCode: SITE, label: 'back-end' }), status: 201 },
+  { method: 'post', route: '/api/keys', url: '/api/keys', admin: true, body: JSON.stringify({ role: 'site', label: 'no site' }), status: 400 },
+  { method: 'get', route: '/api/keys', url: '/api/keys', admin: true, status: 200 },
+  { method: 'get', route: '/api/keys', url: '/api/keys', status: 401 },
+  { method: 'delete', route: '/api/keys/{id}', url: '/api/keys/2', admin: true, status: 204 },
+  { method: 'delete', route: '/api/keys/{id}', url: '/api/keys/999', admin: true, status: 404 },
+  { method: 'delete', route: '/api/keys/{id}', url: '/api/keys/1', admin: true, status: 409 },
 ];
 
 describe('the OpenAPI document', () => {

@@ -1,23 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { issueKey, listKeys, NEW_KEY_BODY, revokeKey, type KeyManagementDeps } from '../../access/manage-keys.ts';
 import { parseBody } from '../../admin/registry-admin.ts';
-import { LIMITS } from '../../core/limits.ts';
+import { errorResponses, INTEGER, jsonBody, noContent, nullable, object, STRING } from '../openapi.ts';
 
 const admin = { access: 'admin' } as const;
-const nullableText = { type: ['string', 'null'] } as const;
-const keyView = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    role: { type: 'string', enum: ['admin', 'read', 'site'] },
-    siteCode: nullableText,
-    label: { type: 'string' },
-    origin: { type: 'string', enum: ['configured', 'generated', 'api'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    lastUsedAt: { ...nullableText, description: 'Recorded at most once a minute per node.' },
-    revokedAt: nullableText,
-  },
-} as const;
+const TIME = { type: 'string', format: 'date-time' } as const;
+const keyProperties = {
+  id: INTEGER,
+  role: { type: 'string', enum: ['admin', 'read', 'site'] },
+  siteCode: nullable({ ...STRING, description: 'The site a site key is bound to.' }),
+  label: STRING,
+  origin: { type: 'string', enum: ['configured', 'generated', 'api'], description: 'ANOLE_ADMIN_KEY, the first-start key, or POST /api/keys.' },
+  createdAt: TIME,
+  lastUsedAt: nullable({ ...TIME, description: 'Recorded at most once a minute per node.' }),
+  revokedAt: nullable(TIME),
+};
 
 /** POST, GET and DELETE /api/keys: keys with roles, shown once, revocable. Admin keys only. */
 export function registerApiKeys(app: FastifyInstance, deps: KeyManagementDeps): void {
@@ -25,19 +22,12 @@ export function registerApiKeys(app: FastifyInstance, deps: KeyManagementDeps): 
     config: admin,
     schema: {
       summary: 'Create a key (admin, read, or site bound to one site); the key is in this answer only',
-      body: {
-        type: 'object',
-        required: ['role', 'label'],
-        properties: {
-          role: { type: 'string', enum: ['admin', 'read', 'site'] },
-          siteCode: { type: 'string', description: 'Required for a site key, refused for the others.' },
-          label: { type: 'string', maxLength: LIMITS.keyLabelLength, description: 'Who or what holds the key.' },
-        },
+      body: jsonBody(NEW_KEY_BODY, { role: 'site', siteCode: 'f17c21u1ag', label: 'CRM back-end' }, 'siteCode is required for a site key and refused for the others.'),
+      response: {
+        201: object({ ...keyProperties, key: { ...STRING, description: 'The key itself: shown here only, stored only as a keyed hash.' } }, { description: 'The new key.' }),
+        ...errorResponses('invalid_body', 'invalid_query', 'unknown_site', 'quota_exceeded', 'body_too_large'),
       },
-      response: { 201: { ...keyView, properties: { ...keyView.properties, key: { type: 'string' } } } },
     },
-    // Bodies arrive as text (see app.ts); the use-case parses them with its schema.
-    validatorCompiler: () => () => true,
   }, async (request, reply) => {
     const created = await issueKey(deps, parseBody(NEW_KEY_BODY, request.body));
     return reply.status(201).header('Cache-Control', 'no-store').send(created);
@@ -45,7 +35,10 @@ export function registerApiKeys(app: FastifyInstance, deps: KeyManagementDeps): 
 
   app.get('/api/keys', {
     config: admin,
-    schema: { summary: 'Every key, revoked ones included; no secrets', response: { 200: { type: 'object', properties: { keys: { type: 'array', items: keyView } } } } },
+    schema: {
+      summary: 'Every key, revoked ones included; no secrets',
+      response: { 200: object({ keys: { type: 'array', items: object(keyProperties) } }, { description: 'The keys, oldest first.' }), ...errorResponses() },
+    },
   }, async () => ({ keys: await listKeys(deps) }));
 
   app.delete('/api/keys/:id', {
@@ -53,6 +46,7 @@ export function registerApiKeys(app: FastifyInstance, deps: KeyManagementDeps): 
     schema: {
       summary: 'Revoke a key: refused at once by this node, by every other node within ANOLE_KEY_CACHE_MS',
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,10}$' } } },
+      response: { 204: noContent('Revoked (also when it was revoked already).'), ...errorResponses('invalid_query', 'not_found', 'last_admin_key') },
     },
   }, async (request, reply) => {
     await revokeKey(deps, Number((request.params as { id: string }).id));
