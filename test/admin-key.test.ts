@@ -20,8 +20,11 @@ async function runMain(env: Record<string, string>): Promise<{ stdout: string; s
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => {
+    // One SIGTERM: a second one, while the graceful stop runs, would kill the process outright.
     const timer = setInterval(() => {
-      if (stdout.includes('anole listening')) child.kill('SIGTERM');
+      if (!stdout.includes('anole listening')) return;
+      clearInterval(timer);
+      child.kill('SIGTERM');
     }, 50);
     child.on('exit', (c) => {
       clearInterval(timer);
