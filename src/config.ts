@@ -32,6 +32,15 @@ const ENV = z.object({
   ANOLE_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').max(512).regex(/^[!-~]+$/, 'must be printable ASCII without spaces').optional(),
   ANOLE_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').max(512).regex(/^[!-~]+$/, 'must be printable ASCII without spaces').optional(),
   ANOLE_KEY_CACHE_MS: int(0, 60_000).default(1_000),
+  ANOLE_API_CORS_ORIGINS: origins.optional(),
+  ANOLE_REQUEST_TIMEOUT_MS: int(1_000, 3_600_000).default(LIMITS.requestTimeoutMs),
+  ANOLE_HEADERS_TIMEOUT_MS: int(1_000, 600_000).default(LIMITS.headersTimeoutMs),
+  ANOLE_KEEP_ALIVE_TIMEOUT_MS: int(1_000, 3_600_000).default(LIMITS.keepAliveTimeoutMs),
+  ANOLE_IDLE_TIMEOUT_MS: int(1_000, 3_600_000).default(LIMITS.idleTimeoutMs),
+  ANOLE_MAX_CONNECTIONS: int(16, 1_000_000).default(LIMITS.maxConnections),
+  ANOLE_MAX_CONNECTIONS_PER_ADDRESS: int(1, 1_000_000).default(LIMITS.maxConnectionsPerAddress),
+  ANOLE_METRICS_PORT: int(0, 65535).optional(),
+  ANOLE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   ANOLE_WORKER: flag.default(true),
   ANOLE_WORKER_BATCH: int(1, 100_000).default(500),
   ANOLE_WORKER_IDLE_MS: int(1, 60_000).default(100),
@@ -63,6 +72,19 @@ export interface Config {
   keySecret: string | null;
   /** How long a node trusts a looked-up key: the bound on a revocation reaching every node. */
   keyCacheMs: number;
+  /** Origins browsers may call /api from; null: none (the dashboard is same-origin). */
+  apiCorsOrigins: '*' | string[] | null;
+  /** Timeouts and connection caps of the HTTP listener. */
+  connections: {
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+  };
+  /** A second listener serving /metrics without a key; null: /metrics only on the main port, behind a key. */
+  metricsListener: { host: string; port: number } | null;
   /** Whether this node runs the attribution worker that keeps results up to date. */
   worker: { enabled: boolean; batch: number; idleMs: number; leaseMs: number };
   /** Origins browsers may call from: `*` (any, like the hosted service) or an exact list. */
@@ -93,6 +115,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  const crossed: string[] = [];
+  if (e.ANOLE_HEADERS_TIMEOUT_MS > e.ANOLE_REQUEST_TIMEOUT_MS) crossed.push('ANOLE_HEADERS_TIMEOUT_MS: must not exceed ANOLE_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  if (e.ANOLE_KEEP_ALIVE_TIMEOUT_MS >= e.ANOLE_IDLE_TIMEOUT_MS) crossed.push('ANOLE_KEEP_ALIVE_TIMEOUT_MS: must be below ANOLE_IDLE_TIMEOUT_MS, or idle keep-alive connections are cut as idle');
+  if (e.ANOLE_MAX_CONNECTIONS_PER_ADDRESS > e.ANOLE_MAX_CONNECTIONS) crossed.push('ANOLE_MAX_CONNECTIONS_PER_ADDRESS: must not exceed ANOLE_MAX_CONNECTIONS');
+  if (crossed.length > 0) throw new ConfigError(crossed);
   return {
     host: e.ANOLE_HOST,
     port: e.ANOLE_PORT,
@@ -111,6 +138,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminKey: e.ANOLE_ADMIN_KEY ?? null,
     keySecret: e.ANOLE_KEY_SECRET ?? null,
     keyCacheMs: e.ANOLE_KEY_CACHE_MS,
+    apiCorsOrigins: e.ANOLE_API_CORS_ORIGINS ?? null,
+    connections: {
+      requestTimeoutMs: e.ANOLE_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.ANOLE_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.ANOLE_KEEP_ALIVE_TIMEOUT_MS,
+      idleTimeoutMs: e.ANOLE_IDLE_TIMEOUT_MS,
+      maxConnections: e.ANOLE_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.ANOLE_MAX_CONNECTIONS_PER_ADDRESS,
+    },
+    metricsListener: e.ANOLE_METRICS_PORT === undefined ? null : { host: e.ANOLE_METRICS_HOST, port: e.ANOLE_METRICS_PORT },
     worker: { enabled: e.ANOLE_WORKER, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS },
     corsOrigins: e.ANOLE_CORS_ORIGINS,
     mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,

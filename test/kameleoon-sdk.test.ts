@@ -249,7 +249,7 @@ describe('the official Kameleoon JavaScript SDK 4.17.1 against Anole', () => {
       expect(dry.status).toBe(200);
       expect(await dry.json()).toMatchObject({ rejected: 0, ignoredFields: 0 });
     }
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${server.adminKey}` } })).text();
     expect(metrics).not.toMatch(/anole_events_total\{outcome="rejected"/);
     expect(metrics).toMatch(/anole_ignored_fields_total 0\n/);
   }, 60_000);

@@ -125,7 +125,7 @@ describe('unknown and misspelled fields are visible', () => {
     const report = await verdictsOf('siteCode=fields&visitorCode=v4&strict=true', body);
     expect(report).toMatchObject({ accepted: 1, rejected: 1 });
     expect(report.events[0]).toMatchObject({ status: 'rejected', code: 'unknown_field', message: expect.stringContaining('did you mean `negative`?') });
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${server.adminKey}` } })).text();
     expect(metrics).toMatch(/anole_events_total\{outcome="rejected",code="unknown_field"\} 1/);
     // refund (earlier test), reveneu and href were in a dry run (not counted): one field was ignored in a stored event.
     expect(metrics).toMatch(/anole_ignored_fields_total 1\n/);

@@ -15,13 +15,16 @@ describe('health, metrics and the OpenAPI document', () => {
   it('reports process and store health', async () => {
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', store: 'ok', engine: 'sqlite' });
+    // Without a key: no driver details.
+    expect(await res.json()).toEqual({ status: 'ok', store: 'ok', uptimeSeconds: expect.any(Number) });
+    const keyed = await fetch(`${server.url}/health`, { headers: { Authorization: `Bearer ${server.adminKey}` } });
+    expect(await keyed.json()).toMatchObject({ status: 'ok', store: 'ok', engine: 'sqlite' });
   });
 
   it('counts events by outcome and rejection code, and exposes latency and store size', async () => {
     const body = ['eventType=page&href=x&nonce=00000000000000f1&visitorCode=m1', 'eventType=page&href=x&nonce=00000000000000f1&visitorCode=m1', 'eventType=page&nonce=zz&visitorCode=m1'].join('\n');
     await fetch(`${server.url}/visit/events?siteCode=metrics`, { method: 'POST', body });
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${server.adminKey}` } })).text();
     expect(text).toMatch(/anole_events_total\{outcome="accepted",code=""\} 1/);
     expect(text).toMatch(/anole_events_total\{outcome="duplicate",code=""\} 1/);
     expect(text).toMatch(/anole_events_total\{outcome="rejected",code="invalid_nonce"\} 1/);

@@ -65,4 +65,14 @@ export const LIMITS = {
   activeKeys: 1_000,
   /** A key's label, in characters. */
   keyLabelLength: 200,
+  /**
+   * HTTP defaults (operator settings in config.ts): a whole request, its headers, an idle keep-alive
+   * connection, a connection on which nothing moves; connections of the process and of one address.
+   */
+  requestTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 72_000,
+  idleTimeoutMs: 120_000,
+  maxConnections: 4_096,
+  maxConnectionsPerAddress: 512,
 } as const;

@@ -4,11 +4,14 @@ import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
 import type { Keyring } from '../access/api-keys.ts';
+import { LIMITS } from '../core/limits.ts';
 import { ROUTE_ACCESS } from '../access/route-access.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { installAccessControl } from './access-control.ts';
 import { installBodyDecoding } from './body-encoding.ts';
+import { limitConnections, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
+import { installSecurityHeaders } from './security-headers.ts';
 import { installErrorHandling, sendError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { ERROR_SCHEMA, errorResponses, schemaCompilers, SWAGGER_OPTIONS } from './openapi.ts';
@@ -33,6 +36,10 @@ export interface AppOptions {
   logLevel?: string;
   /** Origins allowed to call from a browser; `*` (the default) allows any. */
   corsOrigins?: CorsOrigins;
+  /** Origins allowed to call /api from a browser; null (the default): none, no CORS on /api. */
+  apiCorsOrigins?: CorsOrigins | null;
+  /** Timeouts and connection caps; the defaults of config.ts when absent. */
+  connections?: ConnectionLimits;
 }
 
 export interface AnoleApp {
@@ -43,6 +50,14 @@ export interface AnoleApp {
 }
 
 const OPTIONAL_KEY = new Set(['ingest', 'visitor-read', 'forget']);
+const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  requestTimeoutMs: LIMITS.requestTimeoutMs,
+  headersTimeoutMs: LIMITS.headersTimeoutMs,
+  keepAliveTimeoutMs: LIMITS.keepAliveTimeoutMs,
+  idleTimeoutMs: LIMITS.idleTimeoutMs,
+  maxConnections: LIMITS.maxConnections,
+  maxConnectionsPerAddress: LIMITS.maxConnectionsPerAddress,
+};
 
 /** Builds the HTTP edge: thin routes over the use-cases, one error registry, metrics, OpenAPI. */
 export async function buildApp(deps: AppDeps, options: AppOptions): Promise<AnoleApp> {
@@ -52,6 +67,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     bodyLimit: options.bodyLimitBytes,
     routerOptions: { querystringParser: parseQueryString },
     return503OnClosing: true,
+    ...timeoutOptions(options.connections ?? DEFAULT_CONNECTION_LIMITS),
     // One line per request at 50k req/s is noise; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -99,7 +115,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     );
   });
   installErrorHandling(app, metrics, () => knownPaths);
-  await installCors(app, options.corsOrigins ?? '*');
+  limitConnections(app.server, options.connections ?? DEFAULT_CONNECTION_LIMITS, (reason) => metrics.recordRefusedConnection(reason));
+  installSecurityHeaders(app);
+  await installCors(app, options.corsOrigins ?? '*', options.apiCorsOrigins ?? null);
   installAccessControl(app, deps);
 
   registerVisitEvents(app, { ...deps, metrics, now });

@@ -10,6 +10,8 @@ export interface Metrics {
   recordRejectedEvents(verdicts: readonly EventVerdict[]): void;
   recordRejectedRequest(code: string): void;
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
+  /** A connection closed on arrival: the process (`total`) or its address (`address`) holds too many. */
+  recordRefusedConnection(reason: 'total' | 'address'): void;
 }
 
 export function createMetrics(storage: Storage): Metrics {
@@ -30,6 +32,12 @@ export function createMetrics(storage: Storage): Metrics {
     name: 'anole_rejected_requests_total',
     help: 'Requests refused as a whole, by error code.',
     labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const refusedConnections = new client.Counter({
+    name: 'anole_refused_connections_total',
+    help: 'Connections closed on arrival because the process (total) or the client address (address) held too many.',
+    labelNames: ['reason'] as const,
     registers: [registry],
   });
   const latency = new client.Histogram({
@@ -74,6 +82,9 @@ export function createMetrics(storage: Storage): Metrics {
     recordRejectedEvents: countRejected,
     recordRejectedRequest(code) {
       rejectedRequests.inc({ code });
+    },
+    recordRefusedConnection(reason) {
+      refusedConnections.inc({ reason });
     },
     observeRequest(labels, seconds) {
       latency.observe({ ...labels, status: String(labels.status) }, seconds);

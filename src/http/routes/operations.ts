@@ -3,12 +3,16 @@ import type { Storage } from '../../storage/port.ts';
 import type { Metrics } from '../metrics.ts';
 import { errorResponses, INTEGER, object, STRING } from '../openapi.ts';
 
-const health = object({
-  status: { type: 'string', enum: ['ok', 'stopping', 'unavailable'] },
-  store: { ...STRING, description: '`ok`, or `unavailable: <reason>`.' },
-  engine: { type: 'string', enum: ['sqlite', 'postgres'] },
-  uptimeSeconds: INTEGER,
-});
+const health = object(
+  {
+    status: { type: 'string', enum: ['ok', 'stopping', 'unavailable'] },
+    store: { type: 'string', enum: ['ok', 'unavailable'] },
+    uptimeSeconds: INTEGER,
+    engine: { type: 'string', enum: ['sqlite', 'postgres'], description: 'With an admin or read key only.' },
+    storeError: { ...STRING, description: 'Why the store is unavailable, as its driver says; with an admin or read key only.' },
+  },
+  { optional: ['engine', 'storeError'] },
+);
 const text = (description: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } });
 
 export interface OperationsDeps {
@@ -29,25 +33,27 @@ export function registerOperations(app: FastifyInstance, deps: OperationsDeps): 
         503: { ...health, description: 'Stopping, or the store is unavailable.' },
       },
     },
-  }, async (_request, reply) => {
-    let store = 'ok';
+  }, async (request, reply) => {
+    let storeError: string | null = null;
     try {
       await deps.storage.ping();
     } catch (error) {
-      store = `unavailable: ${(error as Error).message}`;
+      storeError = (error as Error).message;
     }
-    const ok = store === 'ok' && !deps.isStopping();
+    const ok = storeError === null && !deps.isStopping();
+    // Driver errors name hosts and ports: only operators (admin or read keys) see them.
+    const operator = request.keyHolder !== null && request.keyHolder.role !== 'site';
     return reply.status(ok ? 200 : 503).send({
       status: ok ? 'ok' : deps.isStopping() ? 'stopping' : 'unavailable',
-      store,
-      engine: deps.storage.engine,
+      store: storeError === null ? 'ok' : 'unavailable',
       uptimeSeconds: Math.round((deps.now() - deps.startedAt) / 1000),
+      ...(operator ? { engine: deps.storage.engine, ...(storeError === null ? {} : { storeError }) } : {}),
     });
   });
 
   app.get('/metrics', {
-    config: { access: 'public' },
-    schema: { summary: 'Prometheus metrics', response: { 200: text('Prometheus text exposition format.'), ...errorResponses() } },
+    config: { access: 'read' },
+    schema: { summary: 'Prometheus metrics (also served without a key on ANOLE_METRICS_PORT when set)', response: { 200: text('Prometheus text exposition format.'), ...errorResponses() } },
   }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
