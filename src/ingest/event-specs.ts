@@ -35,6 +35,8 @@ export interface FieldSpec {
 export interface EventSpec<T extends EventType> {
   /** What the event means, for docs/events.md. */
   description: string;
+  /** Its own fields for one typical event, shown in both formats in docs/events.md (and decoded by a test). */
+  example: Record<string, unknown>;
   fields: Record<string, FieldSpec>;
   /** Shapes decoded fields into the stored data, or names what is wrong with the whole event. */
   finish?: (fields: Record<string, unknown>) => EventDataByType[T] | { problem: string };
@@ -73,6 +75,7 @@ export const LINE_FORMAT_EXTRAS: Record<string, string> = {
 
 export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
   conversion: {
+    example: { goalId: 36151, revenue: 23.5, metadata: { '3': ['store-42'] } },
     description: 'A goal reached: a purchase, a sign-up, an offline sale. With `negative=true` it is a refund.',
     fields: {
       goalId: { decode: id, required: true, aliases: ['goalID', 'goalid'], doc: { ...ID, description: 'The goal reached.' } },
@@ -86,6 +89,7 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
     },
   },
   customData: {
+    example: { index: 3, valuesCountMap: { 'user-42': 1 }, mappingIdentifier: true },
     description: 'A custom data value of the visitor; with `mappingIdentifier=true` it links the visitor code to a user id (docs/visits-and-identity.md).',
     fields: {
       index: { decode: id, required: true, doc: { ...ID, description: 'The custom data index.' } },
@@ -107,6 +111,7 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
     },
   },
   page: {
+    example: { href: 'https://shop.example/product/42', title: 'Running shoes', referrersIndices: [1] },
     description: 'A page view.',
     fields: {
       href: { decode: url, required: true, doc: { ...URL_DOC, description: 'The page URL.' } },
@@ -117,10 +122,11 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
       referrerHref: { decode: url, fallback: null, doc: { ...URL_DOC, description: 'The referrer URL.' } },
     },
   },
-  experiment: { description: 'An exposure: the visitor saw this variation of the experiment (docs/results.md).', fields: variationFields('experiment') },
-  personalization: { description: 'The visitor was shown this variation of a personalization.', fields: variationFields('personalization') },
-  targetingSegment: { description: 'The visitor was targeted by a segment.', fields: { id: { decode: id, required: true, doc: { ...ID, description: 'The segment id.' } } } },
+  experiment: { example: { id: 4001, variationId: 700002 }, description: 'An exposure: the visitor saw this variation of the experiment (docs/results.md).', fields: variationFields('experiment') },
+  personalization: { example: { id: 51, variationId: 7 }, description: 'The visitor was shown this variation of a personalization.', fields: variationFields('personalization') },
+  targetingSegment: { example: { id: 8001 }, description: 'The visitor was targeted by a segment.', fields: { id: { decode: id, required: true, doc: { ...ID, description: 'The segment id.' } } } },
   staticData: {
+    example: { deviceType: 'DESKTOP', browser: 'CHROME', browserIndex: 0, browserVersion: 120 },
     description: 'Device, browser, operating system and visit numbering; SDKs send them in several partial lines, at least one field each.',
     fields: {
       deviceType: { decode: shortName, doc: { type: 'string', maxLength: 32, description: '`DESKTOP`, `PHONE` or `TABLET` (upper-cased).' } },
@@ -146,6 +152,7 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
     },
   },
   geolocation: {
+    example: { country: 'France', city: 'Paris', postalCode: '75001' },
     description: 'Where the visitor is.',
     fields: {
       country: { decode: label, required: true, doc: { ...LABEL_DOC, description: 'Country.' } },
@@ -156,7 +163,7 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
       longitude: { decode: finite(-180, 180), fallback: null, doc: { type: 'number', min: -180, max: 180, description: 'Longitude in degrees.' } },
     },
   },
-  activity: { description: 'The visitor is active (keeps the visit open); no fields.', fields: {} },
+  activity: { example: {}, description: 'The visitor is active (keeps the visit open); no fields.', fields: {} },
 };
 
 const LONGEST_TYPE = Math.max(...Object.keys(EVENT_SPECS).map((t) => t.length));
