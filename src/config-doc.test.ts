@@ -27,4 +27,14 @@ describe('configuration', () => {
     const config = loadConfig({ ANOLE_PORT: '', ANOLE_HOST: '' });
     expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, autoCreateSites: true, bodyLimitBytes: 3 * 1024 * 1024, databaseUrl: null });
   });
+
+  it('warns about ANOLE_* variables that name no setting, with the closest one', () => {
+    const config = loadConfig({ ANOLE_PROT: '9090', ANOLE_LOGLEVEL: 'warn', ANOLE_SOMETHING_ELSE_ENTIRELY: '1', OTHER_VAR: 'x' });
+    expect(config.warnings).toEqual([
+      'unknown environment variable ANOLE_PROT is ignored; did you mean ANOLE_PORT? (every setting: docs/configuration.md)',
+      'unknown environment variable ANOLE_LOGLEVEL is ignored; did you mean ANOLE_LOG_LEVEL? (every setting: docs/configuration.md)',
+      'unknown environment variable ANOLE_SOMETHING_ELSE_ENTIRELY is ignored (every setting: docs/configuration.md)',
+    ]);
+    expect(loadConfig({ ANOLE_PORT: '1' }).warnings).toEqual([]);
+  });
 });

@@ -1,10 +1,14 @@
 import path from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { LIMITS } from './core/limits.ts';
 
 /** The only reader of the environment: every setting, its default, and why a value is refused. */
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+};
 /** `*` or a comma-separated list of exact origins (scheme://host[:port], no path). */
 const origins = z
   .string()
@@ -91,11 +95,13 @@ export interface Config {
   corsOrigins: '*' | string[];
   /** How often expired map keys are purged; 0 disables the timer (expired keys stay invisible). */
   mapPurgeIntervalMs: number;
+  /** ANOLE_* variables that name no setting, each with the closest known name: logged at start-up. */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`invalid configuration: ${problems.join('; ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -121,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ANOLE_MAX_CONNECTIONS_PER_ADDRESS > e.ANOLE_MAX_CONNECTIONS) crossed.push('ANOLE_MAX_CONNECTIONS_PER_ADDRESS: must not exceed ANOLE_MAX_CONNECTIONS');
   if (crossed.length > 0) throw new ConfigError(crossed);
   return {
+    warnings: unknownVariables(present),
     host: e.ANOLE_HOST,
     port: e.ANOLE_PORT,
     dataDir: e.ANOLE_DATA_DIR,
@@ -152,4 +159,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.ANOLE_CORS_ORIGINS,
     mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,
   };
+}
+
+/** A misspelled variable (ANOLE_PROT) would otherwise be ignored in silence. */
+function unknownVariables(env: Record<string, string | undefined>): string[] {
+  const known = Object.keys(ENV.shape);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('ANOLE_') && !known.includes(name))
+    .map((name) => {
+      const near = closest(name, known);
+      const suggestion = distance(name, near) <= Math.max(2, Math.floor(name.length / 4)) ? `; did you mean ${near}?` : '';
+      return `unknown environment variable ${name} is ignored${suggestion} (every setting: docs/configuration.md)`;
+    });
 }

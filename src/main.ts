@@ -7,6 +7,7 @@ import { KeySetupError, setUpKeys } from './access/key-setup.ts';
 import { startAttributionWorker } from './analysis/attribution-worker.ts';
 import { createGroupCommitter } from './ingest/group-commit.ts';
 import { startMapPurger } from './maps/map-purger.ts';
+import { createLogger, type Logger } from './log.ts';
 import { createSiteDirectory } from './sites/site-directory.ts';
 import { openPostgresStorage } from './storage/postgres/postgres-storage.ts';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
@@ -23,7 +24,11 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  // Start, stop and where to connect are shown at every level but silent: an operator who asked for
+  // warnings only still needs them.
+  const lifecycle = lifecycleLogger(logger);
   // Owner-only: the directory holds the store and the key files.
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(config.dataDir, 0o700);
@@ -44,32 +49,42 @@ export async function startServer(config: Config): Promise<RunningServer> {
     secret: keys.secret,
     cacheMs: config.keyCacheMs,
     now: Date.now,
-    onError: (error) => console.error(JSON.stringify({ level: 'error', msg: 'recording key use failed', err: String(error) })),
+    onError: (error) => logger.error({ err: error }, 'recording key use failed'),
   });
   const worker = config.worker.enabled
     ? startAttributionWorker(storage, {
         ...config.worker,
         now: Date.now,
-        onError: (error) => console.error(JSON.stringify({ level: 'error', msg: 'attribution round failed', err: String(error) })),
+        onError: (error) => logger.error({ err: error }, 'attribution round failed'),
       })
     : null;
   const { app, metrics, markStopping } = await buildApp(
     { storage, sites, committer, keyring },
     {
       bodyLimitBytes: config.bodyLimitBytes,
-      logLevel: config.logLevel,
+      logger,
       corsOrigins: config.corsOrigins,
       apiCorsOrigins: config.apiCorsOrigins,
       connections: config.connections,
     },
   );
-  const url = await app.listen({ host: config.host, port: config.port });
+  let url: string;
+  try {
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Nothing is served: release the store (and its lock on the SQLite file) before reporting.
+    await worker?.stop();
+    await app.close();
+    await storage.close();
+    throw error;
+  }
   const metricsListener = config.metricsListener ? await startMetricsListener(metrics, config.metricsListener) : null;
   const mapPurger = startMapPurger(storage, { intervalMs: config.mapPurgeIntervalMs });
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
+      lifecycle.info('anole stopping: no new requests; finishing those in flight');
       markStopping();
       // Stop accepting, let in-flight requests finish (each waits for its commit), then close the store.
       await app.close();
@@ -79,6 +94,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await worker?.stop();
       await keyring.flush().catch(() => undefined);
       await storage.close();
+      lifecycle.info('anole stopped: every acknowledged event is durable');
     })());
   const settle = async () => {
     if (!worker) throw new Error('the attribution worker is disabled on this node (ANOLE_WORKER=false)');
@@ -87,42 +103,79 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return { url, metricsUrl: metricsListener?.url ?? null, generatedAdminKeyFile: keys.generatedKeyFile, settle, stop };
 }
 
+function lifecycleLogger(logger: Logger): Logger {
+  return logger.child({}, { level: logger.level === 'silent' ? 'silent' : logger.isLevelEnabled('info') ? logger.level : 'info' });
+}
+
+/** Start-up failures an operator can fix, in one line each (anything else is logged whole). */
+function startupProblem(error: unknown, config: Config): string | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const where = `${config.host}:${config.port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: the port is in use (EADDRINUSE); stop the other process or set ANOLE_PORT to a free port (0 picks one)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot start: permission denied (${code}) ${(error as NodeJS.ErrnoException).path ? `on ${(error as NodeJS.ErrnoException).path}` : `listening on ${where} (ports below 1024 need privileges; set ANOLE_PORT)`}`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `cannot listen on ${where}: no such address on this machine (${code}); set ANOLE_HOST (127.0.0.1, or 0.0.0.0 for every interface)`;
+    case 'ECONNREFUSED':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return `cannot reach PostgreSQL at DATABASE_URL (${code}); check that it runs and accepts connections`;
+    case '28P01':
+    case '3D000':
+      return `PostgreSQL refused the connection of DATABASE_URL: ${(error as Error).message} (${code})`;
+    case 'SQLITE_CANTOPEN':
+    case 'SQLITE_NOTADB':
+    case 'SQLITE_CORRUPT':
+    case 'SQLITE_READONLY':
+      return `cannot open the SQLite store ${config.sqliteFile}: ${(error as Error).message} (${code}); check ANOLE_DATA_DIR`;
+    default:
+      return null;
+  }
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      createLogger('info').fatal({ problems: error.problems }, `${error.message} (every setting: docs/configuration.md)`);
       process.exit(2);
     }
     throw error;
   }
+  const logger = createLogger(config.logLevel);
+  const lifecycle = lifecycleLogger(logger);
+  for (const warning of config.warnings) logger.warn(warning);
   let server: RunningServer;
   try {
-    server = await startServer(config);
+    server = await startServer(config, { logger });
   } catch (error) {
-    if (error instanceof KeySetupError) {
-      console.error(JSON.stringify({ level: 'fatal', msg: error.message }));
-      process.exit(2);
-    }
-    throw error;
+    const problem = error instanceof KeySetupError ? error.message : startupProblem(error, config);
+    if (problem) logger.fatal({ code: (error as NodeJS.ErrnoException).code }, problem);
+    else logger.fatal({ err: error }, `anole could not start: ${(error as Error).message}`);
+    process.exit(2);
   }
-  console.log(JSON.stringify({ level: 'info', msg: `anole listening on ${server.url}`, dataDir: config.dataDir }));
+  lifecycle.info(
+    { url: server.url, dataDir: config.dataDir, store: config.databaseUrl ? 'postgres' : 'sqlite', ...(server.metricsUrl ? { metricsUrl: server.metricsUrl } : {}) },
+    `anole listening on ${server.url}`,
+  );
   if (server.generatedAdminKeyFile) {
     // Only the path: stdout ends up in container logs, and a key there is a key leaked.
-    console.log(
-      JSON.stringify({
-        level: 'info',
-        msg: `a new admin key was generated and written to ${server.generatedAdminKeyFile} (readable by this user only); send it as "Authorization: Bearer <key>" to /api, or set ANOLE_ADMIN_KEY to choose your own`,
-        adminKeyFile: server.generatedAdminKeyFile,
-      }),
+    lifecycle.warn(
+      { adminKeyFile: server.generatedAdminKeyFile },
+      `a new admin key was generated and written to ${server.generatedAdminKeyFile} (readable by this user only); send it as "Authorization: Bearer <key>" to /api, or set ANOLE_ADMIN_KEY to choose your own`,
     );
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      lifecycle.info({ signal }, `${signal} received`);
       const timer = setTimeout(() => {
-        console.error(JSON.stringify({ level: 'error', msg: 'graceful stop timed out; exiting' }));
+        logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful stop timed out (ANOLE_SHUTDOWN_TIMEOUT_MS); exiting');
         process.exit(1);
       }, config.shutdownTimeoutMs);
       timer.unref();
@@ -130,7 +183,7 @@ async function main(): Promise<void> {
         .stop()
         .then(() => process.exit(0))
         .catch((error: unknown) => {
-          console.error(error);
+          logger.error({ err: error }, 'graceful stop failed');
           process.exit(1);
         });
     });

@@ -84,7 +84,7 @@ describe('admin keys at start-up', () => {
       // A node started with the old value must not bring it back, and says so in one line (exit 2).
       const stale = await runMain({ ANOLE_DATA_DIR: temp.dir, ANOLE_ADMIN_KEY: first });
       expect(stale.code).toBe(2);
-      expect(stale.stderr).toContain('ANOLE_ADMIN_KEY holds a key that was revoked');
+      expect(stale.stdout + stale.stderr).toContain('ANOLE_ADMIN_KEY holds a key that was revoked');
       expect(stale.stderr + stale.stdout).not.toContain(first);
     } finally {
       temp.remove();
@@ -117,7 +117,7 @@ describe('admin keys at start-up', () => {
 
       const other = await runMain({ ANOLE_DATA_DIR: temp.dir, ANOLE_ADMIN_KEY: configured, ANOLE_KEY_SECRET: 'another-secret-0123456789abcdefghijkl' });
       expect(other.code).toBe(2);
-      expect(other.stderr).toContain('ANOLE_KEY_SECRET to the same value on every node');
+      expect(other.stdout + other.stderr).toContain('ANOLE_KEY_SECRET to the same value on every node');
     } finally {
       temp.remove();
     }

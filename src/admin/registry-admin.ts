@@ -40,26 +40,46 @@ function checkSplit(split: Record<string, number>, context: z.RefinementCtx): vo
   }
 }
 
-export const GOAL_BODY = z.object({ name, kind: z.enum(GOAL_KINDS).default('conversion') }).strict();
+const goalKind = z.enum(GOAL_KINDS);
+/** PUT: the whole goal; what is left out takes its default (`Goal <id>`, `conversion`). */
+export const GOAL_BODY = z.object({ name: name.optional(), kind: goalKind.default('conversion') }).strict();
+/** PATCH: only what is sent changes. */
+export const GOAL_PATCH = z.object({ name, kind: goalKind }).partial().strict();
 
+const variations = z.array(z.object({ id, name }).strict()).max(100);
+const trafficSplit = z
+  .record(z.string().regex(/^(0|[1-9][0-9]{0,9})$/, 'variation ids are integers').refine((k) => Number(k) <= LIMITS.maxId, 'variation ids are at most 2147483647'), z.number().max(1e6))
+  .superRefine(checkSplit)
+  .nullable();
+const status = z.enum(EXPERIMENT_STATUSES);
+
+/**
+ * PUT: the whole experiment, replacing the stored one; what is left out takes its default (name
+ * `Experiment <id>`, no reference, an equal split, an unbounded period, running). Variations are
+ * kept, as results name them. PATCH below changes only what it sends.
+ */
 export const EXPERIMENT_BODY = z
   .object({
-    name,
-    variations: z.array(z.object({ id, name }).strict()).max(100).default([]),
+    name: name.optional(),
+    variations: variations.default([]),
     referenceVariationId: id.nullable().default(null),
-    trafficSplit: z
-      .record(z.string().regex(/^(0|[1-9][0-9]{0,9})$/, 'variation ids are integers').refine((k) => Number(k) <= LIMITS.maxId, 'variation ids are at most 2147483647'), z.number().max(1e6))
-      .superRefine(checkSplit)
-      .nullable()
-      .default(null),
+    trafficSplit: trafficSplit.default(null),
     analysisPeriod: z.object({ start: epochMs.default(null), end: epochMs.default(null) }).strict().default({ start: null, end: null }),
-    status: z.enum(EXPERIMENT_STATUSES).default('running'),
+    status: status.default('running'),
   })
-  .strict()
-  .refine((e) => e.analysisPeriod.start === null || e.analysisPeriod.end === null || e.analysisPeriod.start <= e.analysisPeriod.end, {
-    message: 'analysisPeriod.start must not be after analysisPeriod.end',
-  })
+  .strict();
 
+export const EXPERIMENT_PATCH = z
+  .object({
+    name,
+    variations,
+    referenceVariationId: id.nullable(),
+    trafficSplit,
+    analysisPeriod: z.object({ start: epochMs, end: epochMs }).partial().strict(),
+    status,
+  })
+  .partial()
+  .strict();
 
 /** Parses an admin body: input is unknown until a schema accepts it. */
 export function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {
@@ -73,9 +93,37 @@ export function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new AnoleError('invalid_body', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    throw new AnoleError('invalid_body', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${explain(schema, issue)}`).join('; '));
   }
   return parsed.data;
+}
+
+/** zod's message, with the keys the object accepts when it names one it does not. */
+function explain(schema: z.ZodType, issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'unrecognized_keys') return issue.message;
+  const allowed = keysAt(schema, issue.path);
+  const unknown = issue.keys.map((k) => JSON.stringify(k.slice(0, 64))).join(', ');
+  return `unknown key${issue.keys.length > 1 ? 's' : ''} ${unknown}${allowed ? `; allowed keys: ${allowed.join(', ')}` : ''}`;
+}
+
+/** The keys of the object schema at `path` inside `schema`, through optional, default, nullable and array wrappers. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | null {
+  const unwrap = (s: z.ZodType | undefined): z.ZodType | undefined => {
+    let current = s;
+    for (let depth = 0; current && !(current instanceof z.ZodObject) && !(current instanceof z.ZodArray) && depth < 10; depth++) {
+      const def = current._zod.def as { innerType?: z.ZodType; in?: z.ZodType };
+      current = def.innerType ?? def.in;
+    }
+    return current;
+  };
+  let current = unwrap(schema);
+  for (const key of path) {
+    if (current instanceof z.ZodArray) current = unwrap(current.element as z.ZodType);
+    else if (current instanceof z.ZodObject) current = unwrap((current.shape as Record<string, z.ZodType>)[String(key)]);
+    else return null;
+  }
+  if (current instanceof z.ZodArray) current = unwrap(current.element as z.ZodType);
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : null;
 }
 
 export interface AdminDeps {
@@ -92,9 +140,25 @@ export async function updateSiteSettings(deps: AdminDeps, site: Site, patch: Par
   return { site: updated, recomputing: derivedChanged ? await deps.storage.markAllDirty(site.id) : 0 };
 }
 
+/** PUT: replaces the experiment (absent fields take their defaults). */
 export async function saveExperiment(deps: AdminDeps, site: Site, experimentId: number, body: z.infer<typeof EXPERIMENT_BODY>) {
   const previous = await deps.storage.getExperiment(site.id, experimentId);
-  const record: ExperimentRecord = { ...defaultExperiment(experimentId), ...body, id: experimentId };
+  return store(deps, site, previous, { ...defaultExperiment(experimentId), ...body, name: body.name ?? defaultExperiment(experimentId).name, id: experimentId });
+}
+
+/** PATCH: changes only the fields sent; an experiment not registered yet starts from the defaults. */
+export async function patchExperiment(deps: AdminDeps, site: Site, experimentId: number, patch: z.infer<typeof EXPERIMENT_PATCH>) {
+  const previous = await deps.storage.getExperiment(site.id, experimentId);
+  const base = previous ?? defaultExperiment(experimentId);
+  const { analysisPeriod, ...rest } = patch;
+  return store(deps, site, previous, { ...base, ...rest, analysisPeriod: { ...base.analysisPeriod, ...analysisPeriod }, id: experimentId });
+}
+
+async function store(deps: AdminDeps, site: Site, previous: ExperimentRecord | null, record: ExperimentRecord) {
+  const { start, end } = record.analysisPeriod;
+  if (start !== null && end !== null && start > end) {
+    throw new AnoleError('invalid_body', `analysisPeriod.start (${new Date(start).toISOString()}) must not be after analysisPeriod.end (${new Date(end).toISOString()})`);
+  }
   if (record.referenceVariationId !== null) {
     const known = new Set([...(previous?.variations ?? []), ...record.variations].map((v) => v.id));
     if (!known.has(record.referenceVariationId)) {
@@ -105,11 +169,20 @@ export async function saveExperiment(deps: AdminDeps, site: Site, experimentId: 
   const periodChanged =
     (previous?.analysisPeriod.start ?? null) !== record.analysisPeriod.start || (previous?.analysisPeriod.end ?? null) !== record.analysisPeriod.end;
   const recomputing = periodChanged ? await deps.storage.markAllDirty(site.id) : 0;
-  return { experiment: await deps.storage.getExperiment(site.id, experimentId), recomputing };
+  return { experiment: await deps.storage.getExperiment(site.id, record.id), recomputing };
 }
 
+/** PUT: replaces the goal (absent fields take their defaults). */
 export async function saveGoal(deps: AdminDeps, site: Site, goalId: number, body: z.infer<typeof GOAL_BODY>): Promise<GoalRecord> {
-  const goal: GoalRecord = { id: goalId, name: body.name, kind: body.kind };
+  const goal: GoalRecord = { id: goalId, name: body.name ?? `Goal ${goalId}`, kind: body.kind };
+  await deps.storage.saveGoal(site.id, goal);
+  return goal;
+}
+
+/** PATCH: changes only the fields sent; a goal not registered yet starts from the defaults. */
+export async function patchGoal(deps: AdminDeps, site: Site, goalId: number, patch: z.infer<typeof GOAL_PATCH>): Promise<GoalRecord> {
+  const previous = (await deps.storage.listGoals(site.id)).find((g) => g.id === goalId);
+  const goal: GoalRecord = { id: goalId, name: patch.name ?? previous?.name ?? `Goal ${goalId}`, kind: patch.kind ?? previous?.kind ?? 'conversion' };
   await deps.storage.saveGoal(site.id, goal);
   return goal;
 }

@@ -205,8 +205,10 @@ export async function experimentResults(storage: Storage, query: ResultsQuery) {
   });
 
   const warnings: string[] = [];
-  if ((health[1] ?? 0) > 0) warnings.push(`${count(health[1] ?? 0)} persons were exposed to more than one variation; each counts in its first`);
-  if ((health[2] ?? 0) > 0) warnings.push(`${count(health[2] ?? 0)} outlier visits (over 120 min or 10,000 events) were left out`);
+  const multiple = count(health[1] ?? 0);
+  const outliers = count(health[2] ?? 0);
+  if (multiple > 0) warnings.push(`${multiple} ${multiple === 1 ? 'person was' : 'persons were'} exposed to more than one variation; each counts in its first`);
+  if (outliers > 0) warnings.push(`${outliers} outlier ${outliers === 1 ? 'visit' : 'visits'} (over 120 min or 10,000 events) ${outliers === 1 ? 'was' : 'were'} left out`);
   if (srm?.mismatch) warnings.push('sample ratio mismatch: observed traffic split differs from the expected one (p < 0.001)');
 
   return {

@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
@@ -16,6 +16,7 @@ import { installErrorHandling, sendError } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { ERROR_SCHEMA, errorResponses, schemaCompilers, SWAGGER_OPTIONS } from './openapi.ts';
 import { parseQueryString, rejectQueryOverflow } from './query-string.ts';
+import { formatValidationError } from './validation-errors.ts';
 import { registerAdmin } from './routes/admin.ts';
 import { registerMapRoutes } from './routes/map-maps.ts';
 import { registerOperations } from './routes/operations.ts';
@@ -34,6 +35,8 @@ export interface AppDeps {
 export interface AppOptions {
   bodyLimitBytes: number;
   logLevel?: string;
+  /** The process's logger (src/log.ts); without one, fastify logs at `logLevel` on its own. */
+  logger?: FastifyBaseLogger;
   /** Origins allowed to call from a browser; `*` (the default) allows any. */
   corsOrigins?: CorsOrigins;
   /** Origins allowed to call /api from a browser; null (the default): none, no CORS on /api. */
@@ -63,7 +66,7 @@ const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 export async function buildApp(deps: AppDeps, options: AppOptions): Promise<AnoleApp> {
   const now = deps.now ?? Date.now;
   const app = Fastify({
-    logger: options.logLevel === 'silent' || !options.logLevel ? false : { level: options.logLevel },
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: options.logLevel === 'silent' || !options.logLevel ? false : { level: options.logLevel } }),
     bodyLimit: options.bodyLimitBytes,
     routerOptions: { querystringParser: parseQueryString },
     return503OnClosing: true,
@@ -72,6 +75,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     schemaController: schemaCompilers(),
+    schemaErrorFormatter: formatValidationError,
     // A path that is not valid percent-encoding names no route; answer in the registry's shape.
     frameworkErrors: (error, request, reply) => {
       sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}: ${error.message}`);

@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import {
   EXPERIMENT_BODY,
+  EXPERIMENT_PATCH,
   GOAL_BODY,
+  GOAL_PATCH,
+  patchExperiment,
+  patchGoal,
   SITE_SETTINGS_PATCH,
   parseBody,
   saveExperiment,
@@ -104,7 +108,8 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
     api.put('/api/sites/:siteCode/goals/:goalId', {
       config: admin,
       schema: {
-        summary: 'Create or replace a goal',
+        summary: 'Create or replace a goal (full replace: a field left out takes its default; PATCH changes only what it sends)',
+        description: 'Defaults: name `Goal <id>`, kind `conversion`.',
         params: goalParams,
         body: jsonBody(GOAL_BODY, { name: 'In-store purchase', kind: 'revenue' }),
        
@@ -114,6 +119,20 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       const params = request.params as { siteCode: string; goalId: string };
       const site = await siteOf(params.siteCode, true);
       return saveGoal(deps, site, toId(params.goalId, 'goalId'), parseBody(GOAL_BODY, request.body));
+    });
+
+    api.patch('/api/sites/:siteCode/goals/:goalId', {
+      config: admin,
+      schema: {
+        summary: 'Change some fields of a goal (creates it with the defaults if needed)',
+        params: goalParams,
+        body: jsonBody(GOAL_PATCH, { name: 'Phone sale' }),
+        response: { 200: { ...goal, description: 'The goal as stored.' }, ...writeErrors },
+      },
+    }, async (request) => {
+      const params = request.params as { siteCode: string; goalId: string };
+      const site = await siteOf(params.siteCode, true);
+      return patchGoal(deps, site, toId(params.goalId, 'goalId'), parseBody(GOAL_PATCH, request.body));
     });
 
     api.get('/api/sites/:siteCode/experiments', { config: read, schema: { summary: 'Experiments of a site', params: siteParams, response: { 200: object({ experiments: { type: 'array', items: experiment } }, { description: 'Every experiment, registered or seen in events.' }), ...readErrors } } }, async (request) => {
@@ -132,7 +151,8 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
     api.put('/api/sites/:siteCode/experiments/:experimentId', {
       config: admin,
       schema: {
-        summary: 'Create or replace an experiment (name, variations, reference, traffic split, analysis period, status)',
+        summary: 'Create or replace an experiment (full replace: a field left out takes its default; PATCH changes only what it sends)',
+        description: 'Defaults: name `Experiment <id>`, no variations added, referenceVariationId null (the lowest variation id), trafficSplit null (equal), analysisPeriod unbounded, status `running`. Variations are never removed. Changing the analysis period recomputes results.',
         params: experimentParams,
         body: jsonBody(EXPERIMENT_BODY, EXPERIMENT_EXAMPLE),
        
@@ -142,6 +162,21 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       const params = request.params as { siteCode: string; experimentId: string };
       const site = await siteOf(params.siteCode, true);
       return saveExperiment(deps, site, toId(params.experimentId, 'experimentId'), parseBody(EXPERIMENT_BODY, request.body));
+    });
+
+    api.patch('/api/sites/:siteCode/experiments/:experimentId', {
+      config: admin,
+      schema: {
+        summary: 'Change some fields of an experiment (creates it with the defaults if needed)',
+        description: 'Only the fields sent change; analysisPeriod may name only start or end. Changing the analysis period recomputes results.',
+        params: experimentParams,
+        body: jsonBody(EXPERIMENT_PATCH, { name: 'Checkout button (green wins)', analysisPeriod: { end: 1_769_904_000_000 } }),
+        response: { 200: object({ experiment, recomputing }, { description: 'The experiment as stored.' }), ...writeErrors },
+      },
+    }, async (request) => {
+      const params = request.params as { siteCode: string; experimentId: string };
+      const site = await siteOf(params.siteCode, true);
+      return patchExperiment(deps, site, toId(params.experimentId, 'experimentId'), parseBody(EXPERIMENT_PATCH, request.body));
     });
 
     api.get('/api/sites/:siteCode/experiments/:experimentId/results', {
