@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nonce, postEvents, readAll, type IngestReport } from './helpers/visit-api.ts';
+import { getVisitor, nonce, postEvents, readAll, type IngestReport } from './helpers/visit-api.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 
 /** A request that stored nothing (or not what was meant) never looks like a success. */
@@ -24,6 +24,14 @@ describe('POST /visit/events never answers success for a request that stored not
     const again = await postEvents(server.url, 'siteCode=brackets&visitorCode=245fc&json=false&verdicts=true', `[{"nonce":"${nonce(2)}","eventType":"page","href":"/a"}]`, json);
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ format: 'json', accepted: 1 });
+  });
+
+  it('leaves the ongoing visit out without currentVisit=true, as the README warns (Kameleoon-compatible)', async () => {
+    await postEvents(server.url, 'siteCode=current&visitorCode=now', `eventType=conversion&goalId=1&revenue=5&nonce=${nonce(40)}`);
+    const without = await getVisitor(server.url, 'siteCode=current&visitorCode=now&conversion=true');
+    expect(without.json).toEqual({});
+    const withCurrent = await getVisitor(server.url, 'siteCode=current&visitorCode=now&conversion=true&currentVisit=true');
+    expect(JSON.stringify(withCurrent.json)).toContain('"goalId":1');
   });
 
   it('answers 400 for an invalid JSON body detected that way, and says why it was read as JSON', async () => {

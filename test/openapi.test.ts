@@ -6,6 +6,7 @@ import createClient from 'openapi-fetch';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openapiMarkdown, type OpenApiDocument } from '../src/http/openapi-markdown.ts';
 import { nonce } from './helpers/visit-api.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 
@@ -155,6 +156,11 @@ describe('the OpenAPI document', () => {
       const validate = ajv.compile(media!.schema);
       expect(validate(JSON.parse(text)), `${where}: ${ajv.errorsText(validate.errors)}\n${text.slice(0, 500)}`).toBe(true);
     }
+  });
+
+  it('is rendered in docs/api-reference.md (run `npm run docs:api` after changing a route)', () => {
+    const doc = fs.readFileSync(path.join(process.cwd(), 'docs', 'api-reference.md'), 'utf8');
+    expect(doc).toBe(openapiMarkdown(raw as unknown as OpenApiDocument));
   });
 
   it('has every documented operation exercised by the test above', () => {
