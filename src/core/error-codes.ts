@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   // Request-level errors.
   invalid_query: { status: 400, summary: 'A query parameter is missing or malformed.' },
+  malformed_request: { status: 400, summary: 'The HTTP request itself is malformed (bad request line or method, bad chunked encoding, Transfer-Encoding with Content-Length, a bare LF, an HTTP/1.1 request without Host); the connection is closed.' },
   invalid_body: { status: 400, summary: 'The body cannot be read in the format the request names (for example json=true with invalid JSON, or not an array).' },
   invalid_events: { status: 400, summary: 'Nothing was stored: in JSON (json=true, or a body starting with "[") at least one event is invalid; in line format no line is valid. Every error is listed under `errors`.' },
   unauthorized: { status: 401, summary: 'A key is required and was missing, malformed, unknown or revoked; the message says which and where keys come from (docs/security.md).' },
@@ -14,10 +15,12 @@ export const ERROR_CODES = {
   last_admin_key: { status: 409, summary: 'DELETE /api/keys/{id} of the last active admin key: create another admin key first.' },
   quota_exceeded: { status: 409, summary: 'A quota is full (active keys, registry entries or map bytes of a site); the message names it and how to free it.' },
   method_not_allowed: { status: 405, summary: 'The route exists but not for this HTTP method.' },
+  request_timeout: { status: 408, summary: 'The request was not received in time; the connection is closed.' },
   body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget; a gzip or deflate body is measured once decoded.' },
   too_many_events: { status: 413, summary: 'The body holds more events than one request may carry (100,000).' },
   map_too_large: { status: 413, summary: 'A key\'s map would exceed 1 MB of JSON once merged; nothing was written.' },
   too_many_visitors: { status: 413, summary: 'POST /visit/forget names more than 10,000 visitor codes.' },
+  headers_too_large: { status: 431, summary: 'The request line and headers exceed 16 KiB; the connection is closed.' },
   unsupported_media_type: { status: 415, summary: 'The body cannot be read as sent: a Content-Encoding other than gzip, deflate or none, or a charset other than UTF-8, US-ASCII or ISO-8859-1.' },
   shutting_down: { status: 503, summary: 'The server is stopping and no longer accepts requests.' },
   internal: { status: 500, summary: 'An unexpected failure; nothing was acknowledged.' },

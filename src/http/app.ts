@@ -9,6 +9,7 @@ import { ROUTE_ACCESS } from '../access/route-access.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { installAccessControl } from './access-control.ts';
 import { installBodyDecoding } from './body-encoding.ts';
+import { createClientErrorHandler, installHostCheck } from './client-errors.ts';
 import { limitConnections, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
@@ -65,12 +66,17 @@ const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 /** Builds the HTTP edge: thin routes over the use-cases, one error registry, metrics, OpenAPI. */
 export async function buildApp(deps: AppDeps, options: AppOptions): Promise<AnoleApp> {
   const now = deps.now ?? Date.now;
+  const metrics = createMetrics(deps.storage);
+  const timeouts = timeoutOptions(options.connections ?? DEFAULT_CONNECTION_LIMITS);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: options.logLevel === 'silent' || !options.logLevel ? false : { level: options.logLevel } }),
     bodyLimit: options.bodyLimitBytes,
     routerOptions: { querystringParser: parseQueryString },
     return503OnClosing: true,
-    ...timeoutOptions(options.connections ?? DEFAULT_CONNECTION_LIMITS),
+    ...timeouts,
+    // A missing Host is answered in the error contract by installHostCheck instead of Node's empty 400.
+    http: { ...timeouts.http, requireHostHeader: false },
+    clientErrorHandler: createClientErrorHandler(metrics),
     // One line per request at 50k req/s is noise; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -81,7 +87,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
       sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}: ${error.message}`);
     },
   });
-  const metrics = createMetrics(deps.storage);
   let stopping = false;
 
   await app.register(swagger, {
@@ -104,6 +109,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   // header, decides the format, so every body is read as text (gzip and deflate decoded first).
   installBodyDecoding(app);
 
+  installHostCheck(app);
   app.addHook('onRequest', rejectQueryOverflow);
 
   const knownPaths = new Map<string, Set<string>>();

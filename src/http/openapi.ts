@@ -28,8 +28,11 @@ export const ERROR_SCHEMA = {
   additionalProperties: true,
 } as const;
 
-/** Answers every route may give whatever it does (any query may exceed the parameter limit). */
-const ALWAYS: readonly ErrorCode[] = ['invalid_query', 'internal', 'shutting_down'];
+/**
+ * Answers every route may give whatever it does: any query may exceed the parameter limit, any
+ * HTTP/1.1 request may lack its Host header.
+ */
+const ALWAYS: readonly ErrorCode[] = ['invalid_query', 'malformed_request', 'internal', 'shutting_down'];
 
 /**
  * Response schemas for the error codes a route may answer, grouped by status; each status's
