@@ -165,4 +165,96 @@ describe.each(engineCases())('hostile input on $engine', ({ skip, start }) => {
       expect(res.status).toBe(413);
     });
   });
+
+  describe('identifiers and names', () => {
+    const auth = () => ({ Authorization: `Bearer ${server.adminKey}` });
+    // A URL is UTF-8 bytes, so a lone surrogate can only arrive in a JSON body.
+    const inQuery = ['a\u0000b', 'a\tb', 'line\nbreak', 'del\u007f'];
+    const bad = [...inQuery, 'x\ud800'];
+
+    it.skipIf(skip)('refuses a control character or lone surrogate in a query identity with 400 invalid_query, never a 500', async () => {
+      for (const value of inQuery) {
+        for (const kind of ['visitorCode', 'mappingValue']) {
+          for (const path of [`/visit/visitor?siteCode=ids&${kind}=`, `/api/sites/ids/experiments/1/explain?${kind}=`]) {
+            const res = await fetch(`${server.url}${path}${encodeURIComponent(value)}`, { headers: auth() });
+            const body = (await res.json()) as { code: string };
+            expect(res.status, `${path} ${JSON.stringify(value)}`).toBeLessThan(500);
+            if (path.startsWith('/visit')) expect([res.status, body.code], `${path} ${JSON.stringify(value)}`).toEqual([400, 'invalid_query']);
+          }
+        }
+      }
+    });
+
+    it.skipIf(skip)('rejects such identities on events, in links and on forget lines alike', async () => {
+      const lines = [
+        `eventType=activity&nonce=${nonce(4000)}&visitorCode=a%00b`,
+        `eventType=activity&nonce=${nonce(4001)}&mappingValue=a%09b`,
+        `eventType=customData&index=1&valuesCountMap=${encodeURIComponent(JSON.stringify({ 'user\u0000x': 1 }))}&mappingIdentifier=true&nonce=${nonce(4002)}&visitorCode=linker`,
+        `eventType=customData&index=1&valuesCountMap=${encodeURIComponent(JSON.stringify({ ['u'.repeat(300)]: 1 }))}&mappingIdentifier=true&nonce=${nonce(4003)}&visitorCode=linker`,
+      ];
+      const res = await postEvents(server.url, 'siteCode=ids&verdicts=true', lines.join('\n'));
+      expect((res.json as { events: { code: string }[] }).events.map((e) => e.code)).toEqual(['invalid_identity', 'invalid_identity', 'invalid_field', 'invalid_field']);
+      const query = await postEvents(server.url, `siteCode=ids&verdicts=true&visitorCode=${encodeURIComponent('q\u0000')}`, `eventType=activity&nonce=${nonce(4004)}`);
+      expect((query.json as { events: { code: string }[] }).events[0]).toMatchObject({ code: 'invalid_identity' });
+      for (const value of bad.slice(0, 1)) {
+        const forget = await fetch(`${server.url}/visit/forget?siteCode=ids`, { method: 'POST', headers: auth(), body: `ok\n${value}` });
+        expect(forget.status).toBe(400);
+        expect(await forget.json()).toMatchObject({ code: 'invalid_body' });
+      }
+    });
+
+    it.skipIf(skip)('refuses such map keys in queries and bodies with 400, never a 500', async () => {
+      for (const value of inQuery) {
+        const one = await fetch(`${server.url}/map/map?siteCode=ids&key=${encodeURIComponent(value)}`);
+        expect(one.status, JSON.stringify(value)).toBe(400);
+      }
+      for (const value of bad) {
+        const many = await fetch(`${server.url}/map/maps?siteCode=ids&keys=${encodeURIComponent(JSON.stringify(['ok', value]))}`);
+        expect(many.status, JSON.stringify(value)).toBe(400);
+        const write = await fetch(`${server.url}/map/maps?siteCode=ids`, { method: 'POST', body: JSON.stringify({ [value]: { f: 1 } }) });
+        expect(write.status, JSON.stringify(value)).toBe(400);
+        expect(await write.json()).toMatchObject({ code: 'invalid_body' });
+      }
+      // Inside a map's JSON a NUL is just an escaped character, on both engines.
+      expect((await fetch(`${server.url}/map/maps?siteCode=ids`, { method: 'POST', body: JSON.stringify({ k: { f: 'a\u0000b', ['g\u0000']: 1 } }) })).status).toBe(204);
+      expect(await (await fetch(`${server.url}/map/map?siteCode=ids&key=k`)).json()).toEqual({ f: 'a\u0000b', ['g\u0000']: 1 });
+    });
+
+    it.skipIf(skip)('refuses control characters in registry names and SDK names, which are stored as text', async () => {
+      const put = await fetch(`${server.url}/api/sites/ids/experiments/5`, { method: 'PUT', headers: { ...auth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'a\u0000b' }) });
+      expect(put.status).toBe(400);
+      const goal = await fetch(`${server.url}/api/sites/ids/goals/5`, { method: 'PUT', headers: { ...auth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'g\u0000' }) });
+      expect(goal.status).toBe(400);
+      for (const param of ['sdkName', 'sdkVersion']) {
+        const res = await postEvents(server.url, `siteCode=ids&visitorCode=v&${param}=a%00b`, `eventType=activity&nonce=${nonce(4100)}`);
+        expect(res.status, param).toBe(400);
+      }
+    });
+  });
+
+  describe('maps', () => {
+    it.skipIf(skip)('keeps a field named __proto__ (it was dropped with a 204)', async () => {
+      const body = '{"protokey":{"__proto__":{"admin":true},"constructor":"c","plain":1}}';
+      expect((await fetch(`${server.url}/map/maps?siteCode=maps`, { method: 'POST', body })).status).toBe(204);
+      const read = await (await fetch(`${server.url}/map/map?siteCode=maps&key=protokey`)).text();
+      expect(JSON.parse(read)).toEqual(JSON.parse('{"__proto__":{"admin":true},"constructor":"c","plain":1}'));
+      await fetch(`${server.url}/map/maps?siteCode=maps`, { method: 'POST', body: '{"protokey":{"__proto__":null}}' });
+      expect(await (await fetch(`${server.url}/map/map?siteCode=maps&key=protokey`)).json()).toEqual({ constructor: 'c', plain: 1 });
+    });
+
+    it.skipIf(skip)(`refuses a GET /map/maps whose answer would exceed ${LIMITS.mapReadBytes} bytes, before loading it`, async () => {
+      const value = 'x'.repeat(LIMITS.mapStoredBytes - 100);
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${server.url}/map/maps?siteCode=maps`, { method: 'POST', body: JSON.stringify({ [`big${i}`]: { v: value } }) });
+        expect(res.status).toBe(204);
+      }
+      const read = (keys: string[]) => fetch(`${server.url}/map/maps?siteCode=maps&keys=${encodeURIComponent(JSON.stringify(keys))}`);
+      const over = await read(['big0', 'big1', 'big2', 'big3', 'big4', 'absent']);
+      expect(over.status).toBe(400);
+      expect(await over.json()).toMatchObject({ code: 'answer_too_large' });
+      const within = await read(['big0', 'big1', 'big2', 'absent']);
+      expect(within.status).toBe(200);
+      expect(Object.keys((await within.json()) as object)).toEqual(['big0', 'big1', 'big2']);
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnoleError } from '../core/error-codes.ts';
+import { hasControlCharacter } from '../core/identifiers.ts';
 import { LIMITS } from '../core/limits.ts';
 import { EXPERIMENT_STATUSES, GOAL_KINDS, defaultExperiment, type ExperimentRecord, type GoalRecord } from '../core/registry.ts';
 import type { Site, SiteSettings } from '../core/site-settings.ts';
@@ -7,7 +8,8 @@ import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { Storage } from '../storage/port.ts';
 
 const DAY = 86_400_000;
-const name = z.string().trim().min(1).max(200);
+// Stored as text on both engines: no control characters (PostgreSQL text cannot hold a NUL).
+const name = z.string().trim().min(1).max(200).refine((v) => !hasControlCharacter(v), 'must not contain control characters');
 const id = z.number().int().min(0).max(LIMITS.maxId);
 const epochMs = z.number().int().min(0).max(8.64e15).nullable();
 

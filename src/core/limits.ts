@@ -50,6 +50,11 @@ export const LIMITS = {
   mapFieldNameLength: 1024,
   /** Keys one GET /map/maps may ask for. */
   mapKeysPerRead: 100,
+  /**
+   * The stored JSON one GET /map/maps may answer, summed over its keys: 100 keys of up to 1 MB
+   * each would otherwise turn a 16 KB request into a 100 MB answer.
+   */
+  mapReadBytes: 4 * 1024 * 1024,
   /** Nesting depth of a map field's JSON value: deeper values cannot be serialized back safely. */
   mapValueDepth: 64,
   /** One key's map once merged, as JSON: merges may grow a map past the body limit otherwise. */

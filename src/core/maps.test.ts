@@ -11,6 +11,17 @@ describe('map rules', () => {
     expect(mergeMap(null, { a: false, b: 0, c: '' })).toEqual({ a: false, b: 0, c: '' });
   });
 
+  it('keeps a field named __proto__ (or constructor) as a field, never as the prototype', () => {
+    const patch = JSON.parse('{"__proto__":{"polluted":true},"constructor":1}') as Record<string, unknown>;
+    const merged = mergeMap(null, patch)!;
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.keys(merged)).toEqual(['__proto__', 'constructor']);
+    expect(JSON.stringify(merged)).toBe('{"__proto__":{"polluted":true},"constructor":1}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const again = mergeMap(JSON.parse(JSON.stringify(merged)) as Record<string, unknown>, JSON.parse('{"__proto__":null}') as Record<string, unknown>);
+    expect(again).toEqual({ constructor: 1 });
+  });
+
   it('reads a body of keys to field objects, all or nothing', () => {
     expect(parseMapPatches({ k: { a: 1 }, gone: {} })).toEqual({ ok: true, patches: [{ key: 'k', fields: { a: 1 } }, { key: 'gone', fields: {} }] });
     for (const bad of [null, [], 'x', { k: null }, { k: [1] }, { k: 'v' }, { '': { a: 1 } }, { ['k'.repeat(101)]: {} }, { k: { ['f'.repeat(1025)]: 1 } }]) {

@@ -1,3 +1,4 @@
+import { identifierProblem } from './identifiers.ts';
 import { LIMITS } from './limits.ts';
 
 /**
@@ -32,11 +33,10 @@ function depthOf(value: unknown): number {
   return max;
 }
 
-/** Checks a key as sent in a query or a body; null when it is acceptable. */
+/** Checks a key as sent in a query or a body (the identifier rule); null when it is acceptable. */
 export function mapKeyProblem(key: string): string | null {
-  if (key.length === 0) return 'a map key must not be empty';
-  if (key.length > LIMITS.mapKeyLength) return `map key ${JSON.stringify(key.slice(0, 40))}… is longer than ${LIMITS.mapKeyLength} characters`;
-  return null;
+  const problem = identifierProblem(key, LIMITS.mapKeyLength);
+  return problem === null ? null : `map key ${JSON.stringify(key.slice(0, 40))}${key.length > 40 ? '…' : ''} ${problem}`;
 }
 
 /** Reads a POST /map/maps body: `{"<key>": {"<field>": <any JSON>}}`. All or nothing. */
@@ -70,7 +70,8 @@ export function mergeMap(current: MapFields | null, patch: MapFields): MapFields
   const merged: MapFields = { ...(current ?? {}) };
   for (const [name, value] of Object.entries(patch)) {
     if (value === null) delete merged[name];
-    else merged[name] = value;
+    // Defined, not assigned: `merged.__proto__ = v` would set the prototype and drop the field.
+    else Object.defineProperty(merged, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return Object.keys(merged).length === 0 ? null : merged;
 }

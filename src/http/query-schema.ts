@@ -1,5 +1,6 @@
 import { AnoleError } from '../core/error-codes.ts';
 import type { Identity } from '../core/events.ts';
+import { identifierProblem } from '../core/identifiers.ts';
 import { LIMITS } from '../core/limits.ts';
 
 /** Boolean query flags: true/false in any case, 1/0, or empty (false). Anything else is a 400. */
@@ -22,9 +23,14 @@ export function queryIdentity(q: { visitorCode?: string | undefined; mappingValu
   return null;
 }
 
-/** Like queryIdentity, for reads that cannot do without one. */
+/**
+ * Like queryIdentity, for reads that cannot do without one; the identity is checked by the same rule
+ * as an ingested one, so that a read names only what an event could have stored.
+ */
 export function requiredQueryIdentity(q: { visitorCode?: string | undefined; mappingValue?: string | undefined }): Identity {
   const identity = queryIdentity(q);
   if (!identity) throw new AnoleError('invalid_query', 'visitorCode or mappingValue is required');
+  const problem = identifierProblem(identity.value, LIMITS.identityLength);
+  if (problem) throw new AnoleError('invalid_query', `${identity.kind} ${problem}`);
   return identity;
 }

@@ -3,7 +3,7 @@ import { eventTime } from '../core/event-time.ts';
 import type { EventType, Identity, SdkInfo, VisitorEvent } from '../core/events.ts';
 import { LIMITS } from '../core/limits.ts';
 import { EVENT_SPECS, eventTypeOf, type FieldSpec } from './event-specs.ts';
-import { bool, integer, isAbsent, text } from './field-decoders.ts';
+import { bool, identifier, integer, isAbsent } from './field-decoders.ts';
 import { unknownFields, type FieldWarning } from './unknown-fields.ts';
 
 /** What the request says about all its events. */
@@ -88,7 +88,7 @@ const FIELD_PLANS = Object.fromEntries(
     Object.entries(spec.fields).map(([name, field]): FieldPlan => ({ ...field, name, aliases: field.aliases ?? [] })),
   ]),
 ) as Record<EventType, FieldPlan[]>;
-const identityText = text(LIMITS.identityLength);
+const identityText = identifier(LIMITS.identityLength);
 const epochMs = integer(0, Number.MAX_SAFE_INTEGER);
 
 /** Reads the event's own identity, else the query's: `visitorCode` wins over `mappingValue`. */

@@ -1,4 +1,5 @@
 import type { EventDataByType, EventType } from '../core/events.ts';
+import { identifierProblem } from '../core/identifiers.ts';
 import { LIMITS } from '../core/limits.ts';
 import { bool, countMap, finite, id, idArray, integer, metadata, text, type Decoder } from './field-decoders.ts';
 
@@ -104,8 +105,12 @@ export const EVENT_SPECS: { [T in EventType]: EventSpec<T> } = {
     },
     finish: (f) => {
       const data = f as unknown as EventDataByType['customData'];
-      if (data.mappingIdentifier && Object.keys(data.valuesCountMap).length === 0) {
-        return { problem: 'valuesCountMap must hold the mapping value when mappingIdentifier=true' };
+      if (data.mappingIdentifier) {
+        const value = Object.keys(data.valuesCountMap)[0];
+        if (value === undefined) return { problem: 'valuesCountMap must hold the mapping value when mappingIdentifier=true' };
+        // The value becomes an identity that events, reads and forget name: the identity rule applies.
+        const problem = identifierProblem(value, LIMITS.identityLength);
+        if (problem) return { problem: `the mapping value in valuesCountMap ${problem}` };
       }
       return data;
     },

@@ -1,3 +1,4 @@
+import { identifierProblem } from '../core/identifiers.ts';
 import { LIMITS } from '../core/limits.ts';
 
 /**
@@ -125,6 +126,16 @@ export function text(maxLength: number): Decoder<string> {
     if (CONTROL.test(s)) return fail('must not contain control characters');
     if (LONE_SURROGATE.test(s)) return fail('must be well-formed Unicode (no lone surrogates)');
     return ok(s);
+  };
+}
+
+/** Visitor codes and mapping values: the one identifier rule of core/identifiers.ts (numbers read as text). */
+export function identifier(maxLength: number): Decoder<string> {
+  return (raw) => {
+    const s = typeof raw === 'number' ? String(raw) : raw;
+    if (typeof s !== 'string') return fail('must be a string');
+    const problem = identifierProblem(s, maxLength);
+    return problem === null ? ok(s) : fail(problem);
   };
 }
 

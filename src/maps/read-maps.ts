@@ -52,6 +52,11 @@ export async function readMap(deps: MapReadDeps, query: { siteCode: string; key:
 export async function readMaps(deps: MapReadDeps, query: { siteCode: string; keys: readonly string[]; now: number }): Promise<Record<string, MapFields>> {
   const siteId = await siteIdFor(deps, query.siteCode);
   if (siteId === null) return {};
+  // Sizes first: an answer over the cap is refused before any map is loaded.
+  const bytes = await deps.storage.mapBytes(siteId, query.keys, query.now);
+  if (bytes > LIMITS.mapReadBytes) {
+    throw new AnoleError('answer_too_large', `the maps of these ${query.keys.length} keys hold ${bytes} bytes of JSON; one GET /map/maps answers at most ${LIMITS.mapReadBytes}: ask for fewer keys`);
+  }
   const maps = await deps.storage.getMaps(siteId, query.keys, query.now);
   return Object.fromEntries(query.keys.filter((k) => maps.has(k)).map((k) => [k, maps.get(k)!]));
 }

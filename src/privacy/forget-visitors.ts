@@ -1,6 +1,7 @@
 import { eventsOfVisitorCodes } from '../analysis/read-visitor.ts';
 import { AnoleError } from '../core/error-codes.ts';
 import type { Identity } from '../core/events.ts';
+import { identifierProblem } from '../core/identifiers.ts';
 import { personVisitorCodes } from '../core/identity.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
@@ -18,14 +19,6 @@ export interface ForgetReport extends ForgetCounts {
   visitorCodes: number;
 }
 
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
 /** The body of POST /visit/forget: one visitor code per line; blank lines are ignored. */
 export function parseForgetBody(body: string): string[] {
   const codes = new Set<string>();
@@ -33,10 +26,8 @@ export function parseForgetBody(body: string): string[] {
   for (const [i, raw] of lines.entries()) {
     const code = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (code.trim() === '') continue;
-    if (code.length > LIMITS.identityLength) {
-      throw new AnoleError('invalid_body', `line ${i + 1}: a visitor code is at most ${LIMITS.identityLength} characters`);
-    }
-    if (hasControlCharacter(code)) throw new AnoleError('invalid_body', `line ${i + 1}: a visitor code must not contain control characters`);
+    const problem = identifierProblem(code, LIMITS.identityLength);
+    if (problem) throw new AnoleError('invalid_body', `line ${i + 1}: a visitor code ${problem}`);
     codes.add(code);
     if (codes.size > LIMITS.forgetVisitorsPerRequest) {
       throw new AnoleError('too_many_visitors', `one request may name at most ${LIMITS.forgetVisitorsPerRequest} visitor codes; split the list`);

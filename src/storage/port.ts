@@ -121,6 +121,8 @@ export interface Storage {
   putMaps(siteId: number, patches: readonly MapPatch[], options: { now: number; expiresAt: number }): Promise<PutMapsResult>;
   /** The live (not expired) maps of these keys; absent keys are left out. */
   getMaps(siteId: number, keys: readonly string[], now: number): Promise<Map<string, MapFields>>;
+  /** Bytes of stored JSON the live maps of these keys hold, read without loading them (a read's cap is checked first). */
+  mapBytes(siteId: number, keys: readonly string[], now: number): Promise<number>;
   /** Deletes up to `limit` expired keys of any site; answers how many. */
   purgeExpiredMaps(now: number, limit: number): Promise<number>;
   /** Deletes what the plan names in one transaction and leaves tombstones for the deleted events. Idempotent. */

@@ -44,7 +44,7 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
           prettyPrint: FLAG,
         },
       },
-      response: { 200: MAPS, ...readErrors },
+      response: { 200: MAPS, ...errorResponses('invalid_query', 'unknown_site', 'answer_too_large') },
     },
   }, async (request, reply) => {
     const q = request.query as { siteCode: string; keys: string; prettyPrint?: string };

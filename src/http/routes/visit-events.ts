@@ -34,8 +34,9 @@ const querystring = {
     mappingValue: { ...IDENTITY_PARAM, description: 'Cross-device identity for events that carry none (visitorCode wins).' },
     json: { ...FLAG, description: 'true: the body is a JSON array of events; otherwise one event per line.' },
     itp: { ...FLAG, description: 'Stored as `itp` on every event of the request.' },
-    sdkName: { type: 'string', maxLength: 64, pattern: '^[^/]*$' },
-    sdkVersion: { type: 'string', maxLength: 64 },
+    // Stored with every event as text: no control characters (PostgreSQL text cannot hold a NUL).
+    sdkName: { type: 'string', maxLength: 64, pattern: '^[^/\\u0000-\\u001f\\u007f]*$' },
+    sdkVersion: { type: 'string', maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
     verdicts: { ...FLAG, description: 'Anole extension: answer 200 with a verdict per event instead of 204.' },
     strict: { ...FLAG, description: 'Anole extension: reject events that carry a field their type does not read (unknown_field) instead of ignoring the field.' },
     dryRun: { ...FLAG, description: 'Anole extension: validate and look for duplicates, store nothing, answer the verdicts.' },

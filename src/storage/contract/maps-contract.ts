@@ -30,6 +30,14 @@ export function mapsContract(makeStorage: StorageFactory): void {
       expect(await get(['a'], T0 + 2)).toEqual({});
     });
 
+    it('counts the bytes of stored JSON of the live keys asked for', async () => {
+      await put({ a: { s: 'é' }, b: { n: 1 }, old: { x: 1 } }, T0);
+      await put({ old: { x: 1 } }, T0 - 2 * HOUR);
+      expect(await fx.storage.mapBytes(site, ['a', 'b', 'missing'], T0)).toBe(Buffer.byteLength('{"s":"é"}') + '{"n":1}'.length);
+      expect(await fx.storage.mapBytes(site, ['old'], T0 + HOUR)).toBe(0);
+      expect(await fx.storage.mapBytes(site, [], T0)).toBe(0);
+    });
+
     it('hides a key from its expiry on, starts an expired key afresh, and refreshes the expiry on write', async () => {
       await put({ k: { a: 1 } }, T0, 10);
       expect(await get(['k'], T0 + 9)).toEqual({ k: { a: 1 } });

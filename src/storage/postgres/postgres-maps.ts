@@ -4,7 +4,7 @@ import { mergeMap, type MapFields } from '../../core/maps.ts';
 import type { Storage } from '../port.ts';
 import type { Transaction } from './postgres-transaction.ts';
 
-type MapMethods = Pick<Storage, 'putMaps' | 'getMaps' | 'purgeExpiredMaps'>;
+type MapMethods = Pick<Storage, 'putMaps' | 'getMaps' | 'mapBytes' | 'purgeExpiredMaps'>;
 
 class TooLarge extends Error {
   constructor(readonly key: string) {
@@ -62,6 +62,15 @@ export function postgresMaps(pool: pg.Pool, transaction: Transaction): MapMethod
         if (fields !== undefined) out.set(key, JSON.parse(fields) as MapFields);
       }
       return out;
+    },
+
+    async mapBytes(siteId, keys, now) {
+      if (keys.length === 0) return 0;
+      const { rows } = await pool.query<{ bytes: string | null }>(
+        'SELECT sum(octet_length(fields)) AS bytes FROM maps WHERE site_id = $1 AND key = ANY($2::text[]) AND expires_at > $3',
+        [siteId, [...keys], now],
+      );
+      return Number(rows[0]?.bytes ?? 0);
     },
 
     async purgeExpiredMaps(now, limit) {

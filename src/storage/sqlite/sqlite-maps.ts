@@ -3,7 +3,7 @@ import { LIMITS } from '../../core/limits.ts';
 import { mergeMap, type MapFields } from '../../core/maps.ts';
 import type { Storage } from '../port.ts';
 
-type MapMethods = Pick<Storage, 'putMaps' | 'getMaps' | 'purgeExpiredMaps'>;
+type MapMethods = Pick<Storage, 'putMaps' | 'getMaps' | 'mapBytes' | 'purgeExpiredMaps'>;
 
 /** The map methods of the SQLite adapter: one row per (site, key), fields as JSON text. */
 export function sqliteMaps(db: Database.Database): MapMethods {
@@ -15,6 +15,10 @@ export function sqliteMaps(db: Database.Database): MapMethods {
      ON CONFLICT (site_id, key) DO UPDATE SET fields = excluded.fields, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
   );
   const remove = db.prepare('DELETE FROM maps WHERE site_id = ? AND key = ?');
+  // octet_length reads the size from the record, without building the text.
+  const liveBytes = db.prepare<[number, string, number], { bytes: number }>(
+    'SELECT octet_length(fields) AS bytes FROM maps WHERE site_id = ? AND key = ? AND expires_at > ?',
+  );
   const expiredKeys = db.prepare<[number, number], { site_id: number; key: string }>(
     'SELECT site_id, key FROM maps WHERE expires_at <= ? ORDER BY expires_at LIMIT ?',
   );
@@ -63,6 +67,12 @@ export function sqliteMaps(db: Database.Database): MapMethods {
         if (row) out.set(key, JSON.parse(row.fields) as MapFields);
       }
       return out;
+    },
+
+    async mapBytes(siteId, keys, now) {
+      let bytes = 0;
+      for (const key of keys) bytes += liveBytes.get(siteId, key, now)?.bytes ?? 0;
+      return bytes;
     },
 
     async purgeExpiredMaps(now, limit) {
