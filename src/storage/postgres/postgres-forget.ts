@@ -31,18 +31,21 @@ export function postgresForget(transaction: Transaction): PostgresForget {
   return {
     async forgetVisitors(siteId, plan): Promise<ForgetCounts> {
       return transaction(async (client) => {
+        // One statement per kind of deletion, not one per identity: a batch names hundreds.
         const deleted: DeletedEvent[] = [];
-        for (const identity of plan.identities) {
+        if (plan.identities.length > 0) {
           const { rows } = await client.query<DeletedEvent>(
-            'DELETE FROM events WHERE site_id = $1 AND id_kind = $2 AND identity = $3 RETURNING id_kind, identity, nonce',
-            [siteId, identityKindCode(identity.kind), identity.value],
+            `DELETE FROM events e USING unnest($2::smallint[], $3::text[]) AS x(k, v)
+             WHERE e.site_id = $1 AND e.id_kind = x.k AND e.identity = x.v RETURNING e.id_kind, e.identity, e.nonce`,
+            [siteId, plan.identities.map((i) => identityKindCode(i.kind)), plan.identities.map((i) => i.value)],
           );
           deleted.push(...rows);
         }
-        for (const { identity, nonce } of plan.events) {
+        if (plan.events.length > 0) {
           const { rows } = await client.query<DeletedEvent>(
-            'DELETE FROM events WHERE site_id = $1 AND id_kind = $2 AND identity = $3 AND nonce = $4 RETURNING id_kind, identity, nonce',
-            [siteId, identityKindCode(identity.kind), identity.value, nonce.toLowerCase()],
+            `DELETE FROM events e USING unnest($2::smallint[], $3::text[], $4::text[]) AS x(k, v, n)
+             WHERE e.site_id = $1 AND e.id_kind = x.k AND e.identity = x.v AND e.nonce = x.n RETURNING e.id_kind, e.identity, e.nonce`,
+            [siteId, plan.events.map((e) => identityKindCode(e.identity.kind)), plan.events.map((e) => e.identity.value), plan.events.map((e) => e.nonce.toLowerCase())],
           );
           deleted.push(...rows);
         }
