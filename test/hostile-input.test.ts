@@ -191,11 +191,13 @@ describe.each(engineCases())('hostile input on $engine', ({ skip, start }) => {
         `eventType=activity&nonce=${nonce(4001)}&mappingValue=a%09b`,
         `eventType=customData&index=1&valuesCountMap=${encodeURIComponent(JSON.stringify({ 'user\u0000x': 1 }))}&mappingIdentifier=true&nonce=${nonce(4002)}&visitorCode=linker`,
         `eventType=customData&index=1&valuesCountMap=${encodeURIComponent(JSON.stringify({ ['u'.repeat(300)]: 1 }))}&mappingIdentifier=true&nonce=${nonce(4003)}&visitorCode=linker`,
+        `eventType=activity&nonce=${nonce(4005)}&visitorCode=fine`,
       ];
       const res = await postEvents(server.url, 'siteCode=ids&verdicts=true', lines.join('\n'));
-      expect((res.json as { events: { code: string }[] }).events.map((e) => e.code)).toEqual(['invalid_identity', 'invalid_identity', 'invalid_field', 'invalid_field']);
+      expect((res.json as { events: { code?: string }[] }).events.map((e) => e.code)).toEqual(['invalid_identity', 'invalid_identity', 'invalid_field', 'invalid_field', undefined]);
       const query = await postEvents(server.url, `siteCode=ids&verdicts=true&visitorCode=${encodeURIComponent('q\u0000')}`, `eventType=activity&nonce=${nonce(4004)}`);
-      expect((query.json as { events: { code: string }[] }).events[0]).toMatchObject({ code: 'invalid_identity' });
+      expect(query.status).toBe(400);
+      expect(query.json).toMatchObject({ code: 'invalid_events', errors: [{ code: 'invalid_identity' }] });
       for (const value of bad.slice(0, 1)) {
         const forget = await fetch(`${server.url}/visit/forget?siteCode=ids`, { method: 'POST', headers: auth(), body: `ok\n${value}` });
         expect(forget.status).toBe(400);
