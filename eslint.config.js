@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -12,6 +13,11 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'coverage/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // The dashboard's pages are browser modules, served as they are.
+    files: ['src/dashboard/public/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' },
+  },
   {
     // Tests read JSON answers whose shape the assertions themselves check.
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],

@@ -1,15 +1,10 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, chromiumSkipNote } from './helpers/chromium.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const available = fs.existsSync(CHROMIUM);
-// In CI the browser is installed by .ci/install-chromium.sh, so its absence is a failure there.
-const missing = !available && !process.env.CI;
 
 /** What the page does, in the browser, against Anole on another origin: the SDK's requests and headers. */
 const PAGE_SCRIPT = `
@@ -43,7 +38,7 @@ async function attempt(api) {
 }
 `;
 
-describe.skipIf(missing)(`CORS in headless Chromium${missing ? ' (skipped: /usr/bin/chromium missing; run .ci/install-chromium.sh)' : ''}`, () => {
+describe.skipIf(chromiumMissing)(`CORS in headless Chromium${chromiumSkipNote}`, () => {
   let anole: TestServer;
   let restricted: TestServer;
   let page: http.Server;
@@ -70,16 +65,7 @@ describe.skipIf(missing)(`CORS in headless Chromium${missing ? ' (skipped: /usr/
     context = await chromium.launchPersistentContext(profile.dir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+      args: CHROMIUM_ARGS,
       timeout: 30_000,
     });
   }, 60_000);

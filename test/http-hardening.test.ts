@@ -100,7 +100,7 @@ describe('headers, CORS on /api, health and metrics', () => {
     const page = await fetch(`${server.url}/dashboard/`);
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("default-src 'none'");
     expect(csp).not.toContain('unsafe-inline');
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect((await fetch(`${server.url}/health`)).headers.get('content-security-policy')).toBeNull();

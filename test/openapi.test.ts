@@ -79,6 +79,14 @@ const exchanges: Exchange[] = [
   { method: 'delete', route: '/api/keys/{id}', url: '/api/keys/2', admin: true, status: 204 },
   { method: 'delete', route: '/api/keys/{id}', url: '/api/keys/999', admin: true, status: 404 },
   { method: 'delete', route: '/api/keys/{id}', url: '/api/keys/1', admin: true, status: 409 },
+  { method: 'get', route: '/api/sites', url: '/api/sites', admin: true, status: 200 },
+  { method: 'get', route: '/api/sites', url: '/api/sites?limit=many', admin: true, status: 400 },
+  { method: 'get', route: '/api/sites/{siteCode}/overview', url: `/api/sites/${SITE}/overview`, admin: true, status: 200 },
+  { method: 'get', route: '/api/sites/{siteCode}/overview', url: '/api/sites/nowhere/overview', admin: true, status: 404 },
+  { method: 'get', route: '/api/sites/{siteCode}/visitor', url: `/api/sites/${SITE}/visitor?visitorCode=v2`, admin: true, status: 200 },
+  { method: 'get', route: '/api/sites/{siteCode}/visitor', url: `/api/sites/${SITE}/visitor`, admin: true, status: 400 },
+  { method: 'get', route: '/api/sites/{siteCode}/events', url: `/api/sites/${SITE}/events?limit=10`, admin: true, status: 200 },
+  { method: 'get', route: '/api/sites/{siteCode}/events', url: `/api/sites/${SITE}/events?type=click`, admin: true, status: 400 },
 ];
 
 describe('the OpenAPI document', () => {

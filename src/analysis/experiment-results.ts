@@ -10,6 +10,7 @@ import {
   compareProportionsSequential,
   probabilityToBeatMean,
   probabilityToBeatRate,
+  proportionInterval,
   sampleRatioMismatch,
   type CupedSample,
   type MeanSample,
@@ -36,7 +37,7 @@ interface VariationTotals {
 }
 
 /** Counts are sums of ±1 deltas; rounding removes float noise. Sums of squares cannot be negative. */
-const count = (x: number) => Math.max(0, Math.round(x));
+export const count = (x: number) => Math.max(0, Math.round(x));
 const nonNegative = (x: number) => Math.max(0, x);
 
 function emptyTotals(): GoalTotals {
@@ -44,7 +45,7 @@ function emptyTotals(): GoalTotals {
 }
 
 /** Reads the aggregate rows of one experiment and level into per-variation totals. */
-function totalsByVariation(aggregates: Contributions, level: ResultsLevel): { variations: Map<number, VariationTotals>; health: number[] } {
+export function totalsByVariation(aggregates: Contributions, level: ResultsLevel): { variations: Map<number, VariationTotals>; health: number[] } {
   const variations = new Map<number, VariationTotals>();
   const of = (id: number) => {
     let v = variations.get(id);
@@ -97,6 +98,40 @@ function samples(units: number, t: GoalTotals) {
   return { rate, revenue, conversions, cuped };
 }
 
+/** The registered variations and those seen in the aggregates, in id order. */
+export function variationIdsOf(experiment: ExperimentRecord, totals: ReadonlyMap<number, unknown>): number[] {
+  return [...new Set([...experiment.variations.map((v) => v.id), ...totals.keys()])].sort((a, b) => a - b);
+}
+
+/** Sample ratio mismatch over the variations with a positive expected share (all when no split is set). */
+export function srmCheck(experiment: ExperimentRecord, variationIds: readonly number[], visitorUnitsOf: (id: number) => number) {
+  const split = experiment.trafficSplit;
+  const ids = variationIds.filter((id) => !split || (split[String(id)] ?? 0) > 0);
+  if (ids.length < 2) return null;
+  const observed = ids.map(visitorUnitsOf);
+  return { variations: ids, observed, ...sampleRatioMismatch(observed, split ? { weights: ids.map((id) => split[String(id)]!) } : undefined) };
+}
+
+type SeriesFigures = { units: number; convertedUnits: number; conversions: number; conversionRate: number | null; revenue: number };
+
+/** A day of the cumulative series with the rate's interval and, against the reference, the relative improvement and its interval. */
+function withIntervals(point: { day: string; variations: Record<string, SeriesFigures> }, referenceId: number | null, options: { confidence: number }) {
+  const sample = (f: SeriesFigures): ProportionSample => ({ n: f.units, conversions: Math.min(f.units, f.convertedUnits) });
+  const reference = referenceId === null ? undefined : point.variations[referenceId];
+  const variations = Object.fromEntries(
+    Object.entries(point.variations).map(([id, f]) => {
+      const comparison = reference && Number(id) !== referenceId ? compareProportions(sample(reference), sample(f), options) : null;
+      return [id, {
+        ...f,
+        conversionRateInterval: proportionInterval(sample(f), options),
+        relativeImprovement: comparison?.relativeImprovement ?? null,
+        relativeInterval: comparison?.relativeInterval ?? null,
+      }];
+    }),
+  );
+  return { day: point.day, variations };
+}
+
 const isoDay = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
 
 /**
@@ -114,26 +149,14 @@ export async function experimentResults(storage: Storage, query: ResultsQuery) {
   ]);
   const { variations: totals, health } = totalsByVariation(aggregates, query.level);
   const { variations: visitorTotals } = query.level === 'visitor' ? { variations: totals } : totalsByVariation(aggregates, 'visitor');
-  const variationIds = [...new Set([...experiment.variations.map((v) => v.id), ...totals.keys()])].sort((a, b) => a - b);
+  const variationIds = variationIdsOf(experiment, totals);
   const referenceId = referenceVariationOf(experiment) ?? variationIds[0] ?? null;
   const nameOf = (id: number) => experiment.variations.find((v) => v.id === id)?.name ?? `Variation ${id}`;
   const unitsOf = (id: number) => count(totals.get(id)?.units ?? 0);
   const options = { confidence: query.confidence };
 
   // SRM is a visitor-level check whatever level is shown.
-  const split = experiment.trafficSplit;
-  const srmIds = variationIds.filter((id) => !split || (split[String(id)] ?? 0) > 0);
-  const srm =
-    srmIds.length >= 2
-      ? {
-          variations: srmIds,
-          observed: srmIds.map((id) => count(visitorTotals.get(id)?.units ?? 0)),
-          ...sampleRatioMismatch(
-            srmIds.map((id) => count(visitorTotals.get(id)?.units ?? 0)),
-            split ? { weights: srmIds.map((id) => split[String(id)]!) } : undefined,
-          ),
-        }
-      : null;
+  const srm = srmCheck(experiment, variationIds, (id) => count(visitorTotals.get(id)?.units ?? 0));
 
   const goalList: GoalRecord[] = goals.filter((g) => query.goalId === undefined || g.id === query.goalId);
   const allUnits = variationIds.map((id) => ({ id, units: totals.get(id)?.units ?? 0 }));
@@ -200,7 +223,7 @@ export async function experimentResults(storage: Storage, query: ResultsQuery) {
           return [id, { units: count(r.units), convertedUnits: count(r.convertedUnits), conversions: count(r.conversions), conversionRate: r.units > 0 ? count(r.convertedUnits) / count(r.units) : null, revenue: r.revenue }];
         }),
       ),
-    }));
+    })).map((point) => withIntervals(point, referenceId, options));
     return { goalId: goal.id, name: goal.name, kind: goal.kind, variations, series };
   });
 

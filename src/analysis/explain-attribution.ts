@@ -5,7 +5,7 @@ import type { Site } from '../core/site-settings.ts';
 import type { Storage } from '../storage/port.ts';
 import { attributionOfPerson } from './person-state.ts';
 
-const WHY: Record<ConversionReason, string> = {
+export const WHY: Record<ConversionReason, string> = {
   in_window: 'counted: it falls between the start of an exposed visit and the end of that exposure\'s attribution window',
   before_exposure: 'not counted: it happened before the visit of the first exposure started',
   after_window: 'not counted: no exposure\'s attribution window covers it',
@@ -13,7 +13,7 @@ const WHY: Record<ConversionReason, string> = {
   outlier_visit: 'not counted: its visit is an outlier (over 120 minutes or 10,000 events) and is left out of results',
 };
 
-async function personOf(storage: Storage, siteId: number, identity: Identity): Promise<PersonKey> {
+export async function personOf(storage: Storage, siteId: number, identity: Identity): Promise<PersonKey> {
   const [own, toIt] = await Promise.all([
     storage.linksOfVisitorCodes(siteId, [identity.value]),
     storage.linksOfMappingValues(siteId, [identity.value]),

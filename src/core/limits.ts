@@ -80,4 +80,18 @@ export const LIMITS = {
   idleTimeoutMs: 120_000,
   maxConnections: 4_096,
   maxConnectionsPerAddress: 512,
+  /** Sites one GET /api/sites lists (auto-created sites may be many): the first ones in code order. */
+  sitesPerList: 1_000,
+  /** Experiments one GET /api/sites/{site}/overview summarises: the first ones in id order. */
+  overviewExperiments: 500,
+  /** Events one read of the live tail returns at most (`limit`), and its default. */
+  latestEventsPerRead: 500,
+  latestEventsDefault: 100,
+  /** Rows of the store (every site) the live tail looks at, newest first: its cost never grows with the store. */
+  latestEventsScan: 50_000,
+  /** How far back the live tail looks: its first read widens 1 min → 1 h → this until `limit` events are found. */
+  latestEventsWindowMs: 24 * 60 * 60 * 1000,
+  /** Visits and events one visitor inspection returns: the newest ones (the answer says when some were left out). */
+  inspectorVisits: 200,
+  inspectorEvents: 5_000,
 } as const;

@@ -11,6 +11,7 @@ import { installAccessControl } from './access-control.ts';
 import { installBodyDecoding } from './body-encoding.ts';
 import { createClientErrorHandler, installHostCheck } from './client-errors.ts';
 import { limitConnections, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
+import { registerDashboard } from '../dashboard/dashboard-routes.ts';
 import { installCors, type CorsOrigins } from './cors.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { installErrorHandling, sendError } from './errors.ts';
@@ -134,8 +135,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   registerVisitVisitor(app, { ...deps, now });
   registerVisitForget(app, deps);
   registerMapRoutes(app, { ...deps, now });
-  registerAdmin(app, deps);
+  registerAdmin(app, { ...deps, now });
   registerApiKeys(app, deps);
+  registerDashboard(app);
   registerOperations(app, { storage: deps.storage, metrics, isStopping: () => stopping, startedAt: now(), now });
 
   return {

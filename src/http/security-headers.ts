@@ -1,21 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-
-/** The dashboard's pages load nothing from elsewhere and may not be framed (clickjacking). */
-export const DASHBOARD_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+import { DASHBOARD_HEADERS } from '../dashboard/dashboard-routes.ts';
 
 /**
  * Headers on every answer: browsers must not guess a content type (a JSON answer read as HTML).
- * Pages under /dashboard/ also get a strict Content-Security-Policy and may not be framed.
+ * Answers under /dashboard/ also get the dashboard's own policy (its strict CSP, no framing, no
+ * referrer), whatever route or error produced them.
  */
 export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('X-Content-Type-Options', 'nosniff');
-    if (request.url === '/dashboard' || request.url.startsWith('/dashboard/')) {
-      void reply.header('Content-Security-Policy', DASHBOARD_CSP);
-      void reply.header('X-Frame-Options', 'DENY');
-      void reply.header('Referrer-Policy', 'no-referrer');
-    }
+    if (request.url === '/dashboard' || request.url.startsWith('/dashboard/')) void reply.headers(DASHBOARD_HEADERS);
   });
 }

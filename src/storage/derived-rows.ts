@@ -48,3 +48,8 @@ export interface DirtyMark {
   identity: string;
   gen: number;
 }
+
+/** Aggregate keys of one kind are `K|…`: the key range [`K|`, `K}`) holds exactly them (`}` follows `|`). */
+export function aggregateKeyRange(kind: string): [string, string] {
+  return [`${kind}|`, `${kind}}`];
+}

@@ -49,6 +49,22 @@ export interface PersonContributions {
   next: Contributions;
 }
 
+/** The kinds of result aggregate rows (see core/attribution/contributions.ts): units, goals, daily goals, health. */
+export type AggregateKind = 'U' | 'G' | 'D' | 'H';
+
+/** Which of a site's latest events to read (the live tail): see Storage.latestEvents. */
+export interface LatestEventsQuery {
+  /** Only events received at or after this time (epoch ms). */
+  since: number;
+  /** At most this many events. */
+  limit: number;
+  /** Look among this many of the store's most recently received events (any site), no further. */
+  scan: number;
+  type?: string;
+  /** The identity value as sent (a visitor code or a mapping value). */
+  identity?: string;
+}
+
 export type PutMapsResult = { ok: true } | { ok: false; tooLargeKey: string };
 
 /**
@@ -96,6 +112,8 @@ export interface Storage {
   findSite(code: string): Promise<Site | null>;
   /** Creates the site if it does not exist (concurrent callers agree on one row) and returns it. */
   ensureSite(code: string, settings: SiteSettings): Promise<Site>;
+  /** Sites in code order, at most `limit`. */
+  listSites(limit: number): Promise<Site[]>;
 
   /**
    * Stores events in one transaction, in order, and answers one verdict per event: `duplicate` when
@@ -107,6 +125,11 @@ export interface Storage {
   /** Which of these events are already stored (dry runs): no write. */
   alreadyStored(events: readonly SiteEvent[]): Promise<boolean[]>;
 
+  /**
+   * The site's latest events, newest first by receive time: the bounded read behind the live tail.
+   * Work is bounded by `scan` (rows of the store looked at), never by the size of the store.
+   */
+  latestEvents(siteId: number, query: LatestEventsQuery): Promise<VisitorEvent[]>;
   /** Every stored event of these identities, in no particular order. */
   eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]>;
   /** Every link, past and present, made by these visitor codes. */
@@ -153,8 +176,8 @@ export interface Storage {
    * aggregate row is written once with the persons' summed deltas.
    */
   replacePersonsContributions(siteId: number, persons: readonly PersonContributions[]): Promise<void>;
-  /** The summed contributions of every person exposed to the experiment. */
-  resultAggregates(siteId: number, experimentId: number): Promise<Contributions>;
+  /** The summed contributions of every person exposed to the experiment; only rows of these kinds when given. */
+  resultAggregates(siteId: number, experimentId: number, kinds?: readonly AggregateKind[]): Promise<Contributions>;
   /** Dirty marks waiting (claimed or not). */
   dirtyBacklog(): Promise<number>;
 

@@ -15,6 +15,8 @@ export interface ConversionVerdict {
   revenue: number;
   negative: boolean;
   visitorCode: string;
+  /** The conversion event's nonce, so that a verdict names the event it is about. */
+  nonce: string;
   counted: boolean;
   reason: ConversionReason;
   /** The exposure whose window admitted it, when counted. */
@@ -147,6 +149,7 @@ export function attributePerson(
           revenue: event.data.revenue,
           negative: event.data.negative,
           visitorCode: visit.visitorCode,
+          nonce: event.nonce,
           counted: false,
           reason: 'after_window',
         };

@@ -4,7 +4,7 @@
  */
 export { NULL_REASONS, known, missing, type Figure, type Interval, type NullReason } from './figure.ts';
 export { DEFAULT_CONFIDENCE, type ConfidenceOptions, type CupedSample, type MeanSample, type ProportionSample } from './inputs.ts';
-export { compareProportions, type ProportionComparison } from './proportions.ts';
+export { compareProportions, proportionInterval, type ProportionComparison } from './proportions.ts';
 export { compareMeans, welchSatterthwaite, type MeanComparison } from './welch.ts';
 export { probabilityBetaGreater, probabilityToBeatMean, probabilityToBeatRate } from './bayes.ts';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareProportions, type ProportionComparison } from './proportions.ts';
+import { compareProportions, proportionInterval, type ProportionComparison } from './proportions.ts';
 import { expectFigure, expectIntervalFigure, reference } from './test-support.ts';
 
 interface Case {
@@ -57,5 +57,21 @@ describe('undefined figures', () => {
     const a = compareProportions({ n: 1000, conversions: 100 }, { n: 1000, conversions: 130 });
     const b = compareProportions({ n: 1000, conversions: 100 }, { n: 1000, conversions: 130 }, { confidence: 0.95 });
     expect(a).toEqual(b);
+  });
+});
+
+describe('interval of one rate', () => {
+  it('is p ± z·√(p(1 − p)/n) with the normal quantile (scipy.stats.norm.ppf(0.975) = 1.959963984540054)', () => {
+    const r = proportionInterval({ n: 1000, conversions: 100 });
+    const half = 1.959963984540054 * Math.sqrt((0.1 * 0.9) / 1000);
+    expect(r.value!.lower).toBeCloseTo(0.1 - half, 12);
+    expect(r.value!.upper).toBeCloseTo(0.1 + half, 12);
+    expect(proportionInterval({ n: 1000, conversions: 100 }, { confidence: 0.99 }).value!.upper).toBeCloseTo(0.1 + 2.5758293035489004 * Math.sqrt(0.09 / 1000), 12);
+  });
+
+  it('is undefined with no units or no variance', () => {
+    expect(proportionInterval({ n: 0, conversions: 0 })).toEqual({ value: null, reason: 'no_units' });
+    expect(proportionInterval({ n: 10, conversions: 0 })).toEqual({ value: null, reason: 'zero_variance' });
+    expect(proportionInterval({ n: 10, conversions: 10 })).toEqual({ value: null, reason: 'zero_variance' });
   });
 });

@@ -102,3 +102,17 @@ export function compareProportions(
     reliability,
   };
 }
+
+/**
+ * Wald interval of one conversion rate, p ± z·√(p(1 − p)/n): the band drawn around a variation's
+ * cumulative rate. Undefined with no units, or when p is 0 or 1 (no variance).
+ */
+export function proportionInterval(sample: ProportionSample, options?: ConfidenceOptions): Figure<Interval> {
+  checkProportion('sample', sample);
+  if (sample.n === 0) return missing('no_units');
+  const p = sample.conversions / sample.n;
+  const variance = proportionVariance(p, sample.n);
+  if (!(variance > 0)) return missing('zero_variance');
+  const half = normalQuantile(1 - alphaOf(options) / 2) * Math.sqrt(variance);
+  return finiteInterval(p - half, p + half);
+}

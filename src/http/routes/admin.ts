@@ -18,9 +18,11 @@ import { explainAttribution } from '../../analysis/explain-attribution.ts';
 import { AnoleError } from '../../core/error-codes.ts';
 import { EXPERIMENT_STATUSES, GOAL_KINDS } from '../../core/registry.ts';
 import { LIMITS } from '../../core/limits.ts';
-import { BOOLEAN, errorResponses, INTEGER, jsonBody, nullable, NUMBER, object, STRING, EPOCH_MS } from '../openapi.ts';
+import { errorResponses, INTEGER, jsonBody, nullable, NUMBER, object, STRING, EPOCH_MS } from '../openapi.ts';
 import { IDENTITY_PARAM, requiredQueryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
 import { EXPLAIN_SCHEMA, RESULTS_SCHEMA } from './results-schema.ts';
+import { SITE_SCHEMA as siteAnswer, SITE_SETTINGS_SCHEMA } from './site-schema.ts';
+import { registerSiteReads } from './site-reads.ts';
 
 const siteParams = { type: 'object', required: ['siteCode'], properties: { siteCode: SITE_CODE_PARAM } } as const;
 const idParam = { type: 'string', pattern: '^[0-9]{1,10}$' } as const;
@@ -29,15 +31,6 @@ const goalParams = { type: 'object', required: ['siteCode', 'goalId'], propertie
 const read = { access: 'read' } as const;
 const admin = { access: 'admin' } as const;
 
-const settings = object({
-  visitTimeoutMs: INTEGER,
-  attributionWindowMs: INTEGER,
-  lateEventHorizonMs: INTEGER,
-  privateIngest: BOOLEAN,
-  privateReads: BOOLEAN,
-  openForget: BOOLEAN,
-});
-const siteAnswer = object({ siteCode: STRING, settings });
 const goal = object({ id: INTEGER, name: STRING, kind: { type: 'string', enum: [...GOAL_KINDS] } });
 const experiment = object({
   id: INTEGER,
@@ -74,9 +67,10 @@ function toId(raw: string, what: string): number {
  * Registry and results API under /api. Never open: reads need a read, admin or (for its own site)
  * site key; registry writes need an admin key.
  */
-export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
+export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () => number }): void {
   app.register(async (api) => {
     const siteOf = (code: string, create = false) => deps.sites.resolve(code, { create });
+    registerSiteReads(api, deps);
 
     api.get('/api/sites/:siteCode', { config: read, schema: { summary: 'A site and its settings', params: siteParams, response: { 200: { ...siteAnswer, description: 'The site and its settings.' }, ...readErrors } } }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
@@ -91,7 +85,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
         params: siteParams,
         body: jsonBody(SITE_SETTINGS_PATCH, { attributionWindowMs: 1_209_600_000, lateEventHorizonMs: 7_776_000_000 }),
        
-        response: { 200: object({ siteCode: STRING, settings, recomputing }, { description: 'The settings now in force.' }), ...writeErrors },
+        response: { 200: object({ siteCode: STRING, settings: SITE_SETTINGS_SCHEMA, recomputing }, { description: 'The settings now in force.' }), ...writeErrors },
       },
     }, async (request) => {
       const patch = parseBody(SITE_SETTINGS_PATCH, request.body);

@@ -5,7 +5,8 @@ import { BOOLEAN, EPOCH_MS, INTEGER, nullable, NUMBER, object, STRING } from '..
 
 const missing = object({ value: { type: 'null' }, reason: { type: 'string', enum: Object.keys(NULL_REASONS), description: 'Why the figure is undefined (docs/statistics.md).' } });
 const figureOf = (value: object) => ({ anyOf: [object({ value }), missing] });
-const figure = figureOf(NUMBER);
+export const FIGURE_SCHEMA = figureOf(NUMBER);
+const figure = FIGURE_SCHEMA;
 const interval = figureOf(object({ lower: NUMBER, upper: NUMBER }));
 
 const sharedComparison = {
@@ -50,7 +51,16 @@ const variation = object({
   ),
 });
 
-const dailyVariation = object({ units: INTEGER, convertedUnits: INTEGER, conversions: INTEGER, conversionRate: nullable(NUMBER), revenue: NUMBER });
+const dailyVariation = object({
+  units: INTEGER,
+  convertedUnits: INTEGER,
+  conversions: INTEGER,
+  conversionRate: nullable(NUMBER),
+  revenue: NUMBER,
+  conversionRateInterval: { ...interval, description: 'Wald interval of the cumulative conversion rate.' },
+  relativeImprovement: nullable({ ...figure, description: 'Cumulative relative improvement over the reference; null for the reference.' }),
+  relativeInterval: nullable({ ...interval, description: 'Its delta-method interval; null for the reference.' }),
+});
 
 const analysisPeriod = object({ start: nullable(EPOCH_MS), end: nullable(EPOCH_MS) });
 const trafficSplit = nullable({ type: 'object', additionalProperties: NUMBER, description: 'Expected weight per variation id; null means an equal split.' });
@@ -99,7 +109,7 @@ export const RESULTS_SCHEMA = object({
   },
 });
 
-const conversion = object(
+export const CONVERSION_VERDICT_SCHEMA = object(
   {
     time: EPOCH_MS,
     goalId: INTEGER,
@@ -107,6 +117,7 @@ const conversion = object(
     negative: BOOLEAN,
     refund: BOOLEAN,
     visitorCode: STRING,
+    nonce: { ...STRING, description: 'The conversion event\'s nonce.' },
     counted: BOOLEAN,
     reason: { type: 'string', enum: ['in_window', 'before_exposure', 'after_window', 'outside_period', 'outlier_visit'] },
     exposureTime: { ...EPOCH_MS, description: 'The exposure whose window admitted it, when counted.' },
@@ -127,7 +138,7 @@ export const EXPLAIN_SCHEMA = object(
     firstExposure: EPOCH_MS,
     variationsSeen: { type: 'array', items: INTEGER },
     attributionWindowMs: INTEGER,
-    conversions: { type: 'array', items: conversion },
+    conversions: { type: 'array', items: CONVERSION_VERDICT_SCHEMA },
   },
   { optional: ['explanation', 'variationId', 'firstExposure', 'variationsSeen', 'attributionWindowMs', 'conversions'] },
 );

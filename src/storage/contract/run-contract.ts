@@ -7,10 +7,11 @@ import { forgetContract } from './forget-contract.ts';
 import { healthContract } from './health-contract.ts';
 import { linksContract } from './links-contract.ts';
 import { mapsContract } from './maps-contract.ts';
+import { siteReadsContract } from './site-reads-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'apiKeys' | 'health';
+export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'apiKeys' | 'health' | 'site-reads';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
@@ -22,6 +23,7 @@ const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   contributions: contributionsContract,
   apiKeys: apiKeysContract,
   health: healthContract,
+  'site-reads': siteReadsContract,
 };
 
 export interface ContractOptions {

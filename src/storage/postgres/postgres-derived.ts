@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { accumulate, contributionDelta, experimentOfKey, type Contributions } from '../../core/attribution/contributions.ts';
 import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
 import { defaultExperiment } from '../../core/registry.ts';
-import { contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
+import { aggregateKeyRange, contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
 import type { DerivedStoragePart, PersonContributions } from '../port.ts';
 import type { Transaction } from './postgres-transaction.ts';
 
@@ -196,11 +196,18 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       return result.rowCount ?? 0;
     },
     replacePersonsContributions: replacePersons,
-    async resultAggregates(siteId, experimentId) {
-      const { rows } = await pool.query<{ key: string; vector: number[] }>('SELECT key, vector FROM result_aggregates WHERE site_id = $1 AND experiment_id = $2', [
-        siteId,
-        experimentId,
-      ]);
+    async resultAggregates(siteId, experimentId, kinds) {
+      const ranges = (kinds ?? []).map(aggregateKeyRange);
+      const { rows } = kinds
+        ? await pool.query<{ key: string; vector: number[] }>(
+            `SELECT a.key, a.vector FROM unnest($3::text[], $4::text[]) AS r(lower, upper)
+             JOIN result_aggregates a ON a.site_id = $1 AND a.experiment_id = $2 AND a.key >= r.lower AND a.key < r.upper`,
+            [siteId, experimentId, ranges.map((r) => r[0]), ranges.map((r) => r[1])],
+          )
+        : await pool.query<{ key: string; vector: number[] }>('SELECT key, vector FROM result_aggregates WHERE site_id = $1 AND experiment_id = $2', [
+            siteId,
+            experimentId,
+          ]);
       return new Map(rows.map((r) => [r.key, r.vector.map(Number)]));
     },
     async dirtyBacklog() {

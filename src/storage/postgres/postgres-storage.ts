@@ -126,6 +126,25 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       return fromSiteRow(rows[0]);
     },
 
+    async listSites(limit) {
+      const { rows } = await pool.query<SiteRow>('SELECT id, code, settings FROM sites ORDER BY code LIMIT $1', [limit]);
+      return rows.map(fromSiteRow);
+    },
+
+    async latestEvents(siteId, query) {
+      // The BRIN index on received_at finds the block ranges of the window; the newest `scan` rows
+      // of every site are kept, then the site's are filtered, as SQLite walks its log's tail.
+      const { rows } = await pool.query<EventRow>(
+        `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM (
+           SELECT * FROM events WHERE received_at >= $2 ORDER BY received_at DESC LIMIT $3
+         ) recent
+         WHERE site_id = $1 AND ($4::text IS NULL OR type = $4) AND ($5::text IS NULL OR identity = $5)
+         ORDER BY received_at DESC, identity DESC, nonce DESC LIMIT $6`,
+        [siteId, query.since, query.scan, query.type ?? null, query.identity ?? null, query.limit],
+      );
+      return rows.map(fromEventRow);
+    },
+
     async appendEvents(events) {
       if (events.length === 0) return [];
       const verdicts: AppendVerdict[] = events.map(() => 'duplicate');

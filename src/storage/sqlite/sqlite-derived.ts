@@ -3,6 +3,7 @@ import { accumulate, contributionDelta, experimentOfKey, type Contributions } fr
 import { defaultExperiment, type ExperimentRecord, type GoalRecord, type SeenIds } from '../../core/registry.ts';
 import { fromSiteRow } from '../event-rows.ts';
 import {
+  aggregateKeyRange,
   contributionsFromJson,
   contributionsToJson,
   toExperiment,
@@ -72,6 +73,9 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   );
   const aggregatesOf = db.prepare<[number, number], { key: string; vector: string }>(
     'SELECT key, vector FROM result_aggregates WHERE site_id = ? AND experiment_id = ?',
+  );
+  const aggregatesOfKind = db.prepare<[number, number, string, string], { key: string; vector: string }>(
+    'SELECT key, vector FROM result_aggregates WHERE site_id = ? AND experiment_id = ? AND key >= ? AND key < ?',
   );
 
   const saveExperimentTx = db.transaction((siteId: number, record: ExperimentRecord) => {
@@ -162,8 +166,9 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     async replacePersonsContributions(siteId, persons) {
       if (persons.length > 0) replacePersonsTx.immediate(siteId, persons);
     },
-    async resultAggregates(siteId, experimentId) {
-      return new Map(aggregatesOf.all(siteId, experimentId).map((r) => [r.key, JSON.parse(r.vector) as number[]]));
+    async resultAggregates(siteId, experimentId, kinds) {
+      const rows = kinds ? kinds.flatMap((kind) => aggregatesOfKind.all(siteId, experimentId, ...aggregateKeyRange(kind))) : aggregatesOf.all(siteId, experimentId);
+      return new Map(rows.map((r) => [r.key, JSON.parse(r.vector) as number[]]));
     },
     async dirtyBacklog() {
       return backlog.get()?.n ?? 0;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { linkFromEvent } from '../../core/identity.ts';
-import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
+import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { sqliteEventLog } from './sqlite-event-log.ts';
@@ -61,6 +61,14 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
   migrate(db);
 
   const findSite = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
+  const listSites = db.prepare<[number], SiteRow>('SELECT id, code, settings FROM sites ORDER BY code LIMIT ?');
+  const lastSeq = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events');
+  // The log is in seq (commit) order: walking it backwards from its end reads at most `scan` rows.
+  const latest = db.prepare<[number, number, number, string | null, string | null, string | null, string | null, number], EventRow>(
+    `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events
+     WHERE seq > ? AND site_id = ? AND received_at >= ? AND (? IS NULL OR type = ?) AND (? IS NULL OR identity = ?)
+     ORDER BY seq DESC LIMIT ?`,
+  );
   const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
   const log = sqliteEventLog(db, { mergeAt: options.keyMergeAt ?? 200_000, mergeStepMs: options.keyMergeStepMs ?? 10 });
   const insertLink = db.prepare(
@@ -133,6 +141,17 @@ export function openSqliteStorage(options: SqliteOptions): Storage {
       const row = findSite.get(code);
       if (!row) throw new Error(`site ${code} vanished after insert`);
       return fromSiteRow(row);
+    },
+
+    async listSites(limit) {
+      return listSites.all(limit).map(fromSiteRow);
+    },
+
+    async latestEvents(siteId, query) {
+      const from = Math.max(0, (lastSeq.get()?.seq ?? 0) - query.scan);
+      const type = query.type ?? null;
+      const identity = query.identity ?? null;
+      return latest.all(from, siteId, query.since, type, type, identity, identity, query.limit).map(fromEventRow);
     },
 
     async appendEvents(events) {

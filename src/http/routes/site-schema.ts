@@ -1,0 +1,106 @@
+import { EVENT_TYPES } from '../../core/events.ts';
+import { EXPERIMENT_STATUSES } from '../../core/registry.ts';
+import { BOOLEAN, EPOCH_MS, INTEGER, nullable, object, STRING } from '../openapi.ts';
+import { CONVERSION_VERDICT_SCHEMA, FIGURE_SCHEMA } from './results-schema.ts';
+
+/** The answers about sites: a site and its settings, and the reads behind the dashboard. */
+
+export const SITE_SETTINGS_SCHEMA = object({
+  visitTimeoutMs: INTEGER,
+  attributionWindowMs: INTEGER,
+  lateEventHorizonMs: INTEGER,
+  privateIngest: BOOLEAN,
+  privateReads: BOOLEAN,
+  openForget: BOOLEAN,
+});
+export const SITE_SCHEMA = object({ siteCode: STRING, settings: SITE_SETTINGS_SCHEMA });
+
+export const SITES_SCHEMA = object({
+  sites: { type: 'array', items: SITE_SCHEMA },
+  truncated: { ...BOOLEAN, description: 'More sites exist than were listed.' },
+});
+
+const DAY = { ...STRING, description: 'UTC day, YYYY-MM-DD.' };
+
+export const OVERVIEW_SCHEMA = object({
+  siteCode: STRING,
+  settings: SITE_SETTINGS_SCHEMA,
+  lastEventReceivedAt: nullable({ ...EPOCH_MS, description: 'Receive time of the site\'s latest event in the last 24 hours; null when none.' }),
+  pendingRecomputations: INTEGER,
+  experimentCount: INTEGER,
+  truncated: BOOLEAN,
+  experiments: {
+    type: 'array',
+    items: object({
+      id: INTEGER,
+      name: STRING,
+      status: { type: 'string', enum: [...EXPERIMENT_STATUSES] },
+      analysisPeriod: object({ start: nullable(EPOCH_MS), end: nullable(EPOCH_MS) }),
+      variations: { type: 'array', items: object({ id: INTEGER, name: STRING, units: INTEGER }) },
+      units: { ...INTEGER, description: 'Exposed units at visitor level (persons).' },
+      firstUnitDay: nullable({ ...DAY, description: 'UTC day the first unit entered.' }),
+      lastUnitDay: nullable({ ...DAY, description: 'UTC day the latest new unit entered.' }),
+      daysRunning: nullable({ ...INTEGER, description: 'From the analysis start (else the first unit\'s day) to its end or now.' }),
+      srm: nullable(object({ pValue: FIGURE_SCHEMA, mismatch: BOOLEAN })),
+      multipleVariationPersons: INTEGER,
+      excludedOutlierVisits: INTEGER,
+    }),
+  },
+});
+
+const identity = object({ kind: { type: 'string', enum: ['visitorCode', 'mappingValue'] }, value: STRING });
+export const STORED_EVENT_SCHEMA = object({
+  type: { type: 'string', enum: [...EVENT_TYPES] },
+  identity: { ...identity, description: 'The identity the event was sent with.' },
+  nonce: STRING,
+  time: EPOCH_MS,
+  receivedAt: EPOCH_MS,
+  data: { type: 'object', description: 'The event\'s fields, as GET /visit/visitor returns them (docs/events.md).' },
+  itp: BOOLEAN,
+  sdk: nullable(object({ name: STRING, version: STRING })),
+});
+
+export const LATEST_EVENTS_SCHEMA = object({
+  siteCode: STRING,
+  now: { ...EPOCH_MS, description: 'The server\'s clock when it read; the next poll passes `since` a few seconds before it.' },
+  since: EPOCH_MS,
+  scanLimit: { ...INTEGER, description: 'Newest rows of the store (every site) the read looked at.' },
+  events: { type: 'array', items: STORED_EVENT_SCHEMA },
+});
+
+export const VISITOR_INSPECTION_SCHEMA = object({
+  siteCode: STRING,
+  identity,
+  person: { ...STRING, description: '`m:<mapping value>` or `v:<visitor code>`: the unit of visitor-level results.' },
+  visitorCodes: { type: 'array', items: STRING },
+  links: { type: 'array', items: object({ visitorCode: STRING, mappingValue: STRING, time: EPOCH_MS }) },
+  visitTimeoutMs: INTEGER,
+  attributionWindowMs: INTEGER,
+  visitCount: INTEGER,
+  eventCount: INTEGER,
+  truncated: { ...BOOLEAN, description: 'Older visits or events were left out (see docs/limits.md).' },
+  visits: {
+    type: 'array',
+    items: object({
+      visitorCode: STRING,
+      timeStarted: EPOCH_MS,
+      timeLastEvent: EPOCH_MS,
+      current: BOOLEAN,
+      eventCount: INTEGER,
+      events: { type: 'array', items: STORED_EVENT_SCHEMA },
+    }),
+  },
+  experiments: {
+    type: 'array',
+    items: object({
+      experimentId: INTEGER,
+      name: STRING,
+      variationId: INTEGER,
+      variationName: STRING,
+      firstExposure: EPOCH_MS,
+      variationsSeen: { type: 'array', items: object({ id: INTEGER, name: STRING }) },
+      outlierVisits: INTEGER,
+      conversions: { type: 'array', items: CONVERSION_VERDICT_SCHEMA },
+    }),
+  },
+});

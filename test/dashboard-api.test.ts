@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../src/core/limits.ts';
+import { DEMO, postDemoExperiment } from './helpers/demo-experiment.ts';
+import { startTestServer, type TestServer } from './helpers/test-server.ts';
+
+const DAY = 86_400_000;
+
+describe('the reads behind the dashboard', () => {
+  let server: TestServer;
+  const api = async (path: string, key: string | null = server.adminKey) => {
+    const response = await fetch(`${server.url}${path}`, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+  const post = async (query: string, body: string) => {
+    const response = await fetch(`${server.url}/visit/events?${query}`, { method: 'POST', body });
+    expect(response.status).toBe(204);
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    await postDemoExperiment(server.url, server.adminKey, { persons: 300, days: 5 });
+    await server.settle();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('needs the key, like every /api route', async () => {
+    for (const path of ['/api/sites', `/api/sites/${DEMO.site}/overview`, `/api/sites/${DEMO.site}/events`, `/api/sites/${DEMO.site}/visitor?visitorCode=demo-1`]) {
+      const { status, body } = await api(path, null);
+      expect(status, path).toBe(401);
+      expect(body.code).toBe('unauthorized');
+    }
+  });
+
+  it('lists the sites with their settings', async () => {
+    await post('siteCode=another-site&visitorCode=x', 'eventType=activity&nonce=00000000000000aa');
+    const { body } = await api('/api/sites');
+    expect(body.sites.map((s: any) => s.siteCode)).toEqual(['another-site', DEMO.site]);
+    expect(body.sites[0].settings).toMatchObject({ visitTimeoutMs: 1_800_000, attributionWindowMs: 7 * DAY });
+    expect(body.truncated).toBe(false);
+    expect((await api('/api/sites?limit=1')).body).toMatchObject({ sites: [{ siteCode: 'another-site' }], truncated: true });
+    expect((await api('/api/sites?limit=999999')).status).toBe(400);
+  });
+
+  it('summarises each experiment from the same aggregates as the results', async () => {
+    const { status, body } = await api(`/api/sites/${DEMO.site}/overview`);
+    expect(status).toBe(200);
+    const results = (await api(`/api/sites/${DEMO.site}/experiments/${DEMO.experimentId}/results`)).body;
+    const row = body.experiments.find((e: any) => e.id === DEMO.experimentId);
+    expect(row).toMatchObject({ name: 'Checkout button', status: 'running', units: 300, multipleVariationPersons: 0, excludedOutlierVisits: 0 });
+    expect(row.variations).toEqual(DEMO.variations.map((v) => ({ ...v, units: results.units[v.id] })));
+    expect(row.srm).toEqual({ pValue: results.health.srm.pValue, mismatch: false });
+    expect(row.daysRunning).toBeGreaterThanOrEqual(4);
+    expect(row.daysRunning).toBeLessThanOrEqual(5);
+    expect(row.firstUnitDay).toBe(results.goals[0].series[0].day);
+    expect(body.lastEventReceivedAt).toBeGreaterThan(Date.now() - 60_000);
+    expect(body).toMatchObject({ experimentCount: 1, truncated: false, pendingRecomputations: 0 });
+    expect((await api('/api/sites/no-such-site/overview')).body.code).toBe('unknown_site');
+  });
+
+  it('gives the series a rate interval and, against the reference, the improvement and its interval', async () => {
+    const results = (await api(`/api/sites/${DEMO.site}/experiments/${DEMO.experimentId}/results`)).body;
+    const last = results.goals[0].series.at(-1);
+    const final = results.goals[0].variations;
+    expect(last.variations[1]).toMatchObject({ units: final[0].units, relativeImprovement: null, relativeInterval: null });
+    expect(last.variations[1].conversionRateInterval.value.lower).toBeLessThan(final[0].conversionRate);
+    // The last cumulative day is the whole experiment: the same comparison as the table's.
+    expect(last.variations[2].relativeImprovement).toEqual(final[1].comparison.conversionRate.frequentist.relativeImprovement);
+    expect(last.variations[2].relativeInterval).toEqual(final[1].comparison.conversionRate.frequentist.relativeInterval);
+  });
+
+  it('inspects a visitor: visits with every event, and why each conversion counted or not', async () => {
+    const now = Date.now();
+    const exposure = (await api(`/api/sites/${DEMO.site}/visitor?visitorCode=demo-4`)).body.experiments[0].firstExposure;
+    await post(`siteCode=${DEMO.site}&visitorCode=demo-4`, [
+      `eventType=conversion&goalId=${DEMO.goals.purchase}&revenue=23.5&nonce=a2bb4d22083348ef&time=${Math.min(now, exposure + DAY)}`,
+      `eventType=conversion&goalId=${DEMO.goals.purchase}&revenue=5&nonce=a2bb4d22083348f0&time=${exposure - 2 * DAY}`,
+    ].join('\n'));
+    const { status, body } = await api(`/api/sites/${DEMO.site}/visitor?visitorCode=demo-4`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ person: 'v:demo-4', visitorCodes: ['demo-4'], truncated: false });
+    const offline = body.experiments[0].conversions.find((c: any) => c.nonce === 'a2bb4d22083348ef');
+    expect(offline).toMatchObject({ counted: true, reason: 'in_window', revenue: 23.5, visitorCode: 'demo-4' });
+    expect(offline.explanation).toMatch(/^counted/);
+    expect(body.experiments[0].conversions.find((c: any) => c.nonce === 'a2bb4d22083348f0')).toMatchObject({ counted: false, reason: 'before_exposure' });
+    const events = body.visits.flatMap((v: any) => v.events);
+    expect(events.find((e: any) => e.nonce === 'a2bb4d22083348ef')).toMatchObject({ type: 'conversion', identity: { kind: 'visitorCode', value: 'demo-4' } });
+    expect(body.visitCount).toBe(body.visits.length);
+    expect(body.visits[0].timeStarted).toBeGreaterThan(body.visits.at(-1).timeStarted);
+
+    const unknown = await api(`/api/sites/${DEMO.site}/visitor?mappingValue=nobody`);
+    expect(unknown.body).toMatchObject({ visitCount: 0, visits: [], experiments: [] });
+    expect((await api(`/api/sites/${DEMO.site}/visitor`)).status).toBe(400);
+    expect((await api(`/api/sites/${DEMO.site}/visitor?visitorCode=${'x'.repeat(LIMITS.identityLength + 1)}`)).status).toBe(400);
+  });
+
+  it('tails the latest events, newest first, filtered by type and visitor, and from a time on', async () => {
+    const before = Date.now();
+    await post(`siteCode=${DEMO.site}&visitorCode=tail-visitor`, 'eventType=activity&nonce=00000000000000b1\neventType=page&href=https%3A%2F%2Fx.example%2F&nonce=00000000000000b2');
+    const all = (await api(`/api/sites/${DEMO.site}/events?limit=5`)).body;
+    expect(all.events).toHaveLength(5);
+    expect(all.events[0].receivedAt).toBeGreaterThanOrEqual(all.events[4].receivedAt);
+    expect(all.now).toBeGreaterThanOrEqual(before);
+    const mine = (await api(`/api/sites/${DEMO.site}/events?visitor=tail-visitor`)).body.events;
+    expect(mine.map((e: any) => e.nonce).sort()).toEqual(['00000000000000b1', '00000000000000b2']);
+    expect((await api(`/api/sites/${DEMO.site}/events?visitor=tail-visitor&type=page`)).body.events).toMatchObject([{ type: 'page', data: { href: 'https://x.example/' } }]);
+    expect((await api(`/api/sites/${DEMO.site}/events?since=${Date.now() + 60_000}`)).body.events).toEqual([]);
+    // The limit is clamped; hostile values are refused with the error shape.
+    expect((await api(`/api/sites/${DEMO.site}/events?limit=9999`)).body.events.length).toBeLessThanOrEqual(LIMITS.latestEventsPerRead);
+    for (const bad of ['limit=-1', 'limit=abc', 'since=1e9', 'type=nonsense', `visitor=${'v'.repeat(300)}`, 'limit=12345']) {
+      const { status, body } = await api(`/api/sites/${DEMO.site}/events?${bad}`);
+      expect(status, bad).toBe(400);
+      expect(body.code, bad).toBe('invalid_query');
+    }
+  });
+});
