@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Headless Chromium for test/browser-cors.test.ts, from Debian's archive (never a downloaded browser).
+# Headless Chromium for the browser tests (test/browser-cors.test.ts, test/dashboard-browser.test.ts), from Debian's archive (never a downloaded browser).
 # Idempotent: does nothing when /usr/bin/chromium is already there.
 set -euo pipefail
 if [ -x /usr/bin/chromium ]; then

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../src/access/api-keys.ts';
+import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, chromiumSkipNote } from './helpers/chromium.ts';
 import { DEMO, postDemoExperiment } from './helpers/demo-experiment.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
@@ -11,6 +13,8 @@ import { startTestServer, type TestServer } from './helpers/test-server.ts';
 const SHOTS = path.resolve(process.env.ANOLE_SCREENSHOT_DIR ?? 'artifacts/dashboard-screenshots');
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const DAY = 86_400_000;
+const READ_KEY = 'read-key-for-the-dashboard-test-0001';
+const OTHER_SITE_KEY = 'site-key-of-another-site-test-0002';
 
 /** A number as the page shows it: "1,234.50", "+14.6%", "−3.2%", "< 0.0001", "p 0.4978". */
 function shown(text: string): number {
@@ -44,9 +48,9 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
   };
 
   /** A page already signed in (the key in this tab's session storage), collecting console errors. */
-  async function open(p: string, { signedIn = true } = {}): Promise<Page> {
+  async function open(p: string, { signedIn = true, key = server.adminKey } = {}): Promise<Page> {
     const page = await context.newPage();
-    if (signedIn) await page.addInitScript((key) => sessionStorage.setItem('anole.apiKey', key), server.adminKey);
+    if (signedIn) await page.addInitScript((k) => sessionStorage.setItem('anole.apiKey', k), key);
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') problems.push(`${p}: console ${m.type()}: ${m.text()}`);
     });
@@ -71,6 +75,12 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     server = await startTestServer();
     await postDemoExperiment(server.url, server.adminKey, { persons: 900, days: 14 });
     await server.settle();
+    // Keys of the other roles, added through a second handle on the server's SQLite file.
+    const store = openSqliteStorage({ file: path.join(server.dataDir, 'anole.db') });
+    const other = await store.ensureSite('other-site', (await store.findSite(DEMO.site))!.settings);
+    await store.addApiKey(hashKey(READ_KEY), 'read', null, 'dashboard test reader', Date.now());
+    await store.addApiKey(hashKey(OTHER_SITE_KEY), 'site', other.id, 'another site', Date.now());
+    await store.close();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     // A laptop's screen: wide tables scroll inside their region.
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
@@ -200,7 +210,7 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     await page.locator('input[name="level"][value="visitor"]').focus();
     await page.keyboard.press('ArrowRight');
     await expect.poll(() => new URL(page.url()).searchParams.get('level')).toBe('visit');
-    await page.getByLabel('Goal').selectOption(String(DEMO.goals.signup));
+    await page.getByLabel('Goal', { exact: true }).selectOption(String(DEMO.goals.signup));
     await expect.poll(() => new URL(page.url()).searchParams.get('goal')).toBe(String(DEMO.goals.signup));
     await expect.poll(() => page.locator('section.goal').count()).toBe(1);
     await page.locator('input[name="chart"][value="daily"]').check();
@@ -245,7 +255,7 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     const row = page.locator('tr[data-nonce="0000000000000c01"]');
     await row.waitFor({ timeout: 10_000 });
     expect(await row.textContent()).toContain('live-visitor-1');
-    await page.getByLabel('Type').selectOption('conversion');
+    await page.getByLabel('Type', { exact: true }).selectOption('conversion');
     await expect.poll(() => new URL(page.url()).searchParams.get('type')).toBe('conversion');
     await row.waitFor();
     await check(page, 'live');
@@ -277,5 +287,23 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     expect((await api(`/api/sites/${DEMO.site}`)).settings.lateEventHorizonMs).toBe(20 * DAY);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('works with a read key, and says so when a key lacks the right', async () => {
+    const reader = await open(`/dashboard/sites/${DEMO.site}/experiments/${DEMO.experimentId}`, { key: READ_KEY });
+    await reader.locator('table.results').first().waitFor();
+    await reader.goto(`${server.url}/dashboard/sites/${DEMO.site}/settings`);
+    await reader.getByLabel('Late-event horizon (days)').fill('21');
+    await reader.getByRole('button', { name: 'Save site settings' }).click();
+    await reader.getByText('This key may only read; changing settings needs an admin key.').waitFor();
+    expect((await api(`/api/sites/${DEMO.site}`)).settings.lateEventHorizonMs).toBe(20 * DAY);
+    problems.length = 0; // Chromium logs the refused PATCH as a failed request
+    const outsider = await open(`/dashboard/sites/${DEMO.site}/experiments/${DEMO.experimentId}`, { key: OTHER_SITE_KEY });
+    await outsider.getByRole('heading', { name: 'This key may not do that' }).waitFor();
+    expect(await outsider.getByRole('link', { name: 'Sign in with another key' }).count()).toBe(1);
+    problems.length = 0;
+    await check(outsider, 'forbidden');
+    await reader.close();
+    await outsider.close();
   });
 });

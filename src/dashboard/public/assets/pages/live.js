@@ -78,15 +78,15 @@ export function LivePage({ route }) {
       e.preventDefault();
       setFilter('visitor', visitorInput.trim());
     }} aria-label="Filters">
-      <label>Type
-        <select value=${type} onChange=${(e) => setFilter('type', e.currentTarget.value)}>
+      <div class="control"><label for="live-type">Type</label>
+        <select id="live-type" value=${type} onChange=${(e) => setFilter('type', e.currentTarget.value)}>
           <option value="">All types</option>
           ${TYPES.map((t) => html`<option value=${t}>${t}</option>`)}
         </select>
-      </label>
-      <label>Visitor code or mapping value
-        <input type="search" maxlength="255" value=${visitorInput} onInput=${(e) => setVisitorInput(e.currentTarget.value)} />
-      </label>
+      </div>
+      <div class="control"><label for="live-visitor">Visitor code or mapping value</label>
+        <input id="live-visitor" type="search" maxlength="255" value=${visitorInput} onInput=${(e) => setVisitorInput(e.currentTarget.value)} />
+      </div>
       <button type="submit">Filter</button>
       <button type="button" onClick=${() => setPaused(!paused)} aria-pressed=${paused ? 'true' : 'false'}>${paused ? 'Resume' : 'Pause'}</button>
     </form>

@@ -48,17 +48,17 @@ function Controls({ route, data }) {
         ([value, label]) => html`<label><input type="radio" name="level" value=${value} checked=${o.level === value} onChange=${() => setOption(route, 'level', value)} /> ${label}</label>`,
       )}
     </fieldset>
-    <label>Confidence
-      <select value=${o.confidence} onChange=${(e) => setOption(route, 'confidence', e.currentTarget.value)}>
+    <div class="control"><label for="results-confidence">Confidence</label>
+      <select id="results-confidence" value=${o.confidence} onChange=${(e) => setOption(route, 'confidence', e.currentTarget.value)}>
         ${CONFIDENCES.map((c) => html`<option value=${c}>${Math.round(Number(c) * 100)}%</option>`)}
       </select>
-    </label>
-    <label>Goal
-      <select value=${o.goal} onChange=${(e) => setOption(route, 'goal', e.currentTarget.value)}>
+    </div>
+    <div class="control"><label for="results-goal">Goal</label>
+      <select id="results-goal" value=${o.goal} onChange=${(e) => setOption(route, 'goal', e.currentTarget.value)}>
         <option value="all">All goals</option>
         ${(data?.allGoals ?? []).map((g) => html`<option value=${String(g.id)}>${g.name}</option>`)}
       </select>
-    </label>
+    </div>
     <fieldset>
       <legend>Charts</legend>
       ${[['cumulative', 'Cumulative'], ['daily', 'Daily']].map(
@@ -133,9 +133,9 @@ function ComparisonCells({ comparison, level, scale }) {
     <td class="num" data-field="probabilityToBeat"><${Fig} figure=${comparison.probabilityToBeat} format=${pct1} /></td>
     ${cuped
       ? html`<td class="num" data-field="cuped"><${Fig} figure=${cuped.relativeImprovement} format=${fmt.signedPct} />
-            <span class="below interval"><${Fig} figure=${cuped.relativeInterval} format=${(iv) => fmt.interval(iv)} /></span></td>
-          <td class="num" data-field="varianceReduction"><${Fig} figure=${cuped.varianceReduction} format=${pct1} /></td>`
-      : html`<td class="num" colspan="2"><span class="na" title="CUPED uses each person's pre-exposure value, so it applies at visitor level only">${level === 'visit' ? 'visitor level only' : '—'}</span></td>`}
+            <span class="below interval"><${Fig} figure=${cuped.relativeInterval} format=${(iv) => fmt.interval(iv)} /></span>
+            <span class="below p" data-field="varianceReduction">variance cut <${Fig} figure=${cuped.varianceReduction} format=${pct1} /></span></td>`
+      : html`<td class="num"><span class="na" title="CUPED uses each person's pre-exposure value, so it applies at visitor level only">${level === 'visit' ? 'visitor level only' : '—'}</span></td>`}
     <td class="num" data-field="sequential"><span class="interval"><${Fig} figure=${seq.relativeInterval} format=${(iv) => fmt.interval(iv)} /></span>
       <span class="below p">p <${Fig} figure=${seq.relativePValue} format=${fmt.p} /></span></td>
   `;
@@ -145,20 +145,19 @@ function verdictClass(iv) {
   return iv.lower > 0 ? 'up' : iv.upper < 0 ? 'down' : 'flat';
 }
 
-const COMPARISON_COLUMNS = 7;
+const COMPARISON_COLUMNS = 6;
 const COMPARISON_HEADERS = html`
   <th scope="col" class="num">Improvement <span class="below">[interval]</span></th><th scope="col"><span class="visually-hidden">Interval bar, 0 marked</span></th>
   <th scope="col" class="num"><abbr title="1 − p-value (two-sided test against no difference)">Reliability</abbr> <span class="below">(p-value)</span></th>
   <th scope="col" class="num"><abbr title="Bayesian probability that this variation beats the reference">Chance to beat</abbr></th>
-  <th scope="col" class="num"><abbr title="Improvement adjusted with each person's pre-exposure value of the same metric (CUPED)">CUPED</abbr> <span class="below">[interval]</span></th>
-  <th scope="col" class="num"><abbr title="Share of the variance removed by CUPED">Variance cut</abbr></th>
+  <th scope="col" class="num"><abbr title="Improvement adjusted with each person's pre-exposure value of the same metric (CUPED), and the share of variance it removed">CUPED</abbr> <span class="below">[interval], variance cut</span></th>
   <th scope="col" class="num"><abbr title="Always-valid (sequential) interval of the improvement and its p-value: safe to look at any time">Always-valid</abbr> <span class="below">[interval] (p)</span></th>`;
 
 function RateTable({ goal, level, confidence }) {
   const scale = intervalScale(goal.variations.map((v) => v.comparison?.conversionRate.frequentist.relativeInterval.value));
   return html`<table class="data results" data-metric="rate">
     <caption>${goal.name}: conversion rate per ${level === 'visit' ? 'visit' : 'person'} (${Math.round(confidence * 100)}% intervals)</caption>
-    <thead><tr><th scope="col">Variation</th><th scope="col" class="num">Units</th><th scope="col" class="num">Converted units</th><th scope="col" class="num">Conversions</th><th scope="col" class="num">Conversion rate</th>${COMPARISON_HEADERS}</tr></thead>
+    <thead><tr><th scope="col">Variation</th><th scope="col" class="num">Units</th><th scope="col" class="num">Converted</th><th scope="col" class="num">Conversions</th><th scope="col" class="num">Conversion rate</th>${COMPARISON_HEADERS}</tr></thead>
     <tbody>
       ${goal.variations.map(
         (v) => html`<tr data-variation=${v.variationId}>
