@@ -153,21 +153,22 @@ const COMPARISON_HEADERS = html`
   <th scope="col" class="num"><abbr title="Improvement adjusted with each person's pre-exposure value of the same metric (CUPED), and the share of variance it removed">CUPED</abbr> <span class="below">[interval], variance cut</span></th>
   <th scope="col" class="num"><abbr title="Always-valid (sequential) interval of the improvement and its p-value: safe to look at any time">Always-valid</abbr> <span class="below">[interval] (p)</span></th>`;
 
-function RateTable({ goal, level, confidence }) {
-  const scale = intervalScale(goal.variations.map((v) => v.comparison?.conversionRate.frequentist.relativeInterval.value));
-  return html`<table class="data results" data-metric="rate">
-    <caption>${goal.name}: conversion rate per ${level === 'visit' ? 'visit' : 'person'} (${Math.round(confidence * 100)}% intervals)</caption>
-    <thead><tr><th scope="col">Variation</th><th scope="col" class="num">Units</th><th scope="col" class="num">Converted</th><th scope="col" class="num">Conversions</th><th scope="col" class="num">Conversion rate</th>${COMPARISON_HEADERS}</tr></thead>
+/**
+ * One metric's table: a row per variation, its own figures first (`columns`), then the comparison
+ * with the reference, every interval bar on the table's one scale.
+ */
+function MetricTable({ goal, level, metric, caption, columns }) {
+  const scale = intervalScale(goal.variations.map((v) => v.comparison?.[metric].frequentist.relativeInterval.value));
+  return html`<table class="data results" data-metric=${metric === 'conversionRate' ? 'rate' : 'revenue'}>
+    <caption>${caption}</caption>
+    <thead><tr><th scope="col">Variation</th>${columns.map(([label]) => html`<th scope="col" class="num">${label}</th>`)}${COMPARISON_HEADERS}</tr></thead>
     <tbody>
       ${goal.variations.map(
         (v) => html`<tr data-variation=${v.variationId}>
           <th scope="row">${v.name}${v.reference ? html` <span class="badge muted">reference</span>` : ''}</th>
-          <td class="num" data-field="units">${fmt.int(v.units)}</td>
-          <td class="num" data-field="convertedUnits">${fmt.int(v.convertedUnits)}</td>
-          <td class="num" data-field="conversions">${fmt.int(v.conversions)}</td>
-          <td class="num" data-field="conversionRate">${v.conversionRate === null ? html`<${NotAvailable} reason="no_units" />` : fmt.pct(v.conversionRate)}</td>
+          ${columns.map(([, field, show]) => html`<td class="num" data-field=${field}>${v[field] === null ? html`<${NotAvailable} reason="no_units" />` : show(v[field])}</td>`)}
           ${v.comparison
-            ? html`<${ComparisonCells} comparison=${v.comparison.conversionRate} level=${level} scale=${scale} />`
+            ? html`<${ComparisonCells} comparison=${v.comparison[metric]} level=${level} scale=${scale} />`
             : html`<td colspan=${COMPARISON_COLUMNS} class="reference-note">The reference: the other variations are compared with it.</td>`}
         </tr>`,
       )}
@@ -175,25 +176,17 @@ function RateTable({ goal, level, confidence }) {
   </table>`;
 }
 
+const RATE_COLUMNS = [['Units', 'units', fmt.int], ['Converted', 'convertedUnits', fmt.int], ['Conversions', 'conversions', fmt.int], ['Conversion rate', 'conversionRate', (x) => fmt.pct(x)]];
+const REVENUE_COLUMNS = [['Units', 'units', fmt.int], ['Revenue', 'revenue', fmt.money], ['Revenue per unit', 'revenuePerUnit', fmt.money]];
+
+function RateTable({ goal, level, confidence }) {
+  const caption = `${goal.name}: conversion rate per ${level === 'visit' ? 'visit' : 'person'} (${Math.round(confidence * 100)}% intervals)`;
+  return html`<${MetricTable} goal=${goal} level=${level} metric="conversionRate" caption=${caption} columns=${RATE_COLUMNS} />`;
+}
+
 function RevenueTable({ goal, level, confidence }) {
-  const scale = intervalScale(goal.variations.map((v) => v.comparison?.revenuePerUnit.frequentist.relativeInterval.value));
-  return html`<table class="data results" data-metric="revenue">
-    <caption>${goal.name}: net revenue per ${level === 'visit' ? 'visit' : 'person'} (refunds subtracted; ${Math.round(confidence * 100)}% intervals)</caption>
-    <thead><tr><th scope="col">Variation</th><th scope="col" class="num">Units</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">Revenue per unit</th>${COMPARISON_HEADERS}</tr></thead>
-    <tbody>
-      ${goal.variations.map(
-        (v) => html`<tr data-variation=${v.variationId}>
-          <th scope="row">${v.name}${v.reference ? html` <span class="badge muted">reference</span>` : ''}</th>
-          <td class="num">${fmt.int(v.units)}</td>
-          <td class="num" data-field="revenue">${fmt.money(v.revenue)}</td>
-          <td class="num" data-field="revenuePerUnit">${v.revenuePerUnit === null ? html`<${NotAvailable} reason="no_units" />` : fmt.money(v.revenuePerUnit)}</td>
-          ${v.comparison
-            ? html`<${ComparisonCells} comparison=${v.comparison.revenuePerUnit} level=${level} scale=${scale} />`
-            : html`<td colspan=${COMPARISON_COLUMNS} class="reference-note">The reference: the other variations are compared with it.</td>`}
-        </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  const caption = `${goal.name}: net revenue per ${level === 'visit' ? 'visit' : 'person'} (refunds subtracted; ${Math.round(confidence * 100)}% intervals)`;
+  return html`<${MetricTable} goal=${goal} level=${level} metric="revenuePerUnit" caption=${caption} columns=${REVENUE_COLUMNS} />`;
 }
 
 const dayStart = (iso) => Date.parse(`${iso}T00:00:00Z`) / 1000;
