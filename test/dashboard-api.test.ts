@@ -35,6 +35,7 @@ describe('the reads behind the dashboard', () => {
 
   it('lists the sites with their settings', async () => {
     await post('siteCode=another-site&visitorCode=x', 'eventType=activity&nonce=00000000000000aa');
+    await server.settle();
     const { body } = await api('/api/sites');
     expect(body.sites.map((s: any) => s.siteCode)).toEqual(['another-site', DEMO.site]);
     expect(body.sites[0].settings).toMatchObject({ visitTimeoutMs: 1_800_000, attributionWindowMs: 7 * DAY });

@@ -3,8 +3,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../src/access/api-keys.ts';
-import { openSqliteStorage } from '../src/storage/sqlite/sqlite-storage.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, chromiumSkipNote } from './helpers/chromium.ts';
 import { DEMO, postDemoExperiment } from './helpers/demo-experiment.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
@@ -13,8 +11,6 @@ import { startTestServer, type TestServer } from './helpers/test-server.ts';
 const SHOTS = path.resolve(process.env.ANOLE_SCREENSHOT_DIR ?? 'artifacts/dashboard-screenshots');
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const DAY = 86_400_000;
-const READ_KEY = 'read-key-for-the-dashboard-test-0001';
-const OTHER_SITE_KEY = 'site-key-of-another-site-test-0002';
 
 /** A number as the page shows it: "1,234.50", "+14.6%", "−3.2%", "< 0.0001", "p 0.4978". */
 function shown(text: string): number {
@@ -40,6 +36,14 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
   let browser: Browser;
   let context: BrowserContext;
   const problems: string[] = [];
+  let readKey = '';
+  let otherSiteKey = '';
+
+  const newKey = async (body: object): Promise<string> => {
+    const response = await fetch(`${server.url}/api/keys`, { method: 'POST', headers: { Authorization: `Bearer ${server.adminKey}` }, body: JSON.stringify(body) });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { key: string }).key;
+  };
 
   const api = async (p: string) => {
     const response = await fetch(`${server.url}${p}`, { headers: { Authorization: `Bearer ${server.adminKey}` } });
@@ -75,12 +79,10 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     server = await startTestServer();
     await postDemoExperiment(server.url, server.adminKey, { persons: 900, days: 14 });
     await server.settle();
-    // Keys of the other roles, added through a second handle on the server's SQLite file.
-    const store = openSqliteStorage({ file: path.join(server.dataDir, 'anole.db') });
-    const other = await store.ensureSite('other-site', (await store.findSite(DEMO.site))!.settings);
-    await store.addApiKey(hashKey(READ_KEY), 'read', null, 'dashboard test reader', Date.now());
-    await store.addApiKey(hashKey(OTHER_SITE_KEY), 'site', other.id, 'another site', Date.now());
-    await store.close();
+    // Keys of the other roles, made through the keys API as an operator would.
+    await fetch(`${server.url}/visit/events?siteCode=other-site&visitorCode=x`, { method: 'POST', body: 'eventType=activity&nonce=00000000000000ff' });
+    readKey = await newKey({ role: 'read', label: 'dashboard test reader' });
+    otherSiteKey = await newKey({ role: 'site', siteCode: 'other-site', label: 'another site' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     // A laptop's screen: wide tables scroll inside their region.
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
@@ -290,7 +292,7 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
   });
 
   it('works with a read key, and says so when a key lacks the right', async () => {
-    const reader = await open(`/dashboard/sites/${DEMO.site}/experiments/${DEMO.experimentId}`, { key: READ_KEY });
+    const reader = await open(`/dashboard/sites/${DEMO.site}/experiments/${DEMO.experimentId}`, { key: readKey });
     await reader.locator('table.results').first().waitFor();
     await reader.goto(`${server.url}/dashboard/sites/${DEMO.site}/settings`);
     await reader.getByLabel('Late-event horizon (days)').fill('21');
@@ -298,7 +300,7 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     await reader.getByText('This key may only read; changing settings needs an admin key.').waitFor();
     expect((await api(`/api/sites/${DEMO.site}`)).settings.lateEventHorizonMs).toBe(20 * DAY);
     problems.length = 0; // Chromium logs the refused PATCH as a failed request
-    const outsider = await open(`/dashboard/sites/${DEMO.site}/experiments/${DEMO.experimentId}`, { key: OTHER_SITE_KEY });
+    const outsider = await open(`/dashboard/sites/${DEMO.site}/experiments/${DEMO.experimentId}`, { key: otherSiteKey });
     await outsider.getByRole('heading', { name: 'This key may not do that' }).waitFor();
     expect(await outsider.getByRole('link', { name: 'Sign in with another key' }).count()).toBe(1);
     problems.length = 0;
