@@ -138,4 +138,15 @@ describe('unknown and misspelled fields are visible', () => {
     // refund (earlier test), reveneu and href were in a dry run (not counted): one field was ignored in a stored event.
     expect(metrics).toMatch(/anole_ignored_fields_total 1\n/);
   });
+
+  it('lists at most 10 warnings per event however many junk fields a line carries, and counts them all', async () => {
+    const junk = Array.from({ length: 5000 }, (_, i) => `junk${i}=1`).join('&');
+    const r = await postEvents(server.url, 'siteCode=fields&visitorCode=v5&verdicts=true', `eventType=activity&${junk}&nonce=${nonce(20)}`);
+    expect(r.status).toBe(200);
+    expect(r.text.length).toBeLessThan(5000);
+    const report = r.json as IngestReport;
+    expect(report).toMatchObject({ accepted: 1, ignoredFields: 5000 });
+    expect(report.events[0]!.warnings).toHaveLength(11);
+    expect(report.events[0]!.warnings![10]).toEqual({ code: 'unknown_field', field: '(4990 more)', message: '4990 more fields that activity does not read were ignored' });
+  });
 });

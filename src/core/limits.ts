@@ -37,6 +37,8 @@ export const LIMITS = {
   metadataDepth: 8,
   /** The largest late-event horizon a site may set (PATCH /api/sites/{site} lateEventHorizonMs): 366 days. */
   maxLateEventHorizonMs: 366 * 24 * 3_600_000,
+  /** Warnings about unknown fields one event's verdict lists (the rest are counted in one more line). */
+  warningsPerEvent: 10,
   /** A client-supplied event time may lie at most this far in the future (clock skew). */
   futureSkewMs: 5 * 60 * 1000,
   /** maxNumberPreviousVisits above this is clamped (the SDKs allow 1..25). */

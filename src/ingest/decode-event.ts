@@ -27,9 +27,9 @@ export interface Rejection {
   message: string;
 }
 
-/** `warnings`: fields the event carried that were ignored (absent when there are none). */
+/** `warnings`: fields the event carried that were ignored (absent when there are none); `ignoredFields` counts them all. */
 export type DecodeResult =
-  | { ok: true; event: VisitorEvent; warnings?: FieldWarning[] }
+  | { ok: true; event: VisitorEvent; warnings?: FieldWarning[]; ignoredFields?: number }
   | { ok: false; rejection: Rejection; warnings?: FieldWarning[] };
 
 const reject = (code: EventRejectionCode, message: string, warnings?: FieldWarning[]): DecodeResult =>
@@ -124,9 +124,11 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
   const type = typeof raw.eventType === 'string' ? eventTypeOf(raw.eventType) : undefined;
   if (!type) return reject('unknown_event_type', unknownTypeMessage(raw.eventType));
 
-  const warnings = unknownFields(type, raw, ctx.format !== 'json');
+  const unknown = unknownFields(type, raw, ctx.format !== 'json');
+  const warnings = unknown?.warnings;
   if (warnings && ctx.strict) {
-    const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more unknown field${warnings.length > 2 ? 's' : ''})` : '';
+    const others = unknown.count - 1;
+    const more = others > 0 ? ` (and ${others} more unknown field${others > 1 ? 's' : ''})` : '';
     return reject('unknown_field', `strict=true: ${warnings[0]!.message.replace(' and was ignored', '')}${more}`, warnings);
   }
 
@@ -182,7 +184,7 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
     itp,
     sdk: ctx.sdk,
   } as VisitorEvent;
-  return warnings ? { ok: true, event, warnings } : { ok: true, event };
+  return unknown ? { ok: true, event, warnings: unknown.warnings, ignoredFields: unknown.count } : { ok: true, event };
 }
 
 /** A missing field's message, with the ignored field that was most likely meant for it. */

@@ -102,7 +102,7 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
     const decoded = raw.fields !== null ? decodeEvent(raw.fields, ctx) : { ok: false as const, rejection: REJECTION_OF[raw.problem!], warnings: undefined };
     if (decoded.ok) {
       siteEvents.push({ siteId: site.id, event: decoded.event });
-      if (decoded.warnings) ignoredFields += decoded.warnings.length;
+      ignoredFields += decoded.ignoredFields ?? 0;
       if (everyVerdict) {
         // Provisional until the store answers.
         const verdict = verdictAt(raw.position, nonce);

@@ -1,5 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import { EVENT_TYPES, type EventType } from '../core/events.ts';
+import { LIMITS } from '../core/limits.ts';
 import { COMMON_FIELDS, EVENT_SPECS, LINE_FORMAT_EXTRAS } from './event-specs.ts';
 
 /** A field an event carried that Anole does not read: it was ignored (or, with strict=true, rejected). */
@@ -91,17 +92,26 @@ function warningFor(type: EventType, field: string): FieldWarning {
 }
 
 /**
- * The fields of one raw event that its type does not read. Line-format SDK extras (see
- * LINE_FORMAT_EXTRAS) are expected there and pass silently. Runs for every event: a key lookup per
- * field, and work only for the rare unknown one.
+ * The fields of one raw event that its type does not read: at most LIMITS.warningsPerEvent named
+ * (a suggestion costs an edit distance per known name), the rest counted in a last warning, so a
+ * line of thousands of junk fields cannot make a verdict thousands of times its size. Line-format
+ * SDK extras (LINE_FORMAT_EXTRAS) are expected there and pass silently. Runs for every event: a key
+ * lookup per field, and work only for the rare unknown one.
  */
-export function unknownFields(type: EventType, raw: Record<string, unknown>, lineFormat: boolean): FieldWarning[] | undefined {
+export function unknownFields(type: EventType, raw: Record<string, unknown>, lineFormat: boolean): { warnings: FieldWarning[]; count: number } | undefined {
   const known = KNOWN[type];
   let warnings: FieldWarning[] | undefined;
+  let count = 0;
   // for…in rather than Object.keys: no array per event (parsed lines and JSON objects inherit no enumerable keys).
   for (const key in raw) {
     if (known.has(key) || (lineFormat && EXTRAS.has(key))) continue;
-    (warnings ??= []).push(warningFor(type, key));
+    count += 1;
+    if (count <= LIMITS.warningsPerEvent) (warnings ??= []).push(warningFor(type, key));
   }
-  return warnings;
+  if (!warnings) return undefined;
+  if (count > LIMITS.warningsPerEvent) {
+    const more = count - LIMITS.warningsPerEvent;
+    warnings.push({ code: 'unknown_field', field: `(${more} more)`, message: `${more} more field${more > 1 ? 's' : ''} that ${type} does not read ${more > 1 ? 'were' : 'was'} ignored` });
+  }
+  return { warnings, count };
 }
