@@ -2,6 +2,7 @@ import path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { LIMITS } from './core/limits.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './access/rate-budgets.ts';
 
 /** The only reader of the environment: every setting, its default, and why a value is refused. */
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -16,6 +17,33 @@ const origins = z
   .refine((v) => v === '*' || (v.length > 0 && v.every((o) => /^https?:\/\/[^/\s,]+$/.test(o))), {
     message: 'must be * or a comma-separated list of origins such as https://shop.example,http://localhost:3000',
   });
+
+/** `off`, or `name=requests,...` over the defaults, e.g. `address.ingest=240000,auth.failures=10`. */
+const rateLimits = z
+  .string()
+  .transform((v, ctx): RateLimits | null => {
+    if (v.trim() === 'off') return null;
+    const limits: RateLimits = { ...DEFAULT_RATE_LIMITS };
+    for (const part of v.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      const [name, value] = part.split('=');
+      if (!name || !Object.hasOwn(DEFAULT_RATE_LIMITS, name) || !/^[1-9][0-9]{0,9}$/.test(value ?? '')) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not name=count with a name among ${Object.keys(DEFAULT_RATE_LIMITS).join(', ')}` });
+        return z.NEVER;
+      }
+      limits[name as keyof RateLimits] = Number(value);
+    }
+    return limits;
+  });
+/** Proxies whose X-Forwarded-For names the client: `true` (any), or addresses/CIDRs. */
+const trustProxy = z.string().transform((v, ctx): boolean | string[] => {
+  if (v === 'true' || v === 'false') return v === 'true';
+  const list = v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (list.length === 0 || !list.every((p) => /^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(p))) {
+    ctx.addIssue({ code: 'custom', message: 'must be true, false, or a comma-separated list of addresses or CIDRs' });
+    return z.NEVER;
+  }
+  return list;
+});
 
 const ENV = z.object({
   ANOLE_HOST: z.string().min(1).default('127.0.0.1'),
@@ -45,6 +73,8 @@ const ENV = z.object({
   ANOLE_MAX_CONNECTIONS_PER_ADDRESS: int(1, 1_000_000).default(LIMITS.maxConnectionsPerAddress),
   ANOLE_METRICS_PORT: int(0, 65535).optional(),
   ANOLE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  ANOLE_RATE_LIMITS: rateLimits.optional(),
+  ANOLE_TRUST_PROXY: trustProxy.default(false),
   ANOLE_WORKER: flag.default(true),
   ANOLE_WORKER_BATCH: int(1, 100_000).default(500),
   ANOLE_WORKER_IDLE_MS: int(1, 60_000).default(100),
@@ -87,6 +117,10 @@ export interface Config {
     maxConnections: number;
     maxConnectionsPerAddress: number;
   };
+  /** Requests per budget (access/rate-budgets.ts); null: rate limits off. */
+  rateLimits: RateLimits | null;
+  /** fastify's trustProxy: whose X-Forwarded-For gives the client address the limits count by. */
+  trustProxy: boolean | string[];
   /** A second listener serving /metrics without a key; null: /metrics only on the main port, behind a key. */
   metricsListener: { host: string; port: number } | null;
   /** Whether this node runs the attribution worker that keeps results up to date. */
@@ -146,6 +180,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keySecret: e.ANOLE_KEY_SECRET ?? null,
     keyCacheMs: e.ANOLE_KEY_CACHE_MS,
     apiCorsOrigins: e.ANOLE_API_CORS_ORIGINS ?? null,
+    rateLimits: e.ANOLE_RATE_LIMITS === undefined ? { ...DEFAULT_RATE_LIMITS } : e.ANOLE_RATE_LIMITS,
+    trustProxy: e.ANOLE_TRUST_PROXY,
     connections: {
       requestTimeoutMs: e.ANOLE_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.ANOLE_HEADERS_TIMEOUT_MS,

@@ -66,6 +66,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       corsOrigins: config.corsOrigins,
       apiCorsOrigins: config.apiCorsOrigins,
       connections: config.connections,
+      rateLimits: config.rateLimits,
+      trustProxy: config.trustProxy,
     },
   );
   let url: string;

@@ -21,6 +21,8 @@ export const SITE_SETTINGS_PATCH = z
     privateIngest: z.boolean(),
     privateReads: z.boolean(),
     openForget: z.boolean(),
+    ingestRequestsPerMinute: z.number().int().min(1).max(1e9).nullable(),
+    readRequestsPerMinute: z.number().int().min(1).max(1e9).nullable(),
   })
   .partial()
   .strict();

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   unknown_site: { status: 404, summary: 'The site code is not registered and this request may not create it: any request when ANOLE_AUTO_CREATE_SITES=false, and reads of the admin API (GET /api/sites/{site}/...) always.' },
   last_admin_key: { status: 409, summary: 'DELETE /api/keys/{id} of the last active admin key: create another admin key first.' },
   quota_exceeded: { status: 409, summary: 'A quota is full (active keys, registry entries or map bytes of a site); the message names it and how to free it.' },
+  rate_limited: { status: 429, summary: 'A rate limit is reached (the message names it); Retry-After says when to try again. Defaults no normal client meets (docs/security.md).' },
   method_not_allowed: { status: 405, summary: 'The route exists but not for this HTTP method.' },
   request_timeout: { status: 408, summary: 'The request was not received in time; the connection is closed.' },
   body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget; a gzip or deflate body is measured once decoded.' },

@@ -12,6 +12,10 @@ export interface SiteSettings {
   privateReads: boolean;
   /** Whether POST /visit/forget may be called without a key (Kameleoon's behaviour; off by default). */
   openForget: boolean;
+  /** Requests without a key per minute to this site's ingestion (events, map writes); null: the server's default. */
+  ingestRequestsPerMinute: number | null;
+  /** Requests without a key per minute to this site's visitor and map reads; null: the server's default. */
+  readRequestsPerMinute: number | null;
 }
 
 const MINUTE = 60_000;
@@ -24,6 +28,8 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   privateIngest: false,
   privateReads: false,
   openForget: false,
+  ingestRequestsPerMinute: null,
+  readRequestsPerMinute: null,
 };
 
 export interface Site {

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCredential, type Keyring } from '../access/api-keys.ts';
+import { chargesFor, failedAuthCharge, rateClassOf, type Charge, type RateLimits } from '../access/rate-budgets.ts';
+import type { RateLimiter } from '../access/rate-limiter.ts';
 import { decideAccess, isRouteAccess, ROUTE_ACCESS, type KeyHolder, type RouteAccess } from '../access/route-access.ts';
 import { AnoleError } from '../core/error-codes.ts';
 import { SITE_CODE } from '../core/site-settings.ts';
@@ -25,6 +27,25 @@ export const WHERE_KEYS_LIVE =
 export interface AccessControlDeps {
   keyring: Keyring;
   sites: SiteDirectory;
+  /** Budgets and their counters; null: rate limits off (ANOLE_RATE_LIMITS=off). */
+  rateLimits: { limits: RateLimits; limiter: RateLimiter; onLimited: (name: string) => void } | null;
+}
+
+function spend(deps: AccessControlDeps, reply: FastifyReply, charges: readonly Charge[], take: boolean): void {
+  const rate = deps.rateLimits;
+  if (!rate) return;
+  for (const charge of charges) {
+    const verdict = take ? rate.limiter.take(charge.key, charge.budget) : rate.limiter.check(charge.key, charge.budget);
+    if (verdict.ok) continue;
+    rate.onLimited(charge.name);
+    const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+    void reply.header('Retry-After', String(seconds));
+    throw new AnoleError(
+      'rate_limited',
+      `rate limit ${charge.name} reached (${charge.budget.limit} per ${charge.budget.windowMs / 60_000} min); retry in ${seconds} s. ` +
+        'Limits are per node and set with ANOLE_RATE_LIMITS; see docs/security.md',
+    );
+  }
 }
 
 function unauthorized(reply: FastifyReply, message: string, error?: 'invalid_token' | 'invalid_request'): AnoleError {
@@ -43,11 +64,18 @@ function namedSiteCode(request: FastifyRequest): string | null {
 async function caller(deps: AccessControlDeps, request: FastifyRequest, reply: FastifyReply): Promise<KeyHolder | null> {
   const credential = readCredential(request.headers.authorization);
   if (credential.kind === 'none') return null;
-  if (credential.kind === 'malformed') throw unauthorized(reply, 'the Authorization header must be "Bearer <key>"', 'invalid_request');
+  // Guessing keys: an address that failed too often is refused before its key is even looked at.
+  const failures = deps.rateLimits ? [failedAuthCharge(deps.rateLimits.limits, request.ip)] : [];
+  spend(deps, reply, failures, false);
+  const failed = (message: string, error: 'invalid_token' | 'invalid_request') => {
+    if (deps.rateLimits) for (const f of failures) deps.rateLimits.limiter.add(f.key, f.budget);
+    return unauthorized(reply, message, error);
+  };
+  if (credential.kind === 'malformed') throw failed('the Authorization header must be "Bearer <key>"', 'invalid_request');
   const check = await deps.keyring.check(credential.key);
   if (check.ok) return check.key;
-  if (check.revokedAt !== null) throw unauthorized(reply, `this key was revoked at ${new Date(check.revokedAt).toISOString()}`, 'invalid_token');
-  throw unauthorized(reply, 'this key is not known to this server (mistyped, or from another server)', 'invalid_token');
+  if (check.revokedAt !== null) throw failed(`this key was revoked at ${new Date(check.revokedAt).toISOString()}`, 'invalid_token');
+  throw failed('this key is not known to this server (mistyped, or from another server)', 'invalid_token');
 }
 
 /**
@@ -80,5 +108,9 @@ export function installAccessControl(app: FastifyInstance, deps: AccessControlDe
     const decision = decideAccess({ access, siteCode, site, caller: holder });
     if (decision.outcome === 'key_required') throw unauthorized(reply, decision.why);
     if (decision.outcome === 'forbidden') throw new AnoleError('forbidden', decision.why);
+    const rateClass = rateClassOf(access);
+    if (deps.rateLimits && rateClass) {
+      spend(deps, reply, chargesFor(deps.rateLimits.limits, { rateClass, address: request.ip, caller: holder, siteCode, site }), true);
+    }
   });
 }

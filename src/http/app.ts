@@ -6,6 +6,8 @@ import type { Storage } from '../storage/port.ts';
 import type { Keyring } from '../access/api-keys.ts';
 import { LIMITS } from '../core/limits.ts';
 import { ROUTE_ACCESS } from '../access/route-access.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../access/rate-budgets.ts';
+import { createRateLimiter } from '../access/rate-limiter.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { installAccessControl } from './access-control.ts';
 import { installBodyDecoding } from './body-encoding.ts';
@@ -45,7 +47,14 @@ export interface AppOptions {
   apiCorsOrigins?: CorsOrigins | null;
   /** Timeouts and connection caps; the defaults of config.ts when absent. */
   connections?: ConnectionLimits;
+  /** Requests per budget; null turns rate limits off; the defaults when absent. */
+  rateLimits?: RateLimits | null;
+  /** fastify's trustProxy: whose X-Forwarded-For names the client the limits count by. */
+  trustProxy?: boolean | string[];
 }
+
+/** Counters tracked per node before old windows are dropped (a flood from many addresses). */
+const RATE_LIMIT_KEYS = 100_000;
 
 export interface AnoleApp {
   app: FastifyInstance;
@@ -74,6 +83,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     bodyLimit: options.bodyLimitBytes,
     routerOptions: { querystringParser: parseQueryString },
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
     ...timeouts,
     // A missing Host is answered in the error contract by installHostCheck instead of Node's empty 400.
     http: { ...timeouts.http, requireHostHeader: false },
@@ -129,7 +139,11 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   limitConnections(app.server, options.connections ?? DEFAULT_CONNECTION_LIMITS, (reason) => metrics.recordRefusedConnection(reason));
   installSecurityHeaders(app);
   await installCors(app, options.corsOrigins ?? '*', options.apiCorsOrigins ?? null);
-  installAccessControl(app, deps);
+  const limits = options.rateLimits === undefined ? { ...DEFAULT_RATE_LIMITS } : options.rateLimits;
+  installAccessControl(app, {
+    ...deps,
+    rateLimits: limits && { limits, limiter: createRateLimiter({ now, maxKeys: RATE_LIMIT_KEYS }), onLimited: (name) => metrics.recordRateLimited(name) },
+  });
 
   registerVisitEvents(app, { ...deps, metrics, now });
   registerVisitVisitor(app, { ...deps, now });

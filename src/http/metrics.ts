@@ -12,6 +12,8 @@ export interface Metrics {
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
   /** A connection closed on arrival: the process (`total`) or its address (`address`) holds too many. */
   recordRefusedConnection(reason: 'total' | 'address'): void;
+  /** A request refused with 429 by the named rate limit. */
+  recordRateLimited(limit: string): void;
 }
 
 export function createMetrics(storage: Storage): Metrics {
@@ -38,6 +40,12 @@ export function createMetrics(storage: Storage): Metrics {
     name: 'anole_refused_connections_total',
     help: 'Connections closed on arrival because the process (total) or the client address (address) held too many.',
     labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new client.Counter({
+    name: 'anole_rate_limited_total',
+    help: 'Requests refused with 429 rate_limited, by the limit reached (names of ANOLE_RATE_LIMITS).',
+    labelNames: ['limit'] as const,
     registers: [registry],
   });
   const latency = new client.Histogram({
@@ -82,6 +90,9 @@ export function createMetrics(storage: Storage): Metrics {
     recordRejectedEvents: countRejected,
     recordRejectedRequest(code) {
       rejectedRequests.inc({ code });
+    },
+    recordRateLimited(limit) {
+      rateLimited.inc({ limit });
     },
     recordRefusedConnection(reason) {
       refusedConnections.inc({ reason });
