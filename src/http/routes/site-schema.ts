@@ -12,6 +12,8 @@ export const SITE_SETTINGS_SCHEMA = object({
   privateIngest: BOOLEAN,
   privateReads: BOOLEAN,
   openForget: BOOLEAN,
+  ingestRequestsPerMinute: nullable({ ...INTEGER, description: 'Requests without a key per minute to ingestion; null: the server default (docs/security.md).' }),
+  readRequestsPerMinute: nullable({ ...INTEGER, description: 'Requests without a key per minute to visitor and map reads; null: the server default.' }),
 });
 export const SITE_SCHEMA = object({ siteCode: STRING, settings: SITE_SETTINGS_SCHEMA });
 
