@@ -12,8 +12,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const base = (dir: string, env: Record<string, string> = {}) => loadConfig({ ANOLE_DATA_DIR: dir, ANOLE_PORT: '0', ANOLE_LOG_LEVEL: 'silent', ANOLE_WORKER: 'false', ...env });
 const status = async (url: string, key: string) => (await fetch(`${url}/api/keys`, { headers: { Authorization: `Bearer ${key}` } })).status;
 
-/** Runs the real entry point until it prints its first line (or exits), then stops it. */
-async function runMain(env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number | null }> {
+/** Runs the real entry point until it listens (or exits), runs `during` against it, then stops it. */
+async function runMain(env: Record<string, string>, during: (url: string) => Promise<void> = async () => undefined): Promise<{ stdout: string; stderr: string; code: number | null }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, ANOLE_PORT: '0', ANOLE_WORKER: 'false', ...env } });
   let stdout = '';
   let stderr = '';
@@ -22,9 +22,10 @@ async function runMain(env: Record<string, string>): Promise<{ stdout: string; s
   const code = await new Promise<number | null>((resolve) => {
     // One SIGTERM: a second one, while the graceful stop runs, would kill the process outright.
     const timer = setInterval(() => {
-      if (!stdout.includes('anole listening')) return;
+      const url = /anole listening on (http:\/\/[0-9.:]+)/.exec(stdout)?.[1];
+      if (!url) return;
       clearInterval(timer);
-      child.kill('SIGTERM');
+      void during(url).finally(() => child.kill('SIGTERM'));
     }, 50);
     child.on('exit', (c) => {
       clearInterval(timer);
@@ -118,6 +119,31 @@ describe('admin keys at start-up', () => {
       const other = await runMain({ ANOLE_DATA_DIR: temp.dir, ANOLE_ADMIN_KEY: configured, ANOLE_KEY_SECRET: 'another-secret-0123456789abcdefghijkl' });
       expect(other.code).toBe(2);
       expect(other.stdout + other.stderr).toContain('ANOLE_KEY_SECRET to the same value on every node');
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it('writes no key to the logs, whatever the requests carry, even at debug level', async () => {
+    const temp = makeTempDir();
+    const admin = 'logged-admin-key-0123456789abcdefghij';
+    const wrong = 'anole_wrong-key-that-must-not-be-logged0';
+    let issued = '';
+    try {
+      const run = await runMain({ ANOLE_DATA_DIR: temp.dir, ANOLE_ADMIN_KEY: admin, ANOLE_LOG_LEVEL: 'trace' }, async (url) => {
+        const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+        const created = await fetch(`${url}/api/keys`, { method: 'POST', headers: auth(admin), body: JSON.stringify({ role: 'read', label: 'logged?' }) });
+        issued = ((await created.json()) as { key: string }).key;
+        await fetch(`${url}/api/keys`, { headers: auth(issued) });
+        await fetch(`${url}/api/keys`, { headers: auth(wrong) });
+        await fetch(`${url}/visit/events?siteCode=s`, { method: 'POST', headers: auth(wrong), body: 'x' });
+        await fetch(`${url}/api/keys`, { method: 'POST', headers: auth(admin), body: '{' });
+      });
+      expect(run.code).toBe(0);
+      expect(issued).toMatch(/^anole_/);
+      const logs = run.stdout + run.stderr;
+      expect(logs.length).toBeGreaterThan(0);
+      for (const secret of [admin, wrong, issued, fs.readFileSync(path.join(temp.dir, 'key-secret'), 'utf8').trim()]) expect(logs).not.toContain(secret);
     } finally {
       temp.remove();
     }
