@@ -3,6 +3,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { LIMITS } from './core/limits.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './access/rate-budgets.ts';
+import type { ConnectionLimits } from './http/connection-limits.ts';
 
 /** The only reader of the environment: every setting, its default, and why a value is refused. */
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -109,14 +110,7 @@ export interface Config {
   /** Origins browsers may call /api from; null: none (the dashboard is same-origin). */
   apiCorsOrigins: '*' | string[] | null;
   /** Timeouts and connection caps of the HTTP listener. */
-  connections: {
-    requestTimeoutMs: number;
-    headersTimeoutMs: number;
-    keepAliveTimeoutMs: number;
-    idleTimeoutMs: number;
-    maxConnections: number;
-    maxConnectionsPerAddress: number;
-  };
+  connections: ConnectionLimits;
   /** Requests per budget (access/rate-budgets.ts); null: rate limits off. */
   rateLimits: RateLimits | null;
   /** fastify's trustProxy: whose X-Forwarded-For gives the client address the limits count by. */
