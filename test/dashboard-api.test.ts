@@ -55,6 +55,9 @@ describe('the reads behind the dashboard', () => {
     expect(row.daysRunning).toBeGreaterThanOrEqual(4);
     expect(row.daysRunning).toBeLessThanOrEqual(5);
     expect(row.firstUnitDay).toBe(results.goals[0].series[0].day);
+    // The latest exposure event of the demo (each exposure is its person's second event).
+    expect(row.lastExposureAt).toBeGreaterThan(Date.now() - 5 * DAY);
+    expect(row.lastExposureAt).toBeLessThanOrEqual(Date.now());
     expect(body.lastEventReceivedAt).toBeGreaterThan(Date.now() - 60_000);
     expect(body).toMatchObject({ experimentCount: 1, truncated: false, pendingRecomputations: 0 });
     expect((await api('/api/sites/no-such-site/overview')).body.code).toBe('unknown_site');

@@ -130,6 +130,7 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     expect(cells[0]).toBe('running');
     expect(cells[1]).toBe(String(e.daysRunning));
     expect(cells[2]).toBe(e.units.toLocaleString('en-US'));
+    expect(cells[4]).toMatch(/ (s|min|h|days) ago$/);
     expect(cells[7]).toBe('healthy');
     expect(await sites.locator('.freshness').textContent()).toMatch(/Latest event received: \d+ s ago/);
     await check(sites, 'experiments');

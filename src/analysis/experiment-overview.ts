@@ -20,7 +20,7 @@ export function daysRunning(experiment: ExperimentRecord, firstUnitDay: number |
 }
 
 /** One line of the experiments list, from the unit and health aggregates only (not the goals'). */
-async function summary(storage: Storage, site: Site, experiment: ExperimentRecord, now: number) {
+async function summary(storage: Storage, site: Site, experiment: ExperimentRecord, now: number, lastExposureAt: number | null) {
   const aggregates = await storage.resultAggregates(site.id, experiment.id, ['U', 'H']);
   const { variations, health } = totalsByVariation(aggregates, 'visitor');
   const ids = variationIdsOf(experiment, variations);
@@ -39,6 +39,7 @@ async function summary(storage: Storage, site: Site, experiment: ExperimentRecor
     firstUnitDay: firstDay === null ? null : isoDay(firstDay),
     lastUnitDay: lastDay === null ? null : isoDay(lastDay),
     daysRunning: daysRunning(experiment, firstDay, now),
+    lastExposureAt,
     srm: srm === null ? null : { pValue: srm.pValue, mismatch: srm.mismatch },
     multipleVariationPersons: count(health[1] ?? 0),
     excludedOutlierVisits: count(health[2] ?? 0),
@@ -47,17 +48,17 @@ async function summary(storage: Storage, site: Site, experiment: ExperimentRecor
 
 /**
  * The experiments list of a site: per experiment its status, days running, exposed units (visitor
- * level), the days of its first and latest new unit, and its health (SRM, persons in several
+ * level), its latest exposure, the days of its first and latest new unit, and its health (SRM, persons in several
  * variations, outlier visits), plus the time of the site's latest event. Reads only the unit and
  * health rows of each experiment's aggregates, never events.
  */
 export async function experimentOverview(storage: Storage, site: Site, now: number) {
-  const all = await storage.listExperiments(site.id);
+  const [all, exposures] = await Promise.all([storage.listExperiments(site.id), storage.lastExposures(site.id)]);
   const shown = all.slice(0, LIMITS.overviewExperiments);
   const [pendingRecomputations, latest, ...experiments] = await Promise.all([
     storage.dirtyBacklog(),
     latestEvents(storage, site, { limit: 1, now }),
-    ...shown.map((experiment) => summary(storage, site, experiment, now)),
+    ...shown.map((experiment) => summary(storage, site, experiment, now, exposures.get(experiment.id) ?? null)),
   ]);
   return {
     siteCode: site.code,

@@ -64,7 +64,7 @@ export async function attributionSettingsOf(storage: Storage, site: Site): Promi
 }
 
 export function noSeenIds(): SeenIds {
-  return { experiments: new Map(), goals: new Set() };
+  return { experiments: new Map(), goals: new Set(), lastExposure: new Map() };
 }
 
 /** The experiment, variation and goal ids in these events, added to `seen` (a new set by default). */
@@ -75,6 +75,8 @@ export function seenIdsOf(eventsByCode: ReadonlyMap<string, readonly VisitorEven
         const variations = seen.experiments.get(event.data.id) ?? new Set<number>();
         variations.add(event.data.variationId);
         seen.experiments.set(event.data.id, variations);
+        const last = seen.lastExposure ?? (seen.lastExposure = new Map());
+        if (event.time > (last.get(event.data.id) ?? -Infinity)) last.set(event.data.id, event.time);
       } else if (event.type === 'conversion') {
         seen.goals.add(event.data.goalId);
       }

@@ -37,6 +37,8 @@ export interface GoalRecord {
 export interface SeenIds {
   experiments: Map<number, Set<number>>;
   goals: Set<number>;
+  /** The latest exposure time seen per experiment (kept as the experiment's latest exposure when later). */
+  lastExposure?: Map<number, number>;
 }
 
 export function defaultExperiment(id: number): ExperimentRecord {

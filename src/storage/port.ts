@@ -158,8 +158,10 @@ export interface Storage {
   saveExperiment(siteId: number, experiment: ExperimentRecord): Promise<void>;
   listGoals(siteId: number): Promise<GoalRecord[]>;
   saveGoal(siteId: number, goal: GoalRecord): Promise<void>;
-  /** Registers ids not yet known, named after their id; known ones are left as they are. */
+  /** Registers ids not yet known, named after their id; known ones are left as they are. Raises each experiment's latest exposure to `seen.lastExposure`. */
   registerSeen(siteId: number, seen: SeenIds): Promise<void>;
+  /** The latest exposure time of each experiment of the site that has one. */
+  lastExposures(siteId: number): Promise<Map<number, number>>;
   updateSiteSettings(siteId: number, settings: SiteSettings): Promise<Site>;
   siteById(siteId: number): Promise<Site | null>;
 
@@ -227,6 +229,7 @@ export type DerivedStoragePart = Pick<
   | 'listGoals'
   | 'saveGoal'
   | 'registerSeen'
+  | 'lastExposures'
   | 'updateSiteSettings'
   | 'siteById'
   | 'claimDirty'

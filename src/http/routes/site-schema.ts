@@ -43,6 +43,7 @@ export const OVERVIEW_SCHEMA = object({
       firstUnitDay: nullable({ ...DAY, description: 'UTC day the first unit entered.' }),
       lastUnitDay: nullable({ ...DAY, description: 'UTC day the latest new unit entered.' }),
       daysRunning: nullable({ ...INTEGER, description: 'From the analysis start (else the first unit\'s day) to its end or now.' }),
+      lastExposureAt: nullable({ ...EPOCH_MS, description: 'Time of the latest exposure event seen (not lowered by forget); null before the first.' }),
       srm: nullable(object({ pValue: FIGURE_SCHEMA, mismatch: BOOLEAN })),
       multipleVariationPersons: INTEGER,
       excludedOutlierVisits: INTEGER,

@@ -33,6 +33,16 @@ export function derivedContract(makeStorage: StorageFactory): void {
       expect((await fx.storage.listGoals(site))[0]).toEqual({ id: 3, name: 'Purchase', kind: 'revenue' });
     });
 
+    it('keeps each experiment\'s latest exposure, never lowered', async () => {
+      expect(await fx.storage.lastExposures(site)).toEqual(new Map());
+      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1])], [6, new Set([1])]]), goals: new Set(), lastExposure: new Map([[5, 2_000], [6, 1_000]]) });
+      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1])]]), goals: new Set(), lastExposure: new Map([[5, 1_500]]) });
+      await fx.storage.registerSeen(site, { experiments: new Map([[6, new Set([1])], [7, new Set([2])]]), goals: new Set() });
+      expect(await fx.storage.lastExposures(site)).toEqual(new Map([[5, 2_000], [6, 1_000]]));
+      await fx.storage.registerSeen(site, { experiments: new Map([[6, new Set([1])]]), goals: new Set(), lastExposure: new Map([[6, 8_640_000_000_000]]) });
+      expect((await fx.storage.lastExposures(site)).get(6)).toBe(8_640_000_000_000);
+    });
+
     it('saves an experiment whole: split, period and status round-trip', async () => {
       const record = {
         ...defaultExperiment(7),

@@ -143,7 +143,23 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
             [siteId, goals],
           );
         }
+        const exposures = [...(seen.lastExposure ?? [])].sort(([a], [b]) => a - b);
+        if (exposures.length > 0) {
+          // In id order, as every worker updates them, so two rounds never wait on each other in a cycle.
+          await client.query(
+            `UPDATE experiments e SET last_exposure_at = x.t FROM unnest($2::integer[], $3::bigint[]) AS x(id, t)
+             WHERE e.site_id = $1 AND e.id = x.id AND (e.last_exposure_at IS NULL OR e.last_exposure_at < x.t)`,
+            [siteId, exposures.map(([id]) => id), exposures.map(([, t]) => t)],
+          );
+        }
       });
+    },
+    async lastExposures(siteId) {
+      const { rows } = await pool.query<{ id: number; last_exposure_at: string }>(
+        'SELECT id, last_exposure_at FROM experiments WHERE site_id = $1 AND last_exposure_at IS NOT NULL',
+        [siteId],
+      );
+      return new Map(rows.map((r) => [Number(r.id), Number(r.last_exposure_at)]));
     },
     async updateSiteSettings(siteId, settings) {
       const { rows } = await pool.query<{ id: number; code: string }>('UPDATE sites SET settings = $1 WHERE id = $2 RETURNING id, code', [

@@ -141,4 +141,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_by_received_at ON events USING brin (received_at);
   `,
+  // The latest exposure per experiment (as SQLite's last migration).
+  `
+  ALTER TABLE experiments ADD COLUMN last_exposure_at bigint;
+  `,
 ];

@@ -166,4 +166,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // The latest exposure per experiment, for the experiments list ("last event"): kept by the
+  // attribution worker as it registers the ids it sees, never lowered.
+  `
+  ALTER TABLE experiments ADD COLUMN last_exposure_at INTEGER;
+  `,
 ];

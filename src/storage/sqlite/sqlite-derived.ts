@@ -92,11 +92,18 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     for (const variation of record.variations) upsertVariation.run(siteId, record.id, variation.id, variation.name);
   });
 
+  const raiseLastExposure = db.prepare(
+    'UPDATE experiments SET last_exposure_at = ? WHERE site_id = ? AND id = ? AND (last_exposure_at IS NULL OR last_exposure_at < ?)',
+  );
+  const lastExposures = db.prepare<[number], { id: number; last_exposure_at: number }>(
+    'SELECT id, last_exposure_at FROM experiments WHERE site_id = ? AND last_exposure_at IS NOT NULL',
+  );
   const registerSeenTx = db.transaction((siteId: number, seen: SeenIds) => {
     for (const [experimentId, variations] of seen.experiments) {
       seenExperiment.run(siteId, experimentId, defaultExperiment(experimentId).name);
       for (const variationId of variations) seenVariation.run(siteId, experimentId, variationId, `Variation ${variationId}`);
     }
+    for (const [experimentId, time] of seen.lastExposure ?? []) raiseLastExposure.run(time, siteId, experimentId, time);
     for (const goalId of seen.goals) seenGoal.run(siteId, goalId, `Goal ${goalId}`);
   });
 
@@ -143,6 +150,9 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     },
     async registerSeen(siteId, seen) {
       registerSeenTx.immediate(siteId, seen);
+    },
+    async lastExposures(siteId) {
+      return new Map(lastExposures.all(siteId).map((r) => [Number(r.id), Number(r.last_exposure_at)]));
     },
     async updateSiteSettings(siteId, settings) {
       updateSettings.run(JSON.stringify(settings), siteId);

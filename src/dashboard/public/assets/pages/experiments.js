@@ -47,7 +47,7 @@ export function ExperimentsPage({ route }) {
           <caption>${fmt.int(data.experimentCount)} experiment${data.experimentCount === 1 ? '' : 's'}${data.truncated ? `, the first ${fmt.int(data.experiments.length)} shown` : ''}; units are persons (visitor level)</caption>
           <thead><tr>
             <th scope="col">Experiment</th><th scope="col">Status</th><th scope="col" class="num">Days running</th>
-            <th scope="col" class="num">Exposed units</th><th scope="col">Split</th><th scope="col">First unit</th><th scope="col">Latest new unit</th>
+            <th scope="col" class="num">Exposed units</th><th scope="col">Split</th><th scope="col">Latest exposure</th><th scope="col">First unit</th>
             <th scope="col">SRM</th><th scope="col">Health</th>
           </tr></thead>
           <tbody>
@@ -58,8 +58,10 @@ export function ExperimentsPage({ route }) {
                 <td class="num">${e.daysRunning === null ? html`<span class="na" title="No unit exposed yet and no analysis start set">—</span>` : fmt.int(e.daysRunning)}</td>
                 <td class="num">${fmt.int(e.units)}</td>
                 <td>${e.variations.length === 0 ? '—' : e.variations.map((v) => `${v.name}: ${fmt.int(v.units)}`).join(' · ')}</td>
+                <td>${e.lastExposureAt === null
+                  ? html`<span class="na" title="No exposure event seen yet">—</span>`
+                  : html`<time datetime=${new Date(e.lastExposureAt).toISOString()} title=${formatTime(e.lastExposureAt)}>${ago(e.lastExposureAt)}</time>`}</td>
                 <td>${formatDay(e.firstUnitDay)}</td>
-                <td>${formatDay(e.lastUnitDay)}</td>
                 <td>${srmText(e.srm)}</td>
                 <td><${HealthBadge} experiment=${e} /></td>
               </tr>`,
