@@ -193,7 +193,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** A misspelled variable (ANOLE_PROT) would otherwise be ignored in silence. */
 function unknownVariables(env: Record<string, string | undefined>): string[] {
-  const known = Object.keys(ENV.shape);
+  // The command line's variables (below) are known too: one environment serves both.
+  const known = [...Object.keys(ENV.shape), ...Object.keys(CLI_ENV.shape)];
   return Object.keys(env)
     .filter((name) => name.startsWith('ANOLE_') && !known.includes(name))
     .map((name) => {
@@ -201,4 +202,34 @@ function unknownVariables(env: Record<string, string | undefined>): string[] {
       const suggestion = distance(name, near) <= Math.max(2, Math.floor(name.length / 4)) ? `; did you mean ${near}?` : '';
       return `unknown environment variable ${name} is ignored${suggestion} (every setting: docs/configuration.md)`;
     });
+}
+
+/** What the `anole` command line reads from the environment, besides the server's settings. */
+const CLI_ENV = z.object({
+  ANOLE_URL: z.string().regex(/^https?:\/\/./, 'must be an http:// or https:// URL').default('http://127.0.0.1:8080'),
+  ANOLE_KEY: z.string().min(1).max(512).optional(),
+  ANOLE_STATE_DIR: z.string().min(1).optional(),
+  XDG_STATE_HOME: z.string().min(1).optional(),
+  HOME: z.string().min(1).optional(),
+});
+
+export interface CliConfig {
+  /** The server the commands talk to. */
+  url: string;
+  /** The key sent as a bearer token, if any. */
+  key: string | null;
+  /** Where resumable imports keep their checkpoints. */
+  stateDir: string;
+}
+
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = CLI_ENV.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  // The XDG base directory rule, as command-line tools on Linux keep their state.
+  const stateHome = e.XDG_STATE_HOME ?? path.join(e.HOME ?? '.', '.local', 'state');
+  return { url: e.ANOLE_URL.replace(/\/+$/, ''), key: e.ANOLE_KEY ?? null, stateDir: e.ANOLE_STATE_DIR ?? path.join(stateHome, 'anole') };
 }

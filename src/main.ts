@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createSiteDirectory } from './sites/site-directory.ts';
 import { openPostgresStorage } from './storage/postgres/postgres-storage.ts';
 import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
+import { lockSqliteStore, StoreLockedError } from './storage/sqlite/sqlite-store-lock.ts';
 
 /** The only place that wires adapters: configuration → store → use-cases → HTTP. */
 export interface RunningServer {
@@ -32,6 +33,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   // Owner-only: the directory holds the store and the key files.
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(config.dataDir, 0o700);
+  // One writer per SQLite store: a second server, or an import with --data-dir, is refused.
+  const lock = config.databaseUrl ? null : lockSqliteStore(config.sqliteFile, 'a server');
   // DATABASE_URL picks the shared PostgreSQL store (migrated on open, under an advisory lock); else SQLite.
   const storage = config.databaseUrl
     ? await openPostgresStorage({ url: config.databaseUrl, poolSize: config.pgPoolSize })
@@ -43,6 +46,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     keys = await setUpKeys(storage, { adminKey: config.adminKey, keySecret: config.keySecret, dataDir: config.dataDir, now: Date.now() });
   } catch (error) {
     await storage.close();
+    lock?.release();
     throw error;
   }
   const keyring = createKeyring(storage, {
@@ -78,8 +82,10 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     await worker?.stop();
     await app.close();
     await storage.close();
+    lock?.release();
     throw error;
   }
+  lock?.note(`a server on ${url}`);
   const metricsListener = config.metricsListener ? await startMetricsListener(metrics, config.metricsListener) : null;
   const mapPurger = startMapPurger(storage, { intervalMs: config.mapPurgeIntervalMs });
 
@@ -96,6 +102,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       await worker?.stop();
       await keyring.flush().catch(() => undefined);
       await storage.close();
+      lock?.release();
       lifecycle.info('anole stopped: every acknowledged event is durable');
     })());
   const settle = async () => {
@@ -111,6 +118,9 @@ function lifecycleLogger(logger: Logger): Logger {
 
 /** Start-up failures an operator can fix, in one line each (anything else is logged whole). */
 function startupProblem(error: unknown, config: Config): string | null {
+  if (error instanceof StoreLockedError) {
+    return `cannot start: ${error.message}; one server at a time runs on a SQLite store: stop the other one, or set ANOLE_DATA_DIR to another directory`;
+  }
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const where = `${config.host}:${config.port}`;
   switch (code) {
@@ -139,7 +149,8 @@ function startupProblem(error: unknown, config: Config): string | null {
   }
 }
 
-async function main(): Promise<void> {
+/** `npm start` and `anole serve`: configuration from the environment, then the server until SIGTERM/SIGINT. */
+export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();

@@ -72,6 +72,8 @@ const exchanges: Exchange[] = [
   { method: 'get', route: '/api/sites/{siteCode}/experiments/{experimentId}/results', url: `/api/sites/${SITE}/experiments/7/results?level=person`, admin: true, status: 400 },
   { method: 'get', route: '/api/sites/{siteCode}/experiments/{experimentId}/explain', url: `/api/sites/${SITE}/experiments/7/explain?visitorCode=v2`, admin: true, status: 200 },
   { method: 'get', route: '/api/sites/{siteCode}/experiments/{experimentId}/explain', url: `/api/sites/${SITE}/experiments/7/explain?visitorCode=nobody`, admin: true, status: 200 },
+  { method: 'post', route: '/api/sites/{siteCode}/imports', url: `/api/sites/${SITE}/imports?goalId=3`, admin: true, body: `eventType=conversion&visitorCode=v9&revenue=4\neventType=conversion&revenue=4`, status: 200 },
+  { method: 'post', route: '/api/sites/{siteCode}/imports', url: `/api/sites/${SITE}/imports?format=csv`, admin: true, body: 'a,b\n1,2\n', status: 400 },
   { method: 'post', route: '/api/keys', url: '/api/keys', admin: true, body: JSON.stringify({ role: 'site', siteCode: SITE, label: 'back-end' }), status: 201 },
   { method: 'post', route: '/api/keys', url: '/api/keys', admin: true, body: JSON.stringify({ role: 'site', label: 'no site' }), status: 400 },
   { method: 'get', route: '/api/keys', url: '/api/keys', admin: true, status: 200 },

@@ -18,7 +18,8 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, summary: 'A rate limit is reached (the message names it); Retry-After says when to try again. Defaults no normal client meets (docs/security.md).' },
   method_not_allowed: { status: 405, summary: 'The route exists but not for this HTTP method.' },
   request_timeout: { status: 408, summary: 'The request was not received in time; the connection is closed.' },
-  body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget; a gzip or deflate body is measured once decoded.' },
+  body_too_large: { status: 413, summary: 'The body exceeds the limit: ANOLE_BODY_LIMIT_BYTES (3 MB by default) for /visit/events, 1 MB for /map/maps and /visit/forget; 1 GiB for imports (counted as received); a gzip or deflate body is measured once decoded.' },
+  invalid_import: { status: 400, summary: 'An import cannot start: an option is malformed, or the file\'s header lacks a column the import needs (identity, goal) or names one twice.' },
   too_many_events: { status: 413, summary: 'The body holds more events than one request may carry (100,000).' },
   map_too_large: { status: 413, summary: 'A key\'s map would exceed 1 MB of JSON once merged; nothing was written.' },
   too_many_visitors: { status: 413, summary: 'POST /visit/forget names more than 10,000 visitor codes.' },
@@ -40,6 +41,12 @@ export const ERROR_CODES = {
   time_out_of_range: { status: 400, summary: 'The event time is older than the late-event horizon or too far in the future.' },
   line_too_long: { status: 400, summary: 'A line exceeds 64 KiB.' },
   unknown_field: { status: 400, summary: 'strict=true and the event has a field its type does not read (without strict=true it is ignored with a warning in the verdicts).' },
+
+  // Import row verdicts (a rejected row of an imported file; the event-level codes above apply too).
+  invalid_row: { status: 400, summary: 'An imported row cannot be read: a CSV row of another width than its header, a line that is not a JSON object or over 64 KiB, or a file unreadable past that row.' },
+  invalid_time: { status: 400, summary: 'An imported row\'s time is not ISO 8601, epoch seconds or milliseconds, or of the form --time-format names.' },
+  nonexistent_time: { status: 400, summary: 'An imported row\'s local time does not exist in the import\'s time zone (the hour skipped when clocks go forward).' },
+  ambiguous_identity: { status: 400, summary: 'An imported row gives both a visitor code and a user id (mapping value); a row is one identity\'s event.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -57,6 +64,9 @@ export type EventRejectionCode =
   | 'time_out_of_range'
   | 'line_too_long'
   | 'unknown_field';
+
+/** Why an imported row was rejected: an event's reasons, or the file's. */
+export type ImportRowCode = EventRejectionCode | 'invalid_row' | 'invalid_time' | 'nonexistent_time' | 'ambiguous_identity';
 
 /** An error a use-case reports on purpose; anything else thrown is a bug or an outage (500). */
 export class AnoleError extends Error {

@@ -66,6 +66,10 @@ export const LIMITS = {
   mapTtlMaxHours: 8784,
   /** Smallest share of an experiment's expected traffic split one variation may be given (0.01%). */
   trafficSplitMinShare: 1e-4,
+  /** Body of POST /api/sites/{site}/imports (a whole file, streamed: never held in memory). */
+  importBodyBytes: 1024 * 1024 * 1024,
+  /** Rejected rows listed in an import's JSON answer; errors=csv answers every one. */
+  importErrorsListed: 100,
   /** Visitor codes one POST /visit/forget may name: each is a transaction's worth of deletes. */
   forgetVisitorsPerRequest: 10_000,
   /** API keys not revoked at once: more is a leak of keys nobody tracks. */

@@ -22,6 +22,7 @@ import { ERROR_SCHEMA, errorResponses, schemaCompilers, SWAGGER_OPTIONS } from '
 import { parseQueryString, rejectQueryOverflow } from './query-string.ts';
 import { formatValidationError } from './validation-errors.ts';
 import { registerAdmin } from './routes/admin.ts';
+import { registerImports } from './routes/imports.ts';
 import { registerMapRoutes } from './routes/map-maps.ts';
 import { registerOperations } from './routes/operations.ts';
 import { registerVisitEvents } from './routes/visit-events.ts';
@@ -152,6 +153,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   registerAdmin(app, { ...deps, now });
   registerApiKeys(app, deps);
   registerDashboard(app);
+  registerImports(app, { ...deps, now });
   registerOperations(app, { storage: deps.storage, metrics, isStopping: () => stopping, startedAt: now(), now });
 
   return {

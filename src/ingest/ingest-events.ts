@@ -69,14 +69,30 @@ const REJECTION_OF: Record<NonNullable<RawEvent['problem']>, Rejection> = {
 };
 
 /**
- * The single write path: parse → validate → de-duplicate → persist. HTTP, the import CLI and tests
- * all come through here. Line format stores the valid events and rejects the others, unless none
- * is valid (invalid_events: a request that stores nothing by mistake is not a success); JSON format
- * is all or nothing (one invalid event → invalid_events, nothing stored).
+ * The single write path: parse → validate → de-duplicate → persist. HTTP, the import pipeline and
+ * tests all come through here. Line format stores the valid events and rejects the others, unless
+ * none is valid (invalid_events: a request that stores nothing by mistake is not a success); JSON
+ * format is all or nothing (one invalid event → invalid_events, nothing stored).
  */
 export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Promise<IngestReport> {
   const format = bodyFormat(request.format, request.body);
   const raws = format === 'json' ? parseJsonBody(request.body, { named: request.format === 'json' }) : parseLineBody(request.body);
+  return ingestRawEvents(deps, { ...request, format, allOrNothing: format === 'json', refuseNoneValid: true, jsonByBracket: request.format !== 'json' }, raws);
+}
+
+/** What ingestRawEvents needs: a request whose body is already split into raw events. */
+export type RawIngestRequest = Omit<IngestRequest, 'body'> & {
+  /** One invalid event rejects them all (JSON format), or the valid ones are stored (line format, imports). */
+  allOrNothing: boolean;
+  /** No valid event at all is invalid_events (a request), or an answer listing the rejections (an import's batch). */
+  refuseNoneValid: boolean;
+  /** The body was read as JSON for its leading `[` (said in the error). */
+  jsonByBracket?: boolean;
+};
+
+/** The steps after parsing, for callers that build raw events themselves (the import pipeline). */
+export async function ingestRawEvents(deps: IngestDeps, request: RawIngestRequest, raws: readonly RawEvent[]): Promise<IngestReport> {
+  const format = request.format;
   const site = await deps.sites.resolve(request.siteCode);
   const ctx = {
     queryIdentity: request.queryIdentity,
@@ -120,12 +136,12 @@ export async function ingestEvents(deps: IngestDeps, request: IngestRequest): Pr
   }
 
   const rejected = raws.length - siteEvents.length;
-  if (format === 'json' && rejected > 0) {
-    throw new AnoleError('invalid_events', `${rejected} of ${raws.length} events are invalid; nothing was stored${request.format === 'json' ? '' : JSON_BY_BRACKET}`, {
+  if (request.allOrNothing && rejected > 0) {
+    throw new AnoleError('invalid_events', `${rejected} of ${raws.length} events are invalid; nothing was stored${request.jsonByBracket ? JSON_BY_BRACKET : ''}`, {
       errors: verdicts.filter((v) => v.code !== undefined),
     });
   }
-  if (rejected > 0 && siteEvents.length === 0) {
+  if (request.refuseNoneValid && rejected > 0 && siteEvents.length === 0) {
     throw new AnoleError('invalid_events', `none of the ${rejected} lines is a valid event, so nothing was stored; each line's error is listed (first: ${verdicts[0]!.code})`, {
       errors: verdicts,
     });
