@@ -309,4 +309,40 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
     await reader.close();
     await outsider.close();
   });
+
+  it('imports a CSV through the page: columns, a dry-run preview, progress, a summary, rejected rows, and its rows stored once', async () => {
+    const now = Date.now();
+    const csv = [
+      'order_id,visitor_code,amount,purchased_at',
+      ...[10, 11, 12, 13, 14].map((n, i) => `A-${n},demo-${n},${(19.5 + i).toFixed(2)},${new Date(now - (i + 1) * 3_600_000).toISOString()}`),
+      'A-99,demo-15,twelve,' + new Date(now - 3_600_000).toISOString(),
+    ].join('\n') + '\n';
+    const file = path.join(SHOTS, '..', 'dashboard-import.csv');
+    fs.writeFileSync(file, csv);
+    const page = await open(`/dashboard/sites/${DEMO.site}/import`);
+    await page.setInputFiles('#import-file', file);
+    await page.getByLabel('Goal id (for rows without a goal column)').fill(String(DEMO.goals.purchase));
+    await page.getByLabel('Order id column (nonces derive from it)').selectOption('order_id');
+    await page.getByRole('button', { name: /Preview the first/ }).click();
+    await page.getByRole('heading', { name: 'The first rows, checked' }).waitFor();
+    expect(await page.locator('[data-field="accepted"]').first().textContent()).toBe('5');
+    expect(await page.locator('[data-field="rejected"]').first().textContent()).toContain('1');
+    expect(await page.locator('table.preview tbody tr.not-counted').count()).toBe(1);
+    await check(page, 'import');
+    await page.getByRole('button', { name: /^Import / }).click();
+    await page.getByRole('heading', { name: 'Imported' }).waitFor();
+    const stored = async () => Number(await page.locator('section.card').last().locator('[data-field="accepted"]').textContent());
+    expect(await stored()).toBe(5);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: /Download the 1 rejected rows/ }).click();
+    expect(fs.readFileSync(await (await download).path(), 'utf8')).toContain('A-99');
+    // The same file again: every row is a duplicate, nothing is stored twice.
+    await page.getByRole('button', { name: /^Import / }).click();
+    await expect.poll(async () => page.locator('section.card').last().locator('[data-field="duplicate"]').textContent()).toBe('5');
+    expect(await stored()).toBe(0);
+    const inspected = await api(`/api/sites/${DEMO.site}/visitor?visitorCode=demo-12`);
+    expect(inspected.visits.flatMap((v: any) => v.events).filter((e: any) => e.type === 'conversion' && e.data.revenue === 21.5)).toHaveLength(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

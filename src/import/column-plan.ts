@@ -41,6 +41,14 @@ for (const spec of Object.values(EVENT_SPECS)) {
   }
 }
 
+/** Every column name the importer recognises (normalized, see normalizeName) and the field it fills: the dashboard shows the same guesses. */
+export function recognisedColumns(): ReadonlyMap<string, string> {
+  return FIELD_BY_ALIAS;
+}
+
+/** The import's own fields, the ones a conversions file maps its columns to. */
+export const IMPORT_FIELDS = Object.keys(ALIASES);
+
 /** The fields `--map` may name: the import's own, every event field, or `ignore`. */
 export function mapTargetOf(field: string): Target | null {
   const key = normalizeName(field);

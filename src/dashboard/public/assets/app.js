@@ -17,6 +17,7 @@ const PAGES = {
   results: () => import('./pages/results.js').then((m) => m.ResultsPage),
   visitor: () => import('./pages/visitor.js').then((m) => m.VisitorPage),
   live: () => import('./pages/live.js').then((m) => m.LivePage),
+  import: () => import('./pages/import.js').then((m) => m.ImportPage),
   settings: () => import('./pages/settings.js').then((m) => m.SettingsPage),
 };
 

@@ -7,6 +7,7 @@ const SECTIONS = [
   ['experiments', 'Experiments', (site) => href.experiments(site)],
   ['visitor', 'Visitor inspector', (site) => href.visitor(site)],
   ['live', 'Live events', (site) => href.live(site)],
+  ['import', 'Import', (site) => href.import(site)],
   ['settings', 'Settings', (site) => href.settings(site)],
 ];
 

@@ -13,6 +13,7 @@ const ROUTES = [
   ['results', /^\/sites\/([^/]+)\/experiments\/([0-9]{1,10})$/],
   ['visitor', /^\/sites\/([^/]+)\/visitors$/],
   ['live', /^\/sites\/([^/]+)\/live$/],
+  ['import', /^\/sites\/([^/]+)\/import$/],
   ['settings', /^\/sites\/([^/]+)\/settings$/],
 ];
 
@@ -76,5 +77,6 @@ export const href = {
   results: (site, id, query = {}) => withSearch(`${BASE}/sites/${encodeURIComponent(site)}/experiments/${id}`, query),
   visitor: (site, query = {}) => withSearch(`${BASE}/sites/${encodeURIComponent(site)}/visitors`, query),
   live: (site, query = {}) => withSearch(`${BASE}/sites/${encodeURIComponent(site)}/live`, query),
+  import: (site) => `${BASE}/sites/${encodeURIComponent(site)}/import`,
   settings: (site) => `${BASE}/sites/${encodeURIComponent(site)}/settings`,
 };
