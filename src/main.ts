@@ -1,17 +1,19 @@
 import fs from 'node:fs';
+import type { HeavyReads } from './analysis/heavy-reads.ts';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { startMetricsListener } from './http/metrics-listener.ts';
 import { createKeyring } from './access/api-keys.ts';
 import { KeySetupError, setUpKeys } from './access/key-setup.ts';
-import { startAttributionWorker } from './analysis/attribution-worker.ts';
 import { createGroupCommitter } from './ingest/group-commit.ts';
 import { startMapPurger } from './maps/map-purger.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createSiteDirectory } from './sites/site-directory.ts';
-import { openPostgresStorage } from './storage/postgres/postgres-storage.ts';
-import { openSqliteStorage } from './storage/sqlite/sqlite-storage.ts';
 import { lockSqliteStore, StoreLockedError } from './storage/sqlite/sqlite-store-lock.ts';
+import { openNodeStore } from './store-link.ts';
+import { startNodeThread } from './threads/node-thread.ts';
+import type { AttributionThreadData } from './attribution-thread.ts';
+import type { QueryThreadData } from './query-thread.ts';
 
 /** The only place that wires adapters: configuration → store → use-cases → HTTP. */
 export interface RunningServer {
@@ -25,7 +27,23 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+export interface ServerOptions {
+  logger?: Logger;
+  /** The store can no longer write (its writer thread died): the process should exit and be restarted. */
+  onFatal?: (error: Error) => void;
+}
+
+/** Connections the query and attribution threads each open on PostgreSQL. */
+const THREAD_PG_CONNECTIONS = 2;
+/** At most one wake-up of the attribution thread per this many ms, however many commits there are. */
+const KICK_EVERY_MS = 5;
+
+/**
+ * One node: the HTTP thread (this one) parses, validates and answers; the query thread answers
+ * visitor reads and explanations; the attribution thread keeps results current; with SQLite, a
+ * writer thread owns the database's only write connection (docs/architecture.md, "Threads").
+ */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   // Start, stop and where to connect are shown at every level but silent: an operator who asked for
   // warnings only still needs them.
@@ -35,35 +53,74 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   fs.chmodSync(config.dataDir, 0o700);
   // One writer per SQLite store: a second server, or an import with --data-dir, is refused.
   const lock = config.databaseUrl ? null : lockSqliteStore(config.sqliteFile, 'a server');
-  // DATABASE_URL picks the shared PostgreSQL store (migrated on open, under an advisory lock); else SQLite.
-  const storage = config.databaseUrl
-    ? await openPostgresStorage({ url: config.databaseUrl, poolSize: config.pgPoolSize })
-    : openSqliteStorage({ file: config.sqliteFile, cacheMb: config.sqliteCacheMb, walAutocheckpointPages: config.sqliteWalAutocheckpointPages });
+  const store = await openNodeStore(config, (error) => {
+    logger.fatal({ err: error }, 'the store writer died; writes fail until the process restarts');
+    options.onFatal?.(error);
+  });
+  const { storage } = store;
   const sites = createSiteDirectory(storage, { autoCreate: config.autoCreateSites, cacheMs: config.siteCacheMs });
-  const committer = createGroupCommitter(storage, { maxEvents: config.maxCommitEvents, lanes: storage.commitLanes });
+
+  // The threads start while this one sets up the keys: each loads its modules on its own.
+  const onThreadError = (msg: string, error: unknown) => logger.error({ err: error }, msg);
+  const queries = startNodeThread(
+    new URL('./query-thread.ts', import.meta.url),
+    async () => {
+      const { link, transfer } = await store.share(THREAD_PG_CONNECTIONS);
+      const data: QueryThreadData = { link, autoCreateSites: config.autoCreateSites, siteCacheMs: config.siteCacheMs };
+      return { data, transfer };
+    },
+    { name: 'anole query thread', onError: onThreadError },
+  );
+  const attribution = config.worker.enabled
+    ? startNodeThread(
+        new URL('./attribution-thread.ts', import.meta.url),
+        async () => {
+          const { link, transfer } = await store.share(THREAD_PG_CONNECTIONS);
+          const data: AttributionThreadData = {
+            link,
+            logLevel: config.logLevel,
+            worker: { batch: config.worker.batch, idleMs: config.worker.idleMs, leaseMs: config.worker.leaseMs },
+          };
+          return { data, transfer };
+        },
+        { name: 'anole attribution thread', onError: onThreadError },
+      )
+    : null;
+  const stopThreads = () => Promise.all([attribution?.stop('stop'), queries.stop('close')]);
   let keys;
   try {
     keys = await setUpKeys(storage, { adminKey: config.adminKey, keySecret: config.keySecret, dataDir: config.dataDir, now: Date.now() });
+    await Promise.all([queries.ready, attribution?.ready]);
   } catch (error) {
+    await stopThreads();
     await storage.close();
     lock?.release();
     throw error;
   }
+  let lastKick = 0;
+  const committer = createGroupCommitter(storage, {
+    maxEvents: config.maxCommitEvents,
+    lanes: storage.commitLanes,
+    onCommitted: () => {
+      // New dirty marks: wake the attribution worker instead of letting it sleep out its idle pause.
+      const now = performance.now();
+      if (!attribution || now - lastKick < KICK_EVERY_MS) return;
+      lastKick = now;
+      void attribution.rpc.call('kick', []).catch(() => undefined);
+    },
+  });
+  const reads: HeavyReads = {
+    visitorText: (query, textOptions) => queries.rpc.call('visitorText', [query, textOptions]),
+    explain: (site, experimentId, identity) => queries.rpc.call('explain', [site, experimentId, identity]),
+  };
   const keyring = createKeyring(storage, {
     secret: keys.secret,
     cacheMs: config.keyCacheMs,
     now: Date.now,
     onError: (error) => logger.error({ err: error }, 'recording key use failed'),
   });
-  const worker = config.worker.enabled
-    ? startAttributionWorker(storage, {
-        ...config.worker,
-        now: Date.now,
-        onError: (error) => logger.error({ err: error }, 'attribution round failed'),
-      })
-    : null;
   const { app, metrics, markStopping } = await buildApp(
-    { storage, sites, committer, keyring },
+    { storage, sites, committer, keyring, reads },
     {
       bodyLimitBytes: config.bodyLimitBytes,
       logger,
@@ -79,7 +136,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     url = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     // Nothing is served: release the store (and its lock on the SQLite file) before reporting.
-    await worker?.stop();
+    await stopThreads();
     await app.close();
     await storage.close();
     lock?.release();
@@ -94,20 +151,21 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     (stopping ??= (async () => {
       lifecycle.info('anole stopping: no new requests; finishing those in flight');
       markStopping();
-      // Stop accepting, let in-flight requests finish (each waits for its commit), then close the store.
+      // Stop accepting, let in-flight requests finish (each waits for its commit), then the threads
+      // (the worker finishes its round), then close the store.
       await app.close();
       await metricsListener?.close();
       mapPurger.stop();
       await committer.drain();
-      await worker?.stop();
+      await stopThreads();
       await keyring.flush().catch(() => undefined);
       await storage.close();
       lock?.release();
       lifecycle.info('anole stopped: every acknowledged event is durable');
     })());
   const settle = async () => {
-    if (!worker) throw new Error('the attribution worker is disabled on this node (ANOLE_WORKER=false)');
-    await worker.settle();
+    if (!attribution) throw new Error('the attribution worker is disabled on this node (ANOLE_WORKER=false)');
+    await attribution.rpc.call('settle', []);
   };
   return { url, metricsUrl: metricsListener?.url ?? null, generatedAdminKeyFile: keys.generatedKeyFile, settle, stop };
 }
@@ -149,8 +207,7 @@ function startupProblem(error: unknown, config: Config): string | null {
   }
 }
 
-/** `npm start` and `anole serve`: configuration from the environment, then the server until SIGTERM/SIGINT. */
-export async function main(): Promise<void> {
+async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
@@ -166,7 +223,9 @@ export async function main(): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger });
+    // Nothing acknowledged is lost when the process dies (every acknowledgement follows a durable
+    // commit), so a node whose writer failed exits and lets its supervisor start it again.
+    server = await startServer(config, { logger, onFatal: () => process.exit(1) });
   } catch (error) {
     const problem = error instanceof KeySetupError ? error.message : startupProblem(error, config);
     if (problem) logger.fatal({ code: (error as NodeJS.ErrnoException).code }, problem);

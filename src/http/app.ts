@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { inProcessReads, type HeavyReads } from '../analysis/heavy-reads.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
@@ -34,6 +35,8 @@ export interface AppDeps {
   sites: SiteDirectory;
   committer: GroupCommitter;
   keyring: Keyring;
+  /** Visitor reads and explanations: the server answers them on its query thread; in this thread by default. */
+  reads?: HeavyReads;
   now?: () => number;
 }
 
@@ -76,6 +79,7 @@ const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 
 /** Builds the HTTP edge: thin routes over the use-cases, one error registry, metrics, OpenAPI. */
 export async function buildApp(deps: AppDeps, options: AppOptions): Promise<AnoleApp> {
+  const reads = deps.reads ?? inProcessReads({ storage: deps.storage, sites: deps.sites });
   const now = deps.now ?? Date.now;
   const metrics = createMetrics(deps.storage);
   const timeouts = timeoutOptions(options.connections ?? DEFAULT_CONNECTION_LIMITS);
@@ -147,10 +151,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   });
 
   registerVisitEvents(app, { ...deps, metrics, now });
-  registerVisitVisitor(app, { ...deps, now });
+  registerVisitVisitor(app, { ...deps, reads, now });
   registerVisitForget(app, deps);
   registerMapRoutes(app, { ...deps, now });
-  registerAdmin(app, { ...deps, now });
+  registerAdmin(app, { ...deps, reads, now });
   registerApiKeys(app, deps);
   registerDashboard(app);
   registerImports(app, { ...deps, now });

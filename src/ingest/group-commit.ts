@@ -21,6 +21,8 @@ export interface GroupCommitOptions {
    * overlaps one commit's flush with the next one's work, so several lanes keep it busy.
    */
   lanes: number;
+  /** Called after each transaction that stored events (e.g. to wake the attribution worker). */
+  onCommitted?: () => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export function createGroupCommitter(storage: Storage, options: GroupCommitOptio
       const batch = takeBatch();
       try {
         const verdicts = await storage.appendEvents(batch.flatMap((p) => p.events));
+        options.onCommitted?.();
         let offset = 0;
         for (const pending of batch) {
           pending.resolve(verdicts.slice(offset, offset + pending.events.length));

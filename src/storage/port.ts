@@ -65,6 +65,11 @@ export interface LatestEventsQuery {
   identity?: string;
 }
 
+export interface EventPage {
+  events: VisitorEvent[];
+  cursor: string | null;
+}
+
 export type PutMapsResult = { ok: true } | { ok: false; tooLargeKey: string };
 
 /**
@@ -132,6 +137,13 @@ export interface Storage {
   latestEvents(siteId: number, query: LatestEventsQuery): Promise<VisitorEvent[]>;
   /** Every stored event of these identities, in no particular order. */
   eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]>;
+  /**
+   * One identity's events newest first (by time; ties in an order of the engine's choosing, the same
+   * on every call): at most `limit` of them, starting below `cursor` (from the newest when absent),
+   * and the cursor of the next page, null once the oldest event was answered. Its cost grows with
+   * the page, never with the identity's history.
+   */
+  eventPage(siteId: number, identity: Identity, options: { limit: number; cursor?: string | null }): Promise<EventPage>;
   /** Every link, past and present, made by these visitor codes. */
   linksOfVisitorCodes(siteId: number, visitorCodes: readonly string[]): Promise<IdentityLink[]>;
   /** Every link, past and present, to these mapping values. */

@@ -14,7 +14,7 @@ import {
   type AdminDeps,
 } from '../../admin/registry-admin.ts';
 import { experimentResults } from '../../analysis/experiment-results.ts';
-import { explainAttribution } from '../../analysis/explain-attribution.ts';
+import type { HeavyReads } from '../../analysis/heavy-reads.ts';
 import { AnoleError } from '../../core/error-codes.ts';
 import { EXPERIMENT_STATUSES, GOAL_KINDS } from '../../core/registry.ts';
 import { LIMITS } from '../../core/limits.ts';
@@ -67,7 +67,7 @@ function toId(raw: string, what: string): number {
  * Registry and results API under /api. Never open: reads need a read, admin or (for its own site)
  * site key; registry writes need an admin key.
  */
-export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () => number }): void {
+export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () => number; reads: HeavyReads }): void {
   app.register(async (api) => {
     const siteOf = (code: string, create = false) => deps.sites.resolve(code, { create });
     registerSiteReads(api, deps);
@@ -218,7 +218,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
       const q = request.query as { visitorCode?: string; mappingValue?: string };
       const identity = requiredQueryIdentity(q);
       const site = await siteOf(params.siteCode);
-      return explainAttribution(deps.storage, site, toId(params.experimentId, 'experimentId'), identity);
+      return deps.reads.explain(site, toId(params.experimentId, 'experimentId'), identity);
     });
   });
 }

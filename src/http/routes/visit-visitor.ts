@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { readVisitor, type ReadDeps } from '../../analysis/read-visitor.ts';
+import type { HeavyReads } from '../../analysis/heavy-reads.ts';
 import type { EventType } from '../../core/events.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { BOOLEAN, EPOCH_MS, errorResponses, INTEGER, nullable, NUMBER, object, STRING } from '../openapi.ts';
@@ -101,7 +101,7 @@ const response = {
 type Query = Record<string, string | undefined> & { siteCode: string; visitorCode?: string; mappingValue?: string };
 
 /** GET /visit/visitor: a visitor's visits as Kameleoon returns them; `{}` for an unknown visitor. */
-export function registerVisitVisitor(app: FastifyInstance, deps: ReadDeps & { now: () => number }): void {
+export function registerVisitVisitor(app: FastifyInstance, deps: { reads: HeavyReads; now: () => number }): void {
   app.get('/visit/visitor', {
     config: { access: 'visitor-read' },
     schema: { summary: 'Read a visitor\'s visits (Kameleoon-compatible)', querystring, response },
@@ -113,15 +113,15 @@ export function registerVisitVisitor(app: FastifyInstance, deps: ReadDeps & { no
       if (flagValue(q.all) || flagValue(q[flag])) include.add(type);
     }
     const requested = q.maxNumberPreviousVisits === undefined ? 1 : Number(q.maxNumberPreviousVisits);
-    const body = await readVisitor(deps, {
+    const text = await deps.reads.visitorText({
       siteCode: q.siteCode,
       identity,
       maxPreviousVisits: Math.min(requested, LIMITS.maxPreviousVisits),
       currentVisit: flagValue(q.currentVisit),
       include,
       now: deps.now(),
-    });
+    }, { pretty: flagValue(q.prettyPrint) });
     void reply.type('application/json');
-    return flagValue(q.prettyPrint) ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+    return text;
   });
 }

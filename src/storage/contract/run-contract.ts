@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { apiKeysContract } from './api-keys-contract.ts';
 import { contributionsContract } from './contributions-contract.ts';
 import { derivedContract } from './derived-contract.ts';
+import { eventPagesContract } from './event-pages-contract.ts';
 import { eventsContract } from './events-contract.ts';
 import { forgetContract } from './forget-contract.ts';
 import { healthContract } from './health-contract.ts';
@@ -11,11 +12,12 @@ import { siteReadsContract } from './site-reads-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'apiKeys' | 'health' | 'site-reads';
+export type ContractPart = 'sites' | 'events' | 'eventPages' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'apiKeys' | 'health' | 'site-reads';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
   events: eventsContract,
+  eventPages: eventPagesContract,
   links: linksContract,
   maps: mapsContract,
   forget: forgetContract,

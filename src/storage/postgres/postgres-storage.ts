@@ -266,6 +266,22 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       return rows.map(fromEventRow);
     },
 
+    async eventPage(siteId, identity, { limit, cursor }) {
+      // Cursor: time and nonce of the last event answered (nonces are unique per identity).
+      const colon = cursor ? cursor.indexOf(':') : -1;
+      const time = cursor ? Number(cursor.slice(0, colon)) : Number.MAX_SAFE_INTEGER;
+      const nonce = cursor ? cursor.slice(colon + 1) : '';
+      if (!Number.isSafeInteger(time)) throw new Error(`invalid event cursor ${cursor}`);
+      const { rows } = await pool.query<EventRow>(
+        `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events
+         WHERE site_id = $1 AND id_kind = $2 AND identity = $3 AND (time, nonce) < ($4, $5)
+         ORDER BY time DESC, nonce DESC LIMIT $6`,
+        [siteId, identityKindCode(identity.kind), identity.value, time, nonce, limit],
+      );
+      const last = rows.at(-1);
+      return { events: rows.map(fromEventRow), cursor: rows.length < limit || !last ? null : `${last.time}:${last.nonce}` };
+    },
+
     linksOfVisitorCodes: (siteId, visitorCodes) => linksBy('visitor_code', siteId, visitorCodes),
     linksOfMappingValues: (siteId, mappingValues) => linksBy('mapping_value', siteId, mappingValues),
 

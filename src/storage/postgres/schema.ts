@@ -145,4 +145,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE experiments ADD COLUMN last_exposure_at bigint;
   `,
+  // Visitor reads newest first (Storage.eventPage): an identity's events by time, so a read of its
+  // latest visits never walks its whole history.
+  `
+  CREATE INDEX events_by_time ON events (site_id, id_kind, identity, time, nonce);
+  `,
 ];

@@ -171,4 +171,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE experiments ADD COLUMN last_exposure_at INTEGER;
   `,
+  // Visitor reads newest first: a second merged index orders each identity's events by time (see
+  // sqlite-key-index.ts), filled here for the rows already merged; the tail past the watermark is
+  // merged later as usual. The dirty-mark count is kept by triggers so that reading it costs one row.
+  `
+  CREATE TABLE event_times (
+    site_id INTEGER NOT NULL,
+    vkey INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (site_id, vkey, time, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO event_times (site_id, vkey, time, seq)
+    SELECT site_id, CAST(anole_key_hash(id_kind || char(0) || identity) AS INTEGER), time, seq FROM events
+    WHERE seq <= (SELECT value FROM counters WHERE name = 'indexed_seq')
+    ORDER BY 1, 2, 3, 4;
+  INSERT INTO counters (name, value) VALUES ('dirty_marks', (SELECT COUNT(*) FROM dirty_identities));
+  CREATE TRIGGER dirty_marks_added AFTER INSERT ON dirty_identities
+    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'dirty_marks'; END;
+  CREATE TRIGGER dirty_marks_removed AFTER DELETE ON dirty_identities
+    BEGIN UPDATE counters SET value = value - 1 WHERE name = 'dirty_marks'; END;
+  `,
 ];

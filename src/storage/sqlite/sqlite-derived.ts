@@ -20,6 +20,9 @@ const EXPERIMENT_SELECT = `
                    WHERE v.site_id = e.site_id AND v.experiment_id = e.id), '[]') AS variations
   FROM experiments e`;
 
+/** Log rows one markAllDirty transaction reads: a few milliseconds of the writer. */
+const MARK_STRETCH = 20_000;
+
 /** Registry and derived state for the SQLite adapter. */
 export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const listExperiments = db.prepare<[number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? ORDER BY e.id`);
@@ -54,12 +57,16 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   );
   const complete = db.prepare('DELETE FROM dirty_identities WHERE site_id = ? AND id_kind = ? AND identity = ? AND gen = ?');
   const release = db.prepare('UPDATE dirty_identities SET claimed_until = 0 WHERE site_id = ? AND id_kind = ? AND identity = ?');
-  const markAll = db.prepare(
-    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until)
-     SELECT DISTINCT site_id, id_kind, identity, 1, 0 FROM events WHERE site_id = ?
+  const identitiesLogged = db.prepare<[number, number, number], { id_kind: number; identity: string }>(
+    'SELECT DISTINCT id_kind, identity FROM events WHERE site_id = ? AND seq > ? AND seq <= ?',
+  );
+  const lastLogged = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'log_seq'");
+  const markOne = db.prepare(
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, 0)
      ON CONFLICT DO UPDATE SET gen = gen + 1`,
   );
-  const backlog = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM dirty_identities');
+  // Kept by triggers (schema migration 5): COUNT(*) would scan every mark on each results request.
+  const backlog = db.prepare<[], { n: number }>("SELECT value AS n FROM counters WHERE name = 'dirty_marks'");
   const readPerson = db.prepare<[number, string], { data: string }>('SELECT data FROM person_contributions WHERE site_id = ? AND person_key = ?');
   const writePerson = db.prepare(
     'INSERT INTO person_contributions (site_id, person_key, data) VALUES (?, ?, ?) ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data',
@@ -124,6 +131,16 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     }
   });
 
+  // Marks the identities of one stretch of the log not marked by an earlier stretch.
+  const markStretchTx = db.transaction((siteId: number, after: number, upTo: number, marked: Set<string>) => {
+    for (const { id_kind, identity } of identitiesLogged.all(siteId, after, upTo)) {
+      const key = `${id_kind}\u0000${identity}`;
+      if (marked.has(key)) continue;
+      marked.add(key);
+      markOne.run(siteId, id_kind, identity);
+    }
+  });
+
   const completeTx = db.transaction((marks: readonly DirtyMark[]) => {
     for (const m of marks) {
       // A mark whose generation moved on was touched again meanwhile: keep it and free it at once.
@@ -171,7 +188,16 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
       completeTx.immediate(marks);
     },
     async markAllDirty(siteId) {
-      return markAll.run(siteId).changes;
+      // In stretches of the log, each its own short transaction, so that commits interleave with
+      // the marking of a large site instead of waiting for all of it. Events logged after the
+      // first stretch started are marked by their own append.
+      const upTo = lastLogged.get()?.value ?? 0;
+      const marked = new Set<string>();
+      for (let after = 0; after < upTo; after += MARK_STRETCH) {
+        markStretchTx.immediate(siteId, after, Math.min(upTo, after + MARK_STRETCH), marked);
+        if (after + MARK_STRETCH < upTo) await new Promise((resolve) => setImmediate(resolve));
+      }
+      return marked.size;
     },
     async replacePersonsContributions(siteId, persons) {
       if (persons.length > 0) replacePersonsTx.immediate(siteId, persons);

@@ -35,21 +35,23 @@ export function eventKey(identityKeyText: string, nonce: string): string {
   return `${identityKeyText}\u0000${nonce}`;
 }
 
-/** One logged event's key, as held in memory until it is merged into the on-disk index. */
+/** One logged event's key, as held in memory until it is merged into the on-disk indexes. */
 export interface LoggedKey {
   seq: number;
   siteId: number;
   vkey: number;
   nkey: number;
+  /** The event's time: `event_times` orders an identity's events by it. */
+  time: number;
   /** identityKey(site, kind, identity) */
   identity: string;
   /** eventKey(identity, nonce) */
   event: string;
 }
 
-export function loggedKey(seq: number, siteId: number, kind: number, identity: string, nonce: string): LoggedKey {
+export function loggedKey(seq: number, siteId: number, kind: number, identity: string, nonce: string, time: number): LoggedKey {
   const id = identityKey(siteId, kind, identity);
-  return { seq, siteId, vkey: identityHash(kind, identity), nkey: keyHash(nonce), identity: id, event: eventKey(id, nonce) };
+  return { seq, siteId, vkey: identityHash(kind, identity), nkey: keyHash(nonce), time, identity: id, event: eventKey(id, nonce) };
 }
 
 /** Index order: the order a merge writes keys in, so that each index page is written once. */
@@ -61,12 +63,49 @@ const BUCKETS = 4096;
 const BUCKET_WIDTH = 2 ** 53 / BUCKETS;
 
 /**
+ * Which rows of a run of the log belong to each identity, with their times: what a reading thread
+ * needs of the unmerged tail to find a visitor's events (newest first) without the writer's exact
+ * de-duplication keys. Rows are kept as flat (seq, time) pairs per identity, in arrival order.
+ */
+export class IdentityTail {
+  private readonly rows = new Map<string, number[]>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(identity: string, seq: number, time: number): void {
+    const pairs = this.rows.get(identity);
+    if (pairs) pairs.push(seq, time);
+    else this.rows.set(identity, [seq, time]);
+    this.count += 1;
+  }
+
+  /** Flat (seq, time) pairs of the identity's rows. */
+  pairsOf(identity: string): readonly number[] {
+    return this.rows.get(identity) ?? NONE;
+  }
+
+  remove(identity: string, seq: number): void {
+    const pairs = this.rows.get(identity);
+    if (!pairs) return;
+    const left: number[] = [];
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] !== seq) left.push(pairs[i]!, pairs[i + 1]!);
+    if (left.length > 0) this.rows.set(identity, left);
+    else this.rows.delete(identity);
+  }
+}
+
+const NONE: readonly number[] = [];
+
+/**
  * Exact keys of a run of log rows not (yet) in the on-disk index: answers "is this event stored?"
  * and "which rows are this identity's?" for that run without touching the disk.
  */
 export class KeyTail {
   private readonly byEvent = new Map<string, number>();
-  private readonly byIdentity = new Map<string, number[]>();
+  readonly identities = new IdentityTail();
   // Keys split by site and by the identity hash's top 12 bits as they arrive: sorting each small
   // bucket just before it is merged gives index order without sorting the whole run at once (0.5 s
   // of the writer for 500k keys, measured).
@@ -79,9 +118,7 @@ export class KeyTail {
 
   add(key: LoggedKey): void {
     this.byEvent.set(key.event, key.seq);
-    const seqs = this.byIdentity.get(key.identity);
-    if (seqs) seqs.push(key.seq);
-    else this.byIdentity.set(key.identity, [key.seq]);
+    this.identities.add(key.identity, key.seq, key.time);
     let buckets = this.bySite.get(key.siteId);
     if (!buckets) this.bySite.set(key.siteId, (buckets = new Array<LoggedKey[]>(BUCKETS)));
     const b = Math.floor(key.vkey / BUCKET_WIDTH);
@@ -102,10 +139,6 @@ export class KeyTail {
     return this.byEvent.get(event);
   }
 
-  seqsOf(identity: string): readonly number[] {
-    return this.byIdentity.get(identity) ?? [];
-  }
-
   /** Whether the key is still live here (a forgotten row's key is dropped, and not merged). */
   holds(key: LoggedKey): boolean {
     return this.byEvent.get(key.event) === key.seq;
@@ -115,11 +148,7 @@ export class KeyTail {
   remove(deleted: readonly Pick<LoggedKey, 'seq' | 'identity' | 'event'>[]): void {
     for (const { seq, identity, event } of deleted) {
       if (this.byEvent.get(event) === seq) this.byEvent.delete(event);
-      const seqs = this.byIdentity.get(identity);
-      if (!seqs) continue;
-      const left = seqs.filter((s) => s !== seq);
-      if (left.length > 0) this.byIdentity.set(identity, left);
-      else this.byIdentity.delete(identity);
+      this.identities.remove(identity, seq);
     }
   }
 }

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { Identity, VisitorEvent } from '../../core/events.ts';
-import { identityKindCode, type EventRow } from '../event-rows.ts';
-import { KeyTail, identityHash, identityKey, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
+import type { Identity } from '../../core/events.ts';
+import type { EventColumns } from '../event-columns.ts';
+import { identityKindCode } from '../event-rows.ts';
+import { sqliteEventReads, type EventReads, type SeqRow } from './sqlite-event-reads.ts';
+import { KeyTail, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteKeyIndex, type MergeRun } from './sqlite-key-index.ts';
 
 export interface EventLogOptions {
@@ -14,8 +16,6 @@ export interface EventLogOptions {
 /** A forgotten row, as the forget path needs it to leave a tombstone and drop its keys. */
 export type DeletedRow = LoggedKey & { idKind: number; identityValue: string; nonce: string };
 
-type SeqRow = EventRow & { seq: number; site_id: number };
-
 /**
  * The events of the SQLite store: an append-only log (`events`, in seq order, payload inline), so a
  * commit writes only new pages at the end of the table, plus the keys that find an event by
@@ -26,21 +26,21 @@ type SeqRow = EventRow & { seq: number; site_id: number };
  * last one it knows before it decides anything, inside the write transaction for writes, so its
  * memory always covers every row above the index's watermark.
  */
-export interface EventLog {
+export interface EventLog extends EventReads {
   /** Catches up on rows other handles appended (call inside the write transaction before deciding). */
   sync(): void;
-  keyOf(siteId: number, event: VisitorEvent): LoggedKey;
-  /** Whether a live row has this event's key: memory first, then the index, confirmed against the log. */
-  isStored(key: LoggedKey, event: VisitorEvent): boolean;
-  /** Appends the row (inside the write transaction); sets `key.seq`. */
-  append(key: LoggedKey, row: EventRow): void;
+  /** The key of row `i` of the columns (seq 0 until appended). */
+  keyOf(columns: EventColumns, i: number): LoggedKey;
+  /** Whether a live row has this key: memory first, then the index, confirmed against the log. */
+  isStored(key: LoggedKey, kind: number, identity: string, nonce: string): boolean;
+  /** Appends row `i` of the columns (inside the write transaction); sets `key.seq`. */
+  append(key: LoggedKey, columns: EventColumns, i: number): void;
   /** Ends the write transaction's appends: persists the last seq handed out. */
   endAppend(): void;
   /** After the commit: the appended keys join the tail. */
   committed(keys: readonly LoggedKey[]): void;
   /** After a rollback: the seqs handed out were not used. */
   rolledBack(): void;
-  rowsOf(siteId: number, identity: Identity): EventRow[];
   /** Deletes an identity's rows, or one event of it (inside the forget transaction). */
   deleteRows(siteId: number, identity: Identity, nonce?: string): DeletedRow[];
   /** After the forget commit: drops the deleted rows' keys from memory. */
@@ -55,8 +55,8 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     `INSERT INTO events (seq, site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const rowsAfter = db.prepare<[number], { seq: number; site_id: number; id_kind: number; identity: string; nonce: string }>(
-    'SELECT seq, site_id, id_kind, identity, nonce FROM events WHERE seq > ? ORDER BY seq',
+  const rowsAfter = db.prepare<[number], { seq: number; site_id: number; id_kind: number; identity: string; nonce: string; time: number }>(
+    'SELECT seq, site_id, id_kind, identity, nonce, time FROM events WHERE seq > ? ORDER BY seq',
   );
   const readSeq = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'log_seq'");
   const writeSeq = db.prepare("UPDATE counters SET value = ? WHERE name = 'log_seq'");
@@ -64,12 +64,6 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     `SELECT e.seq FROM event_keys k CROSS JOIN events e ON e.seq = k.seq
      WHERE k.site_id = ? AND k.vkey = ? AND k.nkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ? AND e.nonce = ? LIMIT 1`,
   );
-  const COLUMNS = 'e.seq, e.site_id, e.id_kind, e.identity, e.nonce, e.type, e.time, e.received_at, e.data, e.itp, e.sdk';
-  const indexedRowsOf = db.prepare<[number, number, number, number, string], SeqRow>(
-    `SELECT ${COLUMNS} FROM event_keys k CROSS JOIN events e ON e.seq = k.seq
-     WHERE k.site_id = ? AND k.vkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ?`,
-  );
-  const rowAt = db.prepare<[number], SeqRow>(`SELECT ${COLUMNS} FROM events e WHERE e.seq = ?`);
   const deleteRow = db.prepare('DELETE FROM events WHERE seq = ?');
 
   let tail = new KeyTail();
@@ -84,7 +78,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
   function sync(): void {
     for (const row of rowsAfter.iterate(lastSeq)) {
-      tail.add(loggedKey(row.seq, row.site_id, row.id_kind, row.identity, row.nonce));
+      tail.add(loggedKey(row.seq, row.site_id, row.id_kind, row.identity, row.nonce, row.time));
       lastSeq = row.seq;
     }
   }
@@ -124,20 +118,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     scheduled = failed ? setTimeout(step, 1000).unref() : setImmediate(step);
   }
 
-  function rowsOf(siteId: number, identity: Identity): SeqRow[] {
-    const kind = identityKindCode(identity.kind);
-    const seen = new Set<number>();
-    const out: SeqRow[] = [];
-    const take = (row: SeqRow | undefined) => {
-      if (!row || seen.has(row.seq) || row.site_id !== siteId || row.id_kind !== kind || row.identity !== identity.value) return;
-      seen.add(row.seq);
-      out.push(row);
-    };
-    for (const row of indexedRowsOf.iterate(siteId, identityHash(kind, identity.value), siteId, kind, identity.value)) take(row);
-    const id = identityKey(siteId, kind, identity.value);
-    for (const t of tails()) for (const seq of t.seqsOf(id)) take(rowAt.get(seq));
-    return out;
-  }
+  const reads = sqliteEventReads(db, () => tails().map((t) => t.identities));
 
   sync();
   scheduleMerge();
@@ -145,21 +126,20 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
   return {
     sync,
 
-    keyOf(siteId, event) {
-      return loggedKey(0, siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce);
+    keyOf(c, i) {
+      return loggedKey(0, c.site[i]!, c.kind[i]!, c.identity[i]!, c.nonce[i]!, c.time[i]!);
     },
 
-    isStored(key, event) {
+    isStored(key, kind, identity, nonce) {
       for (const t of tails()) if (t.seqOf(key.event) !== undefined) return true;
-      const kind = identityKindCode(event.identity.kind);
-      return indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, event.identity.value, event.nonce) !== undefined;
+      return indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, identity, nonce) !== undefined;
     },
 
-    append(key, row) {
+    append(key, c, i) {
       if (writing === 0) writing = Math.max(lastSeq, readSeq.get()?.value ?? 0);
       writing += 1;
       key.seq = writing;
-      insertRow.run(writing, key.siteId, row.id_kind, row.identity, row.nonce, row.type, row.time, row.received_at, row.data, row.itp, row.sdk);
+      insertRow.run(writing, key.siteId, c.kind[i], c.identity[i], c.nonce[i], c.type[i], c.time[i], c.receivedAt[i], c.data[i], c.itp[i], c.sdk[i]);
     },
 
     endAppend() {
@@ -179,15 +159,16 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       writing = 0;
     },
 
-    rowsOf,
+    rowsOf: reads.rowsOf,
+    pageOf: reads.pageOf,
 
     deleteRows(siteId, identity, nonce) {
       const kind = identityKindCode(identity.kind);
-      const rows = rowsOf(siteId, identity);
+      const rows: SeqRow[] = reads.rowsOf(siteId, identity);
       const out: DeletedRow[] = [];
       for (const row of rows) {
         if (nonce !== undefined && row.nonce !== nonce) continue;
-        const key = loggedKey(row.seq, siteId, kind, row.identity, row.nonce);
+        const key = loggedKey(row.seq, siteId, kind, row.identity, row.nonce, row.time);
         deleteRow.run(row.seq);
         index.remove(key);
         out.push({ ...key, idKind: kind, identityValue: row.identity, nonce: row.nonce });

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import type { VisitorEvent } from '../../core/events.ts';
 import { identityKindCode } from '../event-rows.ts';
 import { forgottenEventDigest } from '../forget-digest.ts';
 import type { ForgetCounts, Storage } from '../port.ts';
@@ -10,7 +9,7 @@ export interface SqliteForget extends Pick<Storage, 'forgetVisitors'> {
    * Whether this event was stored once and then forgotten. Called inside the append transaction;
    * sites that never forgot anything (nearly all writes) cost one Set lookup, no hashing.
    */
-  isForgotten(siteId: number, event: VisitorEvent): boolean;
+  isForgotten(siteId: number, kind: number, identity: string, nonce: string): boolean;
 }
 
 /** POST /visit/forget for the SQLite adapter: deletes in one transaction and keeps tombstones. */
@@ -54,9 +53,9 @@ export function sqliteForget(db: Database.Database, log: EventLog): SqliteForget
       return counts;
     },
 
-    isForgotten(siteId, event) {
+    isForgotten(siteId, kind, identity, nonce) {
       if (!sitesWithTombstones.has(siteId)) return false;
-      return tombstoneExists.get(siteId, forgottenEventDigest(event.identity.kind, event.identity.value, event.nonce)) !== undefined;
+      return tombstoneExists.get(siteId, forgottenEventDigest(kind, identity, nonce)) !== undefined;
     },
   };
 }

@@ -20,20 +20,24 @@ export interface KeyIndex {
    * the last chunk raises the watermark with it. Advances the run; answers whether it is done.
    */
   mergeChunk(run: MergeRun, deadline: number): boolean;
-  /** Drops a forgotten row's key (inside the forget transaction). */
-  remove(key: Pick<LoggedKey, 'siteId' | 'vkey' | 'nkey' | 'seq'>): void;
+  /** Drops a forgotten row's keys (inside the forget transaction). */
+  remove(key: Pick<LoggedKey, 'siteId' | 'vkey' | 'nkey' | 'seq' | 'time'>): void;
 }
 
 /**
- * The on-disk key index `event_keys (site_id, vkey, nkey, seq)`: compact integers, written only by
- * merges of sorted runs of the log's tail, never per commit, so each of its pages is rewritten about
- * once per merge instead of once per event. It is derived from the log: a lost merge is redone from
+ * The on-disk key indexes, compact integers written only by merges of sorted runs of the log's tail,
+ * never per commit, so each of their pages is rewritten about once per merge instead of once per
+ * event: `event_keys (site_id, vkey, nkey, seq)` finds an event by its de-duplication key,
+ * `event_times (site_id, vkey, time, seq)` an identity's events newest first. Both share the run's
+ * order by (site, vkey), so a merge walks the same few pages of each. It is derived from the log: a lost merge is redone from
  * the watermark at the next open, which is why merges commit at synchronous=NORMAL (the next
  * synchronous=FULL commit makes them durable with it, the WAL being written in order).
  */
 export function sqliteKeyIndex(db: Database.Database): KeyIndex {
   const insert = db.prepare('INSERT OR IGNORE INTO event_keys (site_id, vkey, nkey, seq) VALUES (?, ?, ?, ?)');
+  const insertTime = db.prepare('INSERT OR IGNORE INTO event_times (site_id, vkey, time, seq) VALUES (?, ?, ?, ?)');
   const remove = db.prepare('DELETE FROM event_keys WHERE site_id = ? AND vkey = ? AND nkey = ? AND seq = ?');
+  const removeTime = db.prepare('DELETE FROM event_times WHERE site_id = ? AND vkey = ? AND time = ? AND seq = ?');
   const readWatermark = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'indexed_seq'");
   const raiseWatermark = db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'indexed_seq'");
 
@@ -52,7 +56,10 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
         bucket += 1;
         next = 0;
       }
-      if (tail.holds(key)) insert.run(key.siteId, key.vkey, key.nkey, key.seq);
+      if (tail.holds(key)) {
+        insert.run(key.siteId, key.vkey, key.nkey, key.seq);
+        insertTime.run(key.siteId, key.vkey, key.time, key.seq);
+      }
       written += 1;
       if ((written & 127) === 0 && performance.now() >= deadline) break;
     }
@@ -75,6 +82,7 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
     },
     remove(key) {
       remove.run(key.siteId, key.vkey, key.nkey, key.seq);
+      removeTime.run(key.siteId, key.vkey, key.time, key.seq);
     },
   };
 }

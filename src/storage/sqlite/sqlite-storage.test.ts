@@ -2,22 +2,26 @@ import path from 'node:path';
 import { makeTempDir } from '../../../test/helpers/temp-dir.ts';
 import { runStorageContract } from '../contract/run-contract.ts';
 import type { Storage } from '../port.ts';
-import { openSqliteStorage, type SqliteOptions } from './sqlite-storage.ts';
+import { attachSqliteStorage, openSqliteStorage, type SqliteOptions, type SqliteStorage } from './sqlite-storage.ts';
 
-function sqliteFactory(options: Omit<SqliteOptions, 'file'>) {
+function sqliteFactory(options: Omit<SqliteOptions, 'file'>, { attached = false } = {}) {
   return async () => {
     const temp = makeTempDir();
     const file = path.join(temp.dir, 'anole.db');
-    const handles: Storage[] = [openSqliteStorage({ file, ...options })];
+    const owners: SqliteStorage[] = [openSqliteStorage({ file, ...options })];
+    // An attached handle is what the query and attribution threads use: reads on a connection of its
+    // own that follows the log, writes through the owner's writer thread.
+    const handles: Storage[] = attached ? [attachSqliteStorage((await owners[0]!.share()).link)] : [owners[0]!];
     return {
       storage: handles[0]!,
       async openAnother() {
         const another = openSqliteStorage({ file, ...options });
-        handles.push(another);
+        owners.push(another);
         return another;
       },
       async cleanup() {
-        for (const handle of handles) await handle.close();
+        if (attached) for (const handle of handles) await handle.close();
+        for (const owner of owners) await owner.close();
         temp.remove();
       },
     };
@@ -28,3 +32,4 @@ runStorageContract('sqlite', sqliteFactory({ cacheMb: 8 }));
 // The same behaviour when nearly every key has moved from memory to the on-disk index, merged
 // between the suite's own calls.
 runStorageContract('sqlite, keys merged every 3 events', sqliteFactory({ cacheMb: 8, keyMergeAt: 3, keyMergeStepMs: 1 }));
+runStorageContract('sqlite, attached handle (another thread\'s view)', sqliteFactory({ cacheMb: 8, keyMergeAt: 5, keyMergeStepMs: 1 }, { attached: true }));

@@ -1,215 +1,190 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import type { Identity, VisitorEvent } from '../../core/events.ts';
-import { linkFromEvent } from '../../core/identity.ts';
-import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
-import type { AppendVerdict, SiteEvent, Storage, StoreStats } from '../port.ts';
-import { SQLITE_MIGRATIONS } from './schema.ts';
-import { sqliteEventLog } from './sqlite-event-log.ts';
-import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
-import { sqliteForget } from './sqlite-forget.ts';
-import { sqliteApiKeys } from './sqlite-api-keys.ts';
-import { sqliteDerived } from './sqlite-derived.ts';
-import { sqliteMaps } from './sqlite-maps.ts';
+import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { deserializeError, rpcClient, type RpcClient } from '../../threads/rpc.ts';
+import { spawnThread } from '../../threads/spawn-thread.ts';
+import { toEventColumns, VERDICT_NAMES } from '../event-columns.ts';
+import type { Storage } from '../port.ts';
+import { openSqliteReader, type ReaderPart, type SqliteReader } from './sqlite-reader.ts';
+import type { SqliteOptions } from './sqlite-store.ts';
+import type { WriterThreadData } from './sqlite-writer-thread.ts';
 
-export interface SqliteOptions {
-  /** Path of the database file; its directory is created if needed. */
+export type { SqliteOptions } from './sqlite-store.ts';
+
+/** What another thread needs to open its own handle on the same store (attachSqliteStorage). */
+export interface SqliteLink {
   file: string;
-  /** Page cache size in MiB: the working set of the event index should fit. */
-  cacheMb?: number;
-  /**
-   * WAL size in pages that triggers a checkpoint. Random-key inserts dirty many pages per commit;
-   * checkpointing after every commit (SQLite's default of 1000 pages) writes them all twice as often.
-   */
-  walAutocheckpointPages?: number;
-  /** Events whose keys are held in memory before they are merged into the on-disk key index. */
-  keyMergeAt?: number;
-  /** Longest one merge step holds the writer, in ms. */
-  keyMergeStepMs?: number;
+  cacheMb: number;
+  writer: MessagePort;
 }
 
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(SQLITE_MIGRATIONS[version] ?? '');
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
+export interface SqliteStorage extends Storage {
+  /**
+   * A link for another thread: its handle reads on a connection of its own and writes through this
+   * store's writer thread. Pass `transfer` in the postMessage/workerData transfer list.
+   */
+  share(): Promise<{ link: SqliteLink; transfer: TransferListItem[] }>;
+}
+
+export interface ThreadedSqliteOptions extends SqliteOptions {
+  /** Most events the writer puts in one transaction when it coalesces concurrent appends. */
+  maxCommitEvents?: number;
+  /** Page cache of each reading connection, in MiB (the OS caches the file for all of them). */
+  readerCacheMb?: number;
+  /** Called once if the writer thread dies; every call fails from then on. */
+  onFatal?: (error: Error) => void;
+}
+
+type Method = Exclude<keyof Storage, 'engine' | 'commitLanes'>;
+
+/**
+ * Where each port method runs. `read`: on the calling thread's own read-only connection (point
+ * reads of small tables, never the log). `events`: reads of the log, which need the unmerged tail;
+ * a thread that keeps a copy of it (attached handles) answers them itself, the HTTP thread asks the
+ * writer. `write`: always the writer thread, the only one that writes. A method added to the port
+ * must be given a route here (the type says so).
+ */
+const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
+  findSite: 'read',
+  listSites: 'read',
+  mapBytes: 'read',
+  listApiKeys: 'read',
+  siteById: 'read',
+  listExperiments: 'read',
+  getExperiment: 'read',
+  listGoals: 'read',
+  resultAggregates: 'read',
+  dirtyBacklog: 'read',
+  findApiKey: 'read',
+  countApiKeys: 'read',
+  getMaps: 'read',
+  stats: 'read',
+  linksOfVisitorCodes: 'read',
+  linksOfMappingValues: 'read',
+  eventsOf: 'events',
+  eventPage: 'events',
+  // Walks up to `scan` rows of the log's end: kept off the HTTP thread like the other log reads.
+  latestEvents: 'events',
+  alreadyStored: 'write',
+  ensureSite: 'write',
+  appendEvents: 'write',
+  putMaps: 'write',
+  purgeExpiredMaps: 'write',
+  forgetVisitors: 'write',
+  saveExperiment: 'write',
+  saveGoal: 'write',
+  registerSeen: 'write',
+  updateSiteSettings: 'write',
+  claimDirty: 'write',
+  completeDirty: 'write',
+  markAllDirty: 'write',
+  replacePersonsContributions: 'write',
+  createApiKey: 'write',
+  revokeApiKey: 'write',
+  touchApiKeys: 'write',
+  configureAdminKey: 'write',
+  rehashApiKey: 'write',
+  claimServerValue: 'write',
+  ping: 'write',
+  close: 'write',
+};
+
+/** A handle whose reads run on `reader` (awaited first) and whose other calls go to `writer`. */
+function routed(writer: RpcClient, reader: () => Promise<ReaderPart>, local: ReadonlySet<string>): Storage {
+  const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of Object.keys(ROUTES) as Method[]) {
+    methods[name] = local.has(name)
+      ? async (...args) => ((await reader())[name as keyof ReaderPart] as (...a: unknown[]) => Promise<unknown>)(...args)
+      : (...args) => writer.call(name, args);
   }
+  methods.appendEvents = async (events) => {
+    const list = events as Parameters<Storage['appendEvents']>[0];
+    if (list.length === 0) return [];
+    const codes = await writer.call<Uint8Array>('appendColumns', [toEventColumns(list)]);
+    return Array.from(codes, (code) => VERDICT_NAMES[code]!);
+  };
+  // The writer coalesces the appends waiting for it into one transaction: several in flight keep
+  // it busy while the HTTP thread prepares the next ones.
+  return { engine: 'sqlite', commitLanes: 4, ...methods } as unknown as Storage;
+}
+
+const readsOf = (route: 'read' | 'events' | 'write', withEvents: boolean) =>
+  new Set(Object.entries(ROUTES).filter(([, r]) => r === route || (withEvents && r === 'events' && route === 'read')).map(([name]) => name));
+
+/**
+ * The embedded store as the server uses it: a writer thread owns the only write connection (see
+ * sqlite-writer-thread.ts) and this thread reads small tables on a read-only connection of its
+ * own, so no SQLite statement that could take long ever runs on the calling (HTTP) thread. Calls
+ * made before the writer is ready wait for it.
+ */
+export function openSqliteStorage(options: ThreadedSqliteOptions): SqliteStorage {
+  fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+  const { onFatal, readerCacheMb, maxCommitEvents, ...storeOptions } = options;
+  const data: WriterThreadData = { options: storeOptions, maxCommitEvents: maxCommitEvents ?? 20_000 };
+  const worker = spawnThread(new URL('./sqlite-writer-thread.ts', import.meta.url), data, { name: 'anole sqlite writer' });
+  const writer = rpcClient(worker);
+  let closing = false;
+  let reader: SqliteReader | null = null;
+  const ready = new Promise<ReaderPart>((resolve, reject) => {
+    worker.on('message', (message: { kind?: string; error?: Parameters<typeof deserializeError>[0] }) => {
+      if (message.kind === 'ready') {
+        reader = openSqliteReader({ file: options.file, cacheMb: readerCacheMb ?? 32, events: false });
+        resolve(reader.reads);
+      } else if (message.kind === 'failed') reject(deserializeError(message.error!));
+    });
+  });
+  ready.catch(() => undefined);
+  const died = (error: Error) => {
+    writer.fail(error);
+    if (!closing) onFatal?.(error);
+  };
+  worker.on('error', died);
+  worker.on('exit', (code) => died(new Error(`the SQLite writer thread exited (code ${code})`)));
+
+  const handle = routed(writer, () => ready, readsOf('read', false));
+  const waitReady = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A) => {
+    await ready;
+    return call(...args);
+  };
+  return {
+    ...handle,
+    appendEvents: waitReady(handle.appendEvents),
+    ping: waitReady(handle.ping),
+    async close() {
+      if (closing) return;
+      closing = true;
+      try {
+        await ready;
+        reader?.close();
+        await writer.call('close', []);
+      } finally {
+        await worker.terminate();
+      }
+    },
+    async share() {
+      await ready;
+      const { port1, port2 } = new MessageChannel();
+      await writer.call('connect', [port1], [port1]);
+      return { link: { file: options.file, cacheMb: readerCacheMb ?? 32, writer: port2 }, transfer: [port2] };
+    },
+  };
 }
 
 /**
- * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk
- * (the WAL is fsync'd) before appendEvents resolves. better-sqlite3 is synchronous; the port is
- * asynchronous so both adapters look the same to callers.
+ * A handle on a store another thread opened (openSqliteStorage(...).share()): reads, event reads
+ * included, on a read-only connection of this thread's own that follows the log; writes through
+ * the writer thread. For threads that may block (attribution, heavy reads), never the HTTP thread.
  */
-export function openSqliteStorage(options: SqliteOptions): Storage {
-  fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
-  // Owner-only: SQLite gives the -wal and -shm files the mode of the database file, so creating it
-  // 0600 first covers all three; files of earlier versions (0644) are tightened.
-  fs.closeSync(fs.openSync(options.file, 'a', 0o600));
-  for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(options.file + suffix)) fs.chmodSync(options.file + suffix, 0o600);
-  const db = new Database(options.file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 512)}`);
-  db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 16_000}`);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  db.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
-  migrate(db);
-
-  const findSite = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
-  const listSites = db.prepare<[number], SiteRow>('SELECT id, code, settings FROM sites ORDER BY code LIMIT ?');
-  const lastSeq = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events');
-  // The log is in seq (commit) order: walking it backwards from its end reads at most `scan` rows.
-  const latest = db.prepare<[number, number, number, string | null, string | null, string | null, string | null, number], EventRow>(
-    `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events
-     WHERE seq > ? AND site_id = ? AND received_at >= ? AND (? IS NULL OR type = ?) AND (? IS NULL OR identity = ?)
-     ORDER BY seq DESC LIMIT ?`,
-  );
-  const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
-  const log = sqliteEventLog(db, { mergeAt: options.keyMergeAt ?? 200_000, mergeStepMs: options.keyMergeStepMs ?? 10 });
-  const insertLink = db.prepare(
-    'INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-  );
-  // The index does not hold `time`, and without it SQLite's planner prefers the primary key on
-  // site_id alone: a scan of every link of the site per lookup (40 µs at 800 links, ms at 40,000).
-  const linksOfCode = db.prepare<[number, string], LinkRow>(
-    'SELECT mapping_value, visitor_code, time, nonce FROM identity_links INDEXED BY identity_links_by_code WHERE site_id = ? AND visitor_code = ?',
-  );
-  const linksOfValue = db.prepare<[number, string], LinkRow>(
-    'SELECT mapping_value, visitor_code, time, nonce FROM identity_links WHERE site_id = ? AND mapping_value = ?',
-  );
-  const addToCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?');
-  const readCounter = db.prepare<[string], { value: number }>('SELECT value FROM counters WHERE name = ?');
-
-  // A new mark is claimable from its receive time on, and workers claim the oldest first, so a mark
-  // waits behind the backlog, never behind every identity that sorts before it. A mark touched again
-  // keeps its place (and its lease, when claimed).
-  const markDirty = db.prepare(
-    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, ?)
-     ON CONFLICT DO UPDATE SET gen = gen + 1`,
-  );
-
-  const forgetting = sqliteForget(db, log);
-  const append = db.transaction((events: readonly SiteEvent[]): { verdicts: AppendVerdict[]; keys: LoggedKey[] } => {
-    log.sync();
-    const verdicts: AppendVerdict[] = [];
-    const keys: LoggedKey[] = [];
-    const inBatch = new Set<string>();
-    const touched = new Map<string, [number, number, string, number]>();
-    for (const { siteId, event } of events) {
-      const key = log.keyOf(siteId, event);
-      const duplicate = inBatch.has(key.event) || forgetting.isForgotten(siteId, event) || log.isStored(key, event);
-      verdicts.push(duplicate ? 'duplicate' : 'accepted');
-      if (duplicate) continue;
-      inBatch.add(key.event);
-      log.append(key, toEventRow(event));
-      keys.push(key);
-      const kind = identityKindCode(event.identity.kind);
-      if (!touched.has(key.identity)) touched.set(key.identity, [siteId, kind, event.identity.value, event.receivedAt]);
-      const link = linkFromEvent(event);
-      if (link) insertLink.run(siteId, link.mappingValue, link.visitorCode, link.time, link.nonce);
-    }
-    // Derived state (results) is recomputed from these marks by the attribution worker.
-    for (const [siteId, kind, identity, receivedAt] of touched.values()) markDirty.run(siteId, kind, identity, receivedAt);
-    if (keys.length > 0) addToCounter.run(keys.length, 'events');
-    log.endAppend();
-    return { verdicts, keys };
-  });
-
-  let closed = false;
-
+export function attachSqliteStorage(link: SqliteLink): Storage {
+  const reader = openSqliteReader({ file: link.file, cacheMb: link.cacheMb, events: true });
+  const writer = rpcClient(link.writer);
+  link.writer.on('close', () => writer.fail(new Error('the SQLite writer is gone')));
+  const handle = routed(writer, async () => reader.reads, readsOf('read', true));
   return {
-    engine: 'sqlite',
-    // One writer: a second transaction would only wait for the first.
-    commitLanes: 1,
-    ...sqliteMaps(db),
-    ...sqliteDerived(db),
-    ...sqliteApiKeys(db),
-    forgetVisitors: forgetting.forgetVisitors,
-
-    async findSite(code) {
-      const row = findSite.get(code);
-      return row ? fromSiteRow(row) : null;
-    },
-
-    async ensureSite(code, settings) {
-      insertSite.run(code, JSON.stringify(settings), Date.now());
-      const row = findSite.get(code);
-      if (!row) throw new Error(`site ${code} vanished after insert`);
-      return fromSiteRow(row);
-    },
-
-    async listSites(limit) {
-      return listSites.all(limit).map(fromSiteRow);
-    },
-
-    async latestEvents(siteId, query) {
-      const from = Math.max(0, (lastSeq.get()?.seq ?? 0) - query.scan);
-      const type = query.type ?? null;
-      const identity = query.identity ?? null;
-      return latest.all(from, siteId, query.since, type, type, identity, identity, query.limit).map(fromEventRow);
-    },
-
-    async appendEvents(events) {
-      if (events.length === 0) return [];
-      let result: ReturnType<typeof append>;
-      try {
-        result = append.immediate(events);
-      } catch (error) {
-        log.rolledBack();
-        throw error;
-      }
-      log.committed(result.keys);
-      return result.verdicts;
-    },
-
-    async alreadyStored(events) {
-      log.sync();
-      return events.map(({ siteId, event }) => log.isStored(log.keyOf(siteId, event), event) || forgetting.isForgotten(siteId, event));
-    },
-
-    async eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]> {
-      log.sync();
-      const out: VisitorEvent[] = [];
-      for (const identity of identities) for (const row of log.rowsOf(siteId, identity)) out.push(fromEventRow(row));
-      return out;
-    },
-
-    async linksOfVisitorCodes(siteId, visitorCodes) {
-      return visitorCodes.flatMap((code) => linksOfCode.all(siteId, code).map(fromLinkRow));
-    },
-
-    async linksOfMappingValues(siteId, mappingValues) {
-      return mappingValues.flatMap((value) => linksOfValue.all(siteId, value).map(fromLinkRow));
-    },
-
-    async stats(): Promise<StoreStats> {
-      const pages = db.pragma('page_count', { simple: true }) as number;
-      const pageSize = db.pragma('page_size', { simple: true }) as number;
-      let walBytes = 0;
-      try {
-        walBytes = fs.statSync(`${options.file}-wal`).size;
-      } catch {
-        // No WAL file yet.
-      }
-      return { events: readCounter.get('events')?.value ?? 0, bytes: pages * pageSize + walBytes };
-    },
-
-    async ping() {
-      if (closed) throw new Error('store is closed');
-      db.prepare('SELECT 1').get();
-    },
-
+    ...handle,
     async close() {
-      if (closed) return;
-      closed = true;
-      log.close();
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      db.close();
+      reader.close();
+      link.writer.close();
     },
   };
 }

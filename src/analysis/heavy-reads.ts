@@ -1,0 +1,25 @@
+import type { Identity } from '../core/events.ts';
+import type { Site } from '../core/site-settings.ts';
+import { explainAttribution } from './explain-attribution.ts';
+import { readVisitor, type ReadDeps, type VisitorQuery } from './read-visitor.ts';
+
+/**
+ * The reads whose cost depends on a visitor's history: a visitor's visits, a person's attribution.
+ * The server answers them on a thread of their own (src/query-thread.ts), so that none of them
+ * holds the HTTP thread; `inProcessReads` is the same use-cases called directly.
+ */
+export interface HeavyReads {
+  /** GET /visit/visitor's body, as text (it crosses threads as one string). */
+  visitorText(query: VisitorQuery, options: { pretty: boolean }): Promise<string>;
+  explain(site: Site, experimentId: number, identity: Identity): Promise<Awaited<ReturnType<typeof explainAttribution>>>;
+}
+
+export function inProcessReads(deps: ReadDeps): HeavyReads {
+  return {
+    async visitorText(query, { pretty }) {
+      const body = await readVisitor(deps, query);
+      return pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+    },
+    explain: (site, experimentId, identity) => explainAttribution(deps.storage, site, experimentId, identity),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * The attribution thread: runs the attribution worker on a store handle of its own, so that
+ * recomputing persons never holds the HTTP thread, its reads or its acknowledgements.
+ */
+import { parentPort } from 'node:worker_threads';
+import { startAttributionWorker, type WorkerOptions } from './analysis/attribution-worker.ts';
+import { createLogger } from './log.ts';
+import { attachNodeStore, type StoreLink } from './store-link.ts';
+import { serveRpc } from './threads/rpc.ts';
+import { threadData } from './threads/spawn-thread.ts';
+
+export interface AttributionThreadData {
+  link: StoreLink;
+  logLevel: string;
+  worker: Pick<WorkerOptions, 'batch' | 'idleMs' | 'leaseMs'>;
+}
+
+const { link, logLevel, worker: options } = threadData<AttributionThreadData>();
+const logger = createLogger(logLevel);
+const storage = await attachNodeStore(link);
+const worker = startAttributionWorker(storage, {
+  ...options,
+  now: Date.now,
+  onError: (error) => logger.error({ err: error }, 'attribution round failed'),
+});
+serveRpc(parentPort!, {
+  kick: () => worker.kick(),
+  settle: () => worker.settle(),
+  stop: async () => {
+    await worker.stop();
+    await storage.close();
+  },
+});
+parentPort!.postMessage({ kind: 'ready' });

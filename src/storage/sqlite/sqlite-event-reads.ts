@@ -1,0 +1,126 @@
+import type Database from 'better-sqlite3';
+import type { Identity } from '../../core/events.ts';
+import { identityKindCode, type EventRow } from '../event-rows.ts';
+import { identityHash, identityKey, type IdentityTail } from './sqlite-event-keys.ts';
+
+export type SeqRow = EventRow & { seq: number; site_id: number };
+
+/** Where an event page ends: (time, seq) of its oldest event, the next page starts below it. */
+interface Position {
+  time: number;
+  seq: number;
+}
+
+const TOP: Position = { time: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER };
+
+const below = (a: Position, b: Position) => a.time < b.time || (a.time === b.time && a.seq < b.seq);
+const newestFirst = (a: Position, b: Position) => b.time - a.time || b.seq - a.seq;
+
+export function encodeCursor(position: Position): string {
+  return `${position.time}:${position.seq}`;
+}
+
+export function decodeCursor(cursor: string | null | undefined): Position {
+  if (!cursor) return TOP;
+  const [time, seq] = cursor.split(':').map(Number);
+  if (!Number.isSafeInteger(time) || !Number.isSafeInteger(seq)) throw new Error(`invalid event cursor ${cursor}`);
+  return { time: time!, seq: seq! };
+}
+
+export interface EventReads {
+  /** Every row of the identity: the on-disk key index plus the tails, each row once. */
+  rowsOf(siteId: number, identity: Identity): SeqRow[];
+  /** Up to `limit` rows of the identity below `cursor`, newest first, and the cursor after them (null at the end). */
+  pageOf(siteId: number, identity: Identity, limit: number, cursor: string | null): { rows: SeqRow[]; cursor: string | null };
+}
+
+const COLUMNS = 'e.seq, e.site_id, e.id_kind, e.identity, e.nonce, e.type, e.time, e.received_at, e.data, e.itp, e.sdk';
+
+/**
+ * Reads of an identity's events, shared by the writer (whose tail is exact) and the reading threads
+ * (whose tail copies are synced from the log). Rows found through a hash are kept only when they are
+ * the identity's (collisions cost a read, never a wrong event), and rows a forget deleted while a
+ * tail still names them are simply absent.
+ */
+export function sqliteEventReads(db: Database.Database, tails: () => readonly IdentityTail[]): EventReads {
+  const indexedRowsOf = db.prepare<[number, number, number, number, string], SeqRow>(
+    `SELECT ${COLUMNS} FROM event_keys k CROSS JOIN events e ON e.seq = k.seq
+     WHERE k.site_id = ? AND k.vkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ?`,
+  );
+  const rowAt = db.prepare<[number], SeqRow>(`SELECT ${COLUMNS} FROM events e WHERE e.seq = ?`);
+  const indexedBelow = db.prepare<[number, number, number, number, number], { seq: number; time: number }>(
+    `SELECT seq, time FROM event_times WHERE site_id = ? AND vkey = ? AND (time, seq) < (?, ?)
+     ORDER BY time DESC, seq DESC LIMIT ?`,
+  );
+
+  const isOf = (row: SeqRow | undefined, siteId: number, kind: number, value: string): row is SeqRow =>
+    row !== undefined && row.site_id === siteId && row.id_kind === kind && row.identity === value;
+
+  return {
+    rowsOf(siteId, identity) {
+      const kind = identityKindCode(identity.kind);
+      const seen = new Set<number>();
+      const out: SeqRow[] = [];
+      const take = (row: SeqRow | undefined) => {
+        if (!isOf(row, siteId, kind, identity.value) || seen.has(row.seq)) return;
+        seen.add(row.seq);
+        out.push(row);
+      };
+      for (const row of indexedRowsOf.iterate(siteId, identityHash(kind, identity.value), siteId, kind, identity.value)) take(row);
+      const id = identityKey(siteId, kind, identity.value);
+      for (const tail of tails()) {
+        const pairs = tail.pairsOf(id);
+        for (let i = 0; i < pairs.length; i += 2) if (!seen.has(pairs[i]!)) take(rowAt.get(pairs[i]!));
+      }
+      return out;
+    },
+
+    pageOf(siteId, identity, limit, cursor) {
+      const kind = identityKindCode(identity.kind);
+      const vkey = identityHash(kind, identity.value);
+      const id = identityKey(siteId, kind, identity.value);
+      let from = decodeCursor(cursor);
+      // The tail's rows below the cursor, newest first (a tail holds a small recent part of the log).
+      const fromTails: Position[] = [];
+      for (const tail of tails()) {
+        const pairs = tail.pairsOf(id);
+        for (let i = 0; i < pairs.length; i += 2) {
+          const position = { seq: pairs[i]!, time: pairs[i + 1]! };
+          if (below(position, from)) fromTails.push(position);
+        }
+      }
+      fromTails.sort(newestFirst);
+      const rows: SeqRow[] = [];
+      const seen = new Set<number>();
+      let t = 0;
+      for (;;) {
+        const indexed = indexedBelow.all(siteId, vkey, from.time, from.seq, limit);
+        // Walk both sources in order, but never past the index's last entry while it may hold more.
+        const indexDone = indexed.length < limit;
+        const last = indexed.at(-1);
+        let i = 0;
+        while (rows.length < limit) {
+          const a = indexed[i];
+          const b = fromTails[t];
+          let next: Position | undefined;
+          if (a && (!b || !below(a, b))) {
+            next = a;
+            i += 1;
+          } else if (b && (indexDone || (last && !below(b, last)))) {
+            next = b;
+            t += 1;
+          } else break;
+          from = next;
+          if (seen.has(next.seq)) continue;
+          seen.add(next.seq);
+          const row = rowAt.get(next.seq);
+          if (isOf(row, siteId, kind, identity.value)) rows.push(row);
+        }
+        if (rows.length >= limit) return { rows, cursor: encodeCursor(from) };
+        if (indexDone && t >= fromTails.length) return { rows, cursor: null };
+        // Otherwise the index page was used up before the page filled (tail rows in between, hash
+        // collisions, forgotten rows): read its next entries below the last one taken.
+      }
+    },
+  };
+}

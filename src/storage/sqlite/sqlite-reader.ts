@@ -1,0 +1,137 @@
+import Database from 'better-sqlite3';
+import type { Identity, VisitorEvent } from '../../core/events.ts';
+import { fromEventRow } from '../event-rows.ts';
+import type { Storage } from '../port.ts';
+import { IdentityTail, identityKey } from './sqlite-event-keys.ts';
+import { sqliteEventReads } from './sqlite-event-reads.ts';
+import { sqliteDerived } from './sqlite-derived.ts';
+import { sqliteMaps } from './sqlite-maps.ts';
+import { sqliteApiKeys } from './sqlite-api-keys.ts';
+import { sqlitePlainReads } from './sqlite-plain-reads.ts';
+
+/** The reads a connection of its own answers; the rest of the port goes to the writer. */
+export type ReaderPart = Pick<
+  Storage,
+  | 'findSite'
+  | 'listSites'
+  | 'latestEvents'
+  | 'mapBytes'
+  | 'listApiKeys'
+  | 'siteById'
+  | 'linksOfVisitorCodes'
+  | 'linksOfMappingValues'
+  | 'stats'
+  | 'getMaps'
+  | 'listExperiments'
+  | 'getExperiment'
+  | 'listGoals'
+  | 'resultAggregates'
+  | 'dirtyBacklog'
+  | 'findApiKey'
+  | 'countApiKeys'
+  | 'eventsOf'
+  | 'eventPage'
+>;
+
+export interface SqliteReaderOptions {
+  file: string;
+  cacheMb: number;
+  /**
+   * Keep a copy of the unmerged tail's visitor keys, so that event reads answer here. Without it
+   * (the HTTP thread) this connection serves only the small tables and event reads are refused.
+   */
+  events: boolean;
+}
+
+export interface SqliteReader {
+  reads: ReaderPart;
+  close(): void;
+}
+
+/** Rows per segment of the tail copy: a segment is dropped whole once the index covers it. */
+const SEGMENT_ROWS = 50_000;
+/** How often an idle reader reads the log rows committed since it last looked. */
+const SYNC_INTERVAL_MS = 10;
+
+/**
+ * A read-only connection to the store, for a thread that must not wait for the writer. With
+ * `events`, it follows the log: it reads the rows committed past the last seq it knows (every few
+ * milliseconds, and again at the start of each event read, inside that read's transaction), keeps
+ * their visitor keys in segments, and drops a segment once the key index's watermark covers it. So
+ * a read sees every event committed before it started, whether merged into the index or not.
+ */
+export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
+  const db = new Database(options.file, { fileMustExist: true });
+  db.pragma('query_only = ON');
+  db.pragma(`cache_size = ${-1024 * options.cacheMb}`);
+  db.pragma('busy_timeout = 5000');
+
+  const watermark = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'indexed_seq'");
+  const rowsAfter = db.prepare<[number], { seq: number; site_id: number; id_kind: number; identity: string; time: number }>(
+    'SELECT seq, site_id, id_kind, identity, time FROM events WHERE seq > ? ORDER BY seq',
+  );
+  const segments: { tail: IdentityTail; upTo: number }[] = [];
+  let lastSeq = watermark.get()?.value ?? 0;
+
+  function sync(): void {
+    let segment = segments.at(-1);
+    for (const row of rowsAfter.iterate(lastSeq)) {
+      if (!segment || segment.tail.size >= SEGMENT_ROWS) segments.push((segment = { tail: new IdentityTail(), upTo: row.seq }));
+      segment.tail.add(identityKey(row.site_id, row.id_kind, row.identity), row.seq, row.time);
+      segment.upTo = row.seq;
+      lastSeq = row.seq;
+    }
+    const merged = watermark.get()?.value ?? 0;
+    while (segments.length > 0 && segments[0]!.upTo <= merged) segments.shift();
+  }
+
+  const events = sqliteEventReads(db, () => segments.map((s) => s.tail));
+  const eventsOf = db.transaction((siteId: number, identities: readonly Identity[]): VisitorEvent[] => {
+    sync();
+    return identities.flatMap((identity) => events.rowsOf(siteId, identity).map(fromEventRow));
+  });
+  const pageOf = db.transaction((siteId: number, identity: Identity, limit: number, cursor: string | null) => {
+    sync();
+    return events.pageOf(siteId, identity, limit, cursor);
+  });
+  const refuse = () => Promise.reject(new Error('event reads are not served on this connection'));
+
+  let timer: NodeJS.Timeout | null = null;
+  if (options.events) {
+    sync();
+    timer = setInterval(sync, SYNC_INTERVAL_MS);
+    timer.unref();
+  }
+
+  const derived = sqliteDerived(db);
+  const maps = sqliteMaps(db);
+  const keys = sqliteApiKeys(db);
+  const reads: ReaderPart = {
+    ...sqlitePlainReads(db, options.file),
+    getMaps: maps.getMaps,
+    mapBytes: maps.mapBytes,
+    findApiKey: keys.findApiKey,
+    listApiKeys: keys.listApiKeys,
+    countApiKeys: keys.countApiKeys,
+    siteById: derived.siteById,
+    listExperiments: derived.listExperiments,
+    getExperiment: derived.getExperiment,
+    listGoals: derived.listGoals,
+    resultAggregates: derived.resultAggregates,
+    dirtyBacklog: derived.dirtyBacklog,
+    eventsOf: options.events ? async (siteId, identities) => eventsOf(siteId, identities) : refuse,
+    eventPage: options.events
+      ? async (siteId, identity, { limit, cursor }) => {
+          const page = pageOf(siteId, identity, limit, cursor ?? null);
+          return { events: page.rows.map(fromEventRow), cursor: page.cursor };
+        }
+      : refuse,
+  };
+  return {
+    reads,
+    close() {
+      if (timer) clearInterval(timer);
+      db.close();
+    },
+  };
+}

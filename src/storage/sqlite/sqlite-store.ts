@@ -1,0 +1,213 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Identity, VisitorEvent } from '../../core/events.ts';
+import { toEventColumns, VERDICT_CODES, VERDICT_NAMES, type EventColumns } from '../event-columns.ts';
+import { fromEventRow, fromSiteRow, type SiteRow } from '../event-rows.ts';
+import type { AppendVerdict, Storage } from '../port.ts';
+import { SQLITE_MIGRATIONS } from './schema.ts';
+import { sqliteEventLog } from './sqlite-event-log.ts';
+import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
+import { sqliteForget } from './sqlite-forget.ts';
+import { sqliteDerived } from './sqlite-derived.ts';
+import { sqliteMaps } from './sqlite-maps.ts';
+import { sqliteApiKeys } from './sqlite-api-keys.ts';
+import { sqlitePlainReads } from './sqlite-plain-reads.ts';
+
+export interface SqliteOptions {
+  /** Path of the database file; its directory is created if needed. */
+  file: string;
+  /** Page cache size in MiB: the working set of the event index should fit. */
+  cacheMb?: number;
+  /**
+   * WAL size in pages that triggers a checkpoint. Random-key inserts dirty many pages per commit;
+   * checkpointing after every commit (SQLite's default of 1000 pages) writes them all twice as often.
+   */
+  walAutocheckpointPages?: number;
+  /** Events whose keys are held in memory before they are merged into the on-disk key index. */
+  keyMergeAt?: number;
+  /** Longest one merge step holds the writer, in ms. */
+  keyMergeStepMs?: number;
+}
+
+/** The in-thread store, plus the append the writer thread calls with a batch already in columns. */
+export interface SqliteStore extends Storage {
+  /** Stores the rows in one transaction; one verdict code per row (see VERDICT_NAMES). */
+  appendColumns(columns: EventColumns): Uint8Array;
+}
+
+export function migrate(db: Database.Database): void {
+  // The version is read inside each step's write transaction: two handles opening a fresh file at
+  // once (two processes, two writer threads) then apply each migration once, one after the other.
+  for (;;) {
+    const done = db
+      .transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version >= SQLITE_MIGRATIONS.length) return true;
+        db.exec(SQLITE_MIGRATIONS[version] ?? '');
+        db.pragma(`user_version = ${version + 1}`);
+        return false;
+      })
+      .immediate();
+    if (done) return;
+  }
+}
+
+/**
+ * The embedded store on the thread that calls it: one SQLite file in WAL mode with synchronous=FULL,
+ * so a commit is on disk (the WAL is fsync'd) before an append resolves. better-sqlite3 is
+ * synchronous, so every call holds this thread until it is done: the server runs this store on a
+ * writer thread of its own (sqlite-storage.ts), never on the HTTP thread.
+ */
+export function openSqliteStore(options: SqliteOptions): SqliteStore {
+  fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+  // Owner-only: SQLite gives the -wal and -shm files the mode of the database file, so creating it
+  // 0600 first covers all three; files of earlier versions (0644) are tightened.
+  fs.closeSync(fs.openSync(options.file, 'a', 0o600));
+  for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(options.file + suffix)) fs.chmodSync(options.file + suffix, 0o600);
+  const db = new Database(options.file);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 512)}`);
+  db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 16_000}`);
+  db.pragma('foreign_keys = ON');
+  db.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
+  migrate(db);
+
+  const siteByCode = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
+  const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
+  const log = sqliteEventLog(db, { mergeAt: options.keyMergeAt ?? 200_000, mergeStepMs: options.keyMergeStepMs ?? 10 });
+  const insertLink = db.prepare(
+    'INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const addToCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?');
+
+  // A new mark is claimable from its receive time on, and workers claim the oldest first, so a mark
+  // waits behind the backlog, never behind every identity that sorts before it. A mark touched again
+  // keeps its place (and its lease, when claimed).
+  const markDirty = db.prepare(
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, ?)
+     ON CONFLICT DO UPDATE SET gen = gen + 1`,
+  );
+
+  const forgetting = sqliteForget(db, log);
+  const append = db.transaction((c: EventColumns): { verdicts: Uint8Array; keys: LoggedKey[] } => {
+    log.sync();
+    const verdicts = new Uint8Array(c.site.length);
+    const keys: LoggedKey[] = [];
+    const inBatch = new Set<string>();
+    const touched = new Map<string, [number, number, string, number]>();
+    for (let i = 0; i < c.site.length; i++) {
+      const siteId = c.site[i]!;
+      const kind = c.kind[i]!;
+      const identity = c.identity[i]!;
+      const nonce = c.nonce[i]!;
+      const key = log.keyOf(c, i);
+      const duplicate = inBatch.has(key.event) || forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce);
+      if (duplicate) {
+        verdicts[i] = VERDICT_CODES.duplicate;
+        continue;
+      }
+      inBatch.add(key.event);
+      log.append(key, c, i);
+      keys.push(key);
+      if (!touched.has(key.identity)) touched.set(key.identity, [siteId, kind, identity, c.receivedAt[i]!]);
+      const mappingValue = c.link[i];
+      if (mappingValue) insertLink.run(siteId, mappingValue, identity, c.time[i], nonce);
+    }
+    // Derived state (results) is recomputed from these marks by the attribution worker.
+    for (const [siteId, kind, identity, receivedAt] of touched.values()) markDirty.run(siteId, kind, identity, receivedAt);
+    if (keys.length > 0) addToCounter.run(keys.length, 'events');
+    log.endAppend();
+    return { verdicts, keys };
+  });
+
+  let closed = false;
+
+  // Derived state is a function of the events and every mark survives until its person's state is
+  // stored, so these writes skip the fsync: WAL commits are ordered, a crash loses only the newest
+  // of them, and their marks (completed after the contributions, never before) come back and are
+  // recomputed. The next synchronous=FULL append makes them durable anyway.
+  const derived = sqliteDerived(db);
+  const relaxed = <A extends unknown[], R>(write: (...args: A) => R) => (...args: A): R => {
+    db.pragma('synchronous = NORMAL');
+    try {
+      return write(...args);
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
+  };
+
+  function appendColumns(columns: EventColumns): Uint8Array {
+    if (columns.site.length === 0) return new Uint8Array(0);
+    let result: ReturnType<typeof append>;
+    try {
+      result = append.immediate(columns);
+    } catch (error) {
+      log.rolledBack();
+      throw error;
+    }
+    log.committed(result.keys);
+    return result.verdicts;
+  }
+
+  return {
+    engine: 'sqlite',
+    // One writer: a second transaction would only wait for the first.
+    commitLanes: 1,
+    appendColumns,
+    ...sqlitePlainReads(db, options.file),
+    ...sqliteMaps(db),
+    ...sqliteApiKeys(db),
+    ...derived,
+    claimDirty: relaxed(derived.claimDirty),
+    completeDirty: relaxed(derived.completeDirty),
+    registerSeen: relaxed(derived.registerSeen),
+    replacePersonsContributions: relaxed(derived.replacePersonsContributions),
+    forgetVisitors: forgetting.forgetVisitors,
+
+    async ensureSite(code, settings) {
+      insertSite.run(code, JSON.stringify(settings), Date.now());
+      const row = siteByCode.get(code);
+      if (!row) throw new Error(`site ${code} vanished after insert`);
+      return fromSiteRow(row);
+    },
+
+    async appendEvents(events) {
+      return [...appendColumns(toEventColumns(events))].map((code): AppendVerdict => VERDICT_NAMES[code]!);
+    },
+
+    async alreadyStored(events) {
+      log.sync();
+      const c = toEventColumns(events);
+      return events.map((_, i) => log.isStored(log.keyOf(c, i), c.kind[i]!, c.identity[i]!, c.nonce[i]!) || forgetting.isForgotten(c.site[i]!, c.kind[i]!, c.identity[i]!, c.nonce[i]!));
+    },
+
+    async eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]> {
+      log.sync();
+      const out: VisitorEvent[] = [];
+      for (const identity of identities) for (const row of log.rowsOf(siteId, identity)) out.push(fromEventRow(row));
+      return out;
+    },
+
+    async eventPage(siteId, identity, { limit, cursor }) {
+      log.sync();
+      const page = log.pageOf(siteId, identity, limit, cursor ?? null);
+      return { events: page.rows.map(fromEventRow), cursor: page.cursor };
+    },
+
+    async ping() {
+      if (closed) throw new Error('store is closed');
+      db.prepare('SELECT 1').get();
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      log.close();
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { TransferListItem } from 'node:worker_threads';
+import type { Config } from './config.ts';
+import { openPostgresStorage } from './storage/postgres/postgres-storage.ts';
+import type { Storage } from './storage/port.ts';
+import { attachSqliteStorage, openSqliteStorage, type SqliteLink } from './storage/sqlite/sqlite-storage.ts';
+
+/** What a thread needs to open its own handle on the node's store. */
+export type StoreLink = { engine: 'sqlite'; sqlite: SqliteLink } | { engine: 'postgres'; url: string; poolSize: number };
+
+export interface NodeStore {
+  storage: Storage;
+  /** A link for a thread that needs `connections` connections of its own (PostgreSQL; SQLite opens one). */
+  share(connections: number): Promise<{ link: StoreLink; transfer: TransferListItem[] }>;
+}
+
+/**
+ * The node's store, picked by the configuration (DATABASE_URL: the shared PostgreSQL, migrated on
+ * open under an advisory lock; else the embedded SQLite file with its writer thread). Together
+ * with main.ts and the thread entries it starts, the only place that wires adapters.
+ */
+export async function openNodeStore(config: Config, onFatal: (error: Error) => void): Promise<NodeStore> {
+  if (config.databaseUrl) {
+    const url = config.databaseUrl;
+    const storage = await openPostgresStorage({ url, poolSize: config.pgPoolSize });
+    return { storage, share: async (connections) => ({ link: { engine: 'postgres', url, poolSize: connections }, transfer: [] }) };
+  }
+  const storage = openSqliteStorage({
+    file: config.sqliteFile,
+    cacheMb: config.sqliteCacheMb,
+    walAutocheckpointPages: config.sqliteWalAutocheckpointPages,
+    maxCommitEvents: config.maxCommitEvents,
+    onFatal,
+  });
+  return {
+    storage,
+    async share() {
+      const { link, transfer } = await storage.share();
+      return { link: { engine: 'sqlite', sqlite: link }, transfer };
+    },
+  };
+}
+
+/** This thread's own handle on the node's store. */
+export async function attachNodeStore(link: StoreLink): Promise<Storage> {
+  if (link.engine === 'postgres') return openPostgresStorage({ url: link.url, poolSize: link.poolSize });
+  return attachSqliteStorage(link.sqlite);
+}
