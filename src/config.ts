@@ -55,6 +55,7 @@ const ENV = z.object({
   ANOLE_SQLITE_CACHE_MB: int(2, 64 * 1024).default(512),
   ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES: int(100, 10_000_000).default(16_000),
   ANOLE_MAX_COMMIT_EVENTS: int(1, 1_000_000).default(20_000),
+  ANOLE_MAX_EVENTS_PER_IDENTITY: int(100, 100_000_000).default(LIMITS.eventsPerIdentity),
   ANOLE_SITE_CACHE_MS: int(0, 3_600_000).default(5_000),
   ANOLE_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   // postgres://user:password@host:port/database switches the node to PostgreSQL (shared by every node).
@@ -98,6 +99,8 @@ export interface Config {
   sqliteCacheMb: number;
   sqliteWalAutocheckpointPages: number;
   maxCommitEvents: number;
+  /** Events one identity may hold; later ones are rejected with identity_event_limit. */
+  maxEventsPerIdentity: number;
   siteCacheMs: number;
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof ENV>['ANOLE_LOG_LEVEL'];
@@ -167,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sqliteCacheMb: e.ANOLE_SQLITE_CACHE_MB,
     sqliteWalAutocheckpointPages: e.ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES,
     maxCommitEvents: e.ANOLE_MAX_COMMIT_EVENTS,
+    maxEventsPerIdentity: e.ANOLE_MAX_EVENTS_PER_IDENTITY,
     siteCacheMs: e.ANOLE_SITE_CACHE_MS,
     shutdownTimeoutMs: e.ANOLE_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.ANOLE_LOG_LEVEL,

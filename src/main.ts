@@ -207,7 +207,8 @@ function startupProblem(error: unknown, config: Config): string | null {
   }
 }
 
-async function main(): Promise<void> {
+/** `npm start` and `anole serve`: configuration from the environment, then the server until SIGTERM/SIGINT. */
+export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();

@@ -5,7 +5,7 @@ import type { Storage } from './storage/port.ts';
 import { attachSqliteStorage, openSqliteStorage, type SqliteLink } from './storage/sqlite/sqlite-storage.ts';
 
 /** What a thread needs to open its own handle on the node's store. */
-export type StoreLink = { engine: 'sqlite'; sqlite: SqliteLink } | { engine: 'postgres'; url: string; poolSize: number };
+export type StoreLink = { engine: 'sqlite'; sqlite: SqliteLink } | { engine: 'postgres'; url: string; poolSize: number; eventsPerIdentity: number };
 
 export interface NodeStore {
   storage: Storage;
@@ -21,14 +21,16 @@ export interface NodeStore {
 export async function openNodeStore(config: Config, onFatal: (error: Error) => void): Promise<NodeStore> {
   if (config.databaseUrl) {
     const url = config.databaseUrl;
-    const storage = await openPostgresStorage({ url, poolSize: config.pgPoolSize });
-    return { storage, share: async (connections) => ({ link: { engine: 'postgres', url, poolSize: connections }, transfer: [] }) };
+    const eventsPerIdentity = config.maxEventsPerIdentity;
+    const storage = await openPostgresStorage({ url, poolSize: config.pgPoolSize, eventsPerIdentity });
+    return { storage, share: async (connections) => ({ link: { engine: 'postgres', url, poolSize: connections, eventsPerIdentity }, transfer: [] }) };
   }
   const storage = openSqliteStorage({
     file: config.sqliteFile,
     cacheMb: config.sqliteCacheMb,
     walAutocheckpointPages: config.sqliteWalAutocheckpointPages,
     maxCommitEvents: config.maxCommitEvents,
+    eventsPerIdentity: config.maxEventsPerIdentity,
     onFatal,
   });
   return {
@@ -42,6 +44,6 @@ export async function openNodeStore(config: Config, onFatal: (error: Error) => v
 
 /** This thread's own handle on the node's store. */
 export async function attachNodeStore(link: StoreLink): Promise<Storage> {
-  if (link.engine === 'postgres') return openPostgresStorage({ url: link.url, poolSize: link.poolSize });
+  if (link.engine === 'postgres') return openPostgresStorage({ url: link.url, poolSize: link.poolSize, eventsPerIdentity: link.eventsPerIdentity });
   return attachSqliteStorage(link.sqlite);
 }

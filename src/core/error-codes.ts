@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   time_out_of_range: { status: 400, summary: 'The event time is older than the late-event horizon or too far in the future.' },
   line_too_long: { status: 400, summary: 'A line exceeds 64 KiB.' },
   unknown_field: { status: 400, summary: 'strict=true and the event has a field its type does not read (without strict=true it is ignored with a warning in the verdicts).' },
+  identity_event_limit: {
+    status: 413,
+    summary: 'The event\'s identity (visitor code or mapping value) already holds the most events one identity may hold (ANOLE_MAX_EVENTS_PER_IDENTITY, 100,000 by default); the event was not stored.',
+  },
 
   // Import row verdicts (a rejected row of an imported file; the event-level codes above apply too).
   invalid_row: { status: 400, summary: 'An imported row cannot be read: a CSV row of another width than its header, a line that is not a JSON object or over 64 KiB, or a file unreadable past that row.' },
@@ -63,7 +67,8 @@ export type EventRejectionCode =
   | 'invalid_field'
   | 'time_out_of_range'
   | 'line_too_long'
-  | 'unknown_field';
+  | 'unknown_field'
+  | 'identity_event_limit';
 
 /** Why an imported row was rejected: an event's reasons, or the file's. */
 export type ImportRowCode = EventRejectionCode | 'invalid_row' | 'invalid_time' | 'nonexistent_time' | 'ambiguous_identity';

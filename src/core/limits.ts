@@ -70,6 +70,12 @@ export const LIMITS = {
   importBodyBytes: 1024 * 1024 * 1024,
   /** Rejected rows listed in an import's JSON answer; errors=csv answers every one. */
   importErrorsListed: 100,
+  /**
+   * Events one identity (a visitor code or a mapping value, as sent) may hold, by default
+   * (ANOLE_MAX_EVENTS_PER_IDENTITY): a visitor read returns whole visits and a person's
+   * recomputation reads the person's events, so no history may grow without bound.
+   */
+  eventsPerIdentity: 100_000,
   /** Visitor codes one POST /visit/forget may name: each is a transaction's worth of deletes. */
   forgetVisitorsPerRequest: 10_000,
   /** API keys not revoked at once: more is a leak of keys nobody tracks. */

@@ -111,6 +111,8 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
   const siteEvents: SiteEvent[] = [];
   // The verdicts of the valid events, in the order of siteEvents (empty unless every verdict is kept).
   const validVerdicts: EventVerdict[] = [];
+  // Where each valid event came from, to place a verdict the store decides (see over_limit).
+  const validPositions: number[] = [];
   let ignoredFields = 0;
   for (let r = 0; r < raws.length; r++) {
     const raw = raws[r]!;
@@ -118,6 +120,7 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
     const decoded = raw.fields !== null ? decodeEvent(raw.fields, ctx) : { ok: false as const, rejection: REJECTION_OF[raw.problem!], warnings: undefined };
     if (decoded.ok) {
       siteEvents.push({ siteId: site.id, event: decoded.event });
+      validPositions.push(r);
       ignoredFields += decoded.ignoredFields ?? 0;
       if (everyVerdict) {
         // Provisional until the store answers.
@@ -135,7 +138,7 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
     }
   }
 
-  const rejected = raws.length - siteEvents.length;
+  let rejected = raws.length - siteEvents.length;
   if (request.allOrNothing && rejected > 0) {
     throw new AnoleError('invalid_events', `${rejected} of ${raws.length} events are invalid; nothing was stored${request.jsonByBracket ? JSON_BY_BRACKET : ''}`, {
       errors: verdicts.filter((v) => v.code !== undefined),
@@ -163,12 +166,32 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
     }
   } else {
     const outcome = await deps.committer.submit(siteEvents);
+    const overLimit: EventVerdict[] = [];
     for (let i = 0; i < siteEvents.length; i++) {
-      const status = outcome[i] ?? 'rejected';
+      const status = outcome[i] ?? 'over_limit';
       if (status === 'accepted') accepted += 1;
       else if (status === 'duplicate') duplicate += 1;
-      if (everyVerdict) validVerdicts[i]!.status = status;
+      if (status === 'over_limit') {
+        // Decided by the store, like a duplicate: a verdict of its own, never a silent drop.
+        const verdict = everyVerdict ? validVerdicts[i]! : verdictAt(raws[validPositions[i]!]!.position, siteEvents[i]!.event.nonce);
+        verdict.status = 'rejected';
+        verdict.code = 'identity_event_limit';
+        verdict.message = `the ${siteEvents[i]!.event.identity.kind} already holds the most events one identity may hold; this event was not stored`;
+        overLimit.push(verdict);
+        if (!everyVerdict) verdicts.push(verdict);
+      } else if (everyVerdict) validVerdicts[i]!.status = status;
     }
+    if (overLimit.length > 0 && request.allOrNothing) {
+      // JSON requests are all or nothing for validation; this limit is met only at commit, after
+      // the other events were stored, so the answer says exactly what happened to each.
+      throw new AnoleError(
+        'identity_event_limit',
+        `${overLimit.length} of ${siteEvents.length} events were not stored: their identity already holds the most events one identity may hold; the ${accepted} others were stored${duplicate > 0 ? ` (${duplicate} were already)` : ''}`,
+        { errors: overLimit, accepted, duplicate },
+      );
+    }
+    rejected += overLimit.length;
+    if (overLimit.length > 0 && !everyVerdict) verdicts.sort((a, b) => (a.line ?? a.index ?? 0) - (b.line ?? b.index ?? 0));
   }
 
   return {

@@ -72,5 +72,5 @@ export function rowOf(columns: EventColumns, i: number): EventRow {
 }
 
 /** Verdicts cross threads as one byte each. */
-export const VERDICT_CODES: Record<AppendVerdict, number> = { accepted: 0, duplicate: 1 };
-export const VERDICT_NAMES: readonly AppendVerdict[] = ['accepted', 'duplicate'];
+export const VERDICT_CODES: Record<AppendVerdict, number> = { accepted: 0, duplicate: 1, over_limit: 2 };
+export const VERDICT_NAMES: readonly AppendVerdict[] = ['accepted', 'duplicate', 'over_limit'];

@@ -36,7 +36,8 @@ export interface NewApiKey {
 /** Configuring an admin key: it is the active one (and `replaced` keys configured before were revoked), or it was revoked before. */
 export type ConfiguredKeyOutcome = { outcome: 'active'; id: number; replaced: number } | { outcome: 'revoked'; revokedAt: number };
 
-export type AppendVerdict = 'accepted' | 'duplicate';
+/** `over_limit`: not stored, the identity already holds the most events one identity may hold. */
+export type AppendVerdict = 'accepted' | 'duplicate' | 'over_limit';
 
 export interface SiteEvent {
   siteId: number;
@@ -123,7 +124,9 @@ export interface Storage {
   /**
    * Stores events in one transaction, in order, and answers one verdict per event: `duplicate` when
    * (site, identity as sent, nonce) is already stored, including earlier in the same call, or was
-   * stored and then forgotten (it has a tombstone). Resolves
+   * stored and then forgotten (it has a tombstone), and `over_limit` (not stored) when its identity
+   * already holds the adapter's `eventsPerIdentity` events, counting those accepted before it in the
+   * same call. Resolves
    * only once the transaction is durable. Mapping-identifier events add to the link history.
    */
   appendEvents(events: readonly SiteEvent[]): Promise<AppendVerdict[]>;

@@ -8,4 +8,10 @@ export interface StorageFixture {
   cleanup(): Promise<void>;
 }
 
-export type StorageFactory = () => Promise<StorageFixture>;
+/** Adapter settings a contract part needs to set (both adapters take them). */
+export interface StorageSettings {
+  /** Events one identity may hold. */
+  eventsPerIdentity?: number;
+}
+
+export type StorageFactory = (settings?: StorageSettings) => Promise<StorageFixture>;

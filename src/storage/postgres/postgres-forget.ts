@@ -50,6 +50,21 @@ export function postgresForget(transaction: Transaction): PostgresForget {
           deleted.push(...rows);
         }
         if (deleted.length > 0) {
+          // The per-identity cap counts what is stored: deleted events no longer count.
+          const gone = new Map<string, { kind: number; identity: string; n: number }>();
+          for (const row of deleted) {
+            const key = `${row.id_kind}\u0000${row.identity}`;
+            const entry = gone.get(key) ?? { kind: Number(row.id_kind), identity: row.identity, n: 0 };
+            entry.n += 1;
+            gone.set(key, entry);
+          }
+          const sorted = [...gone.values()].sort((a, b) => a.kind - b.kind || (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+          await client.query(
+            `UPDATE identity_event_counts c SET events = greatest(0, c.events - q.n)
+             FROM unnest($2::smallint[], $3::text[], $4::bigint[]) AS q(id_kind, identity, n)
+             WHERE c.site_id = $1 AND c.id_kind = q.id_kind AND c.identity = q.identity`,
+            [siteId, sorted.map((g) => g.kind), sorted.map((g) => g.identity), sorted.map((g) => g.n)],
+          );
           await client.query(
             `INSERT INTO forgotten_events (site_id, digest, forgotten_at)
              SELECT $1, d, $3 FROM unnest($2::bytea[]) AS d ON CONFLICT DO NOTHING`,

@@ -13,10 +13,10 @@ afterAll(async () => {
 // One database for this file, one fresh schema per test.
 runStorageContract(
   'postgres',
-  async () => {
+  async (settings = {}) => {
     const db = await (database ??= createTestDatabase(server.adminUrl!));
     const { schema, drop } = await db.createSchema();
-    const open = () => openPostgresStorage({ url: db.url, schema, poolSize: 4 });
+    const open = () => openPostgresStorage({ url: db.url, schema, poolSize: 4, ...settings });
     const handles: Storage[] = [await open()];
     return {
       storage: handles[0]!,

@@ -3,6 +3,7 @@ import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
 import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage, StoreStats } from '../port.ts';
+import { LIMITS } from '../../core/limits.ts';
 import { migratePostgres } from './migrate.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
 import { postgresDerived } from './postgres-derived.ts';
@@ -19,6 +20,8 @@ export interface PostgresOptions {
   poolSize?: number;
   /** Shards of the event counter: more shards, fewer writers waiting on the same counter row. */
   counterShards?: number;
+  /** Events one identity may hold (LIMITS.eventsPerIdentity by default); later ones are `over_limit`. */
+  eventsPerIdentity?: number;
 }
 
 interface KeyRow {
@@ -51,6 +54,17 @@ const INSERT_LINKS = `
   SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::bigint[], $5::text[])
   ON CONFLICT DO NOTHING`;
 
+/**
+ * Adds the batch's new events to each identity's count and answers the totals. The row lock it
+ * takes makes concurrent appends to one identity (on any node) count one after the other, so the
+ * cap is exact; identities come sorted, so lock order is global.
+ */
+const COUNT_EVENTS = `
+  INSERT INTO identity_event_counts AS c (site_id, id_kind, identity, events)
+  SELECT * FROM unnest($1::integer[], $2::smallint[], $3::text[], $4::bigint[])
+  ON CONFLICT (site_id, id_kind, identity) DO UPDATE SET events = c.events + excluded.events
+  RETURNING site_id, id_kind, identity, events`;
+
 const ADD_TO_COUNTER = `
   INSERT INTO counters (name, shard, value) VALUES ($1, $2, $3)
   ON CONFLICT (name, shard) DO UPDATE SET value = counters.value + excluded.value`;
@@ -82,6 +96,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     throw error;
   }
   const counterShards = options.counterShards ?? 64;
+  const cap = options.eventsPerIdentity ?? LIMITS.eventsPerIdentity;
 
   const transaction = transactionOn(pool);
   const forgetting = postgresForget(transaction);
@@ -96,6 +111,53 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       [siteId, [...values]],
     );
     return rows.map(fromLinkRow);
+  }
+
+  /**
+   * Counts the new rows per identity and takes back those past the cap (the last ones of the batch
+   * for that identity); answers their keys.
+   */
+  async function refuseOverLimit(client: pg.PoolClient, fresh: readonly (FreshEvent & { index: number; key: string })[]): Promise<Set<string>> {
+    const byIdentity = new Map<string, (FreshEvent & { index: number; key: string })[]>();
+    for (const row of fresh) {
+      const id = `${row.siteId}\u0000${row.idKind}\u0000${row.identity}`;
+      byIdentity.set(id, [...(byIdentity.get(id) ?? []), row]);
+    }
+    const refused = new Set<string>();
+    if (byIdentity.size === 0) return refused;
+    const groups = [...byIdentity.values()];
+    const { rows: totals } = await client.query<{ site_id: number; id_kind: number; identity: string; events: string }>({
+      name: 'anole_count_events',
+      text: COUNT_EVENTS,
+      values: [groups.map((g) => g[0]!.siteId), groups.map((g) => g[0]!.idKind), groups.map((g) => g[0]!.identity), groups.map((g) => g.length)],
+    });
+    const back: (FreshEvent & { index: number; key: string })[] = [];
+    const corrected: [number[], number[], string[], number[]] = [[], [], [], []];
+    for (const total of totals) {
+      const events = Number(total.events);
+      if (events <= cap) continue;
+      const group = byIdentity.get(`${total.site_id}\u0000${total.id_kind}\u0000${total.identity}`)!;
+      const excess = Math.min(group.length, events - cap);
+      back.push(...[...group].sort((a, b) => a.index - b.index).slice(group.length - excess));
+      corrected[0].push(total.site_id);
+      corrected[1].push(total.id_kind);
+      corrected[2].push(total.identity);
+      corrected[3].push(events - excess);
+    }
+    if (back.length === 0) return refused;
+    await client.query(
+      `DELETE FROM events e USING unnest($1::integer[], $2::smallint[], $3::text[], $4::text[]) AS q(site_id, id_kind, identity, nonce)
+       WHERE e.site_id = q.site_id AND e.id_kind = q.id_kind AND e.identity = q.identity AND e.nonce = q.nonce`,
+      [back.map((r) => r.siteId), back.map((r) => r.idKind), back.map((r) => r.identity), back.map((r) => r.nonce)],
+    );
+    await client.query(
+      `UPDATE identity_event_counts c SET events = q.events
+       FROM unnest($1::integer[], $2::smallint[], $3::text[], $4::bigint[]) AS q(site_id, id_kind, identity, events)
+       WHERE c.site_id = q.site_id AND c.id_kind = q.id_kind AND c.identity = q.identity`,
+      corrected,
+    );
+    for (const row of back) refused.add(row.key);
+    return refused;
   }
 
   let closed = false;
@@ -188,6 +250,8 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
           );
           for (const r of back) fresh.delete(keyOf(r.siteId, r.idKind, r.identity, r.nonce));
         }
+        const overLimit = await refuseOverLimit(client, rows.filter((r) => fresh.has(r.key)));
+        for (const key of overLimit) fresh.delete(key);
         const links: [number[], string[], string[], number[], string[]] = [[], [], [], [], []];
         for (const { key, siteId, index } of rows) {
           if (!fresh.has(key)) continue;
@@ -219,9 +283,19 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
           const shard = Math.floor(Math.random() * counterShards);
           await client.query({ name: 'anole_add_to_counter', text: ADD_TO_COUNTER, values: ['events', shard, fresh.size] });
         }
-        return fresh;
+        return { fresh, overLimit };
       });
-      for (const { key, index } of rows) if (accepted.has(key)) verdicts[index] = 'accepted';
+      for (const { key, index } of rows) {
+        if (accepted.fresh.has(key)) verdicts[index] = 'accepted';
+        else if (accepted.overLimit.has(key)) verdicts[index] = 'over_limit';
+      }
+      // A later copy of a refused event is refused too: nothing was stored for it to duplicate.
+      if (accepted.overLimit.size > 0) {
+        events.forEach(({ siteId, event }, index) => {
+          const key = keyOf(siteId, identityKindCode(event.identity.kind), event.identity.value, event.nonce);
+          if (accepted.overLimit.has(key)) verdicts[index] = 'over_limit';
+        });
+      }
       return verdicts;
     },
 

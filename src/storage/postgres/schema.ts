@@ -146,8 +146,18 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE experiments ADD COLUMN last_exposure_at bigint;
   `,
   // Visitor reads newest first (Storage.eventPage): an identity's events by time, so a read of its
-  // latest visits never walks its whole history.
+  // latest visits never walks its whole history. Events per identity for the per-identity cap,
+  // counted here once for the events already stored, then kept by every append.
   `
   CREATE INDEX events_by_time ON events (site_id, id_kind, identity, time, nonce);
+  CREATE TABLE identity_event_counts (
+    site_id integer NOT NULL,
+    id_kind smallint NOT NULL,
+    identity text COLLATE "C" NOT NULL,
+    events bigint NOT NULL,
+    PRIMARY KEY (site_id, id_kind, identity)
+  );
+  INSERT INTO identity_event_counts (site_id, id_kind, identity, events)
+    SELECT site_id, id_kind, identity, count(*) FROM events GROUP BY site_id, id_kind, identity;
   `,
 ];

@@ -3,7 +3,7 @@ import type { Identity } from '../../core/events.ts';
 import type { EventColumns } from '../event-columns.ts';
 import { identityKindCode } from '../event-rows.ts';
 import { sqliteEventReads, type EventReads, type SeqRow } from './sqlite-event-reads.ts';
-import { KeyTail, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
+import { KeyTail, loggedKey, type IdentityTail, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteKeyIndex, type MergeRun } from './sqlite-key-index.ts';
 
 export interface EventLogOptions {
@@ -11,6 +11,8 @@ export interface EventLogOptions {
   mergeAt: number;
   /** Longest a merge chunk holds the writer, in ms. */
   mergeStepMs: number;
+  /** Sees each row another handle appended, as this one catches up on it. */
+  onForeignRow?: (key: LoggedKey) => void;
 }
 
 /** A forgotten row, as the forget path needs it to leave a tombstone and drop its keys. */
@@ -27,6 +29,8 @@ export type DeletedRow = LoggedKey & { idKind: number; identityValue: string; no
  * memory always covers every row above the index's watermark.
  */
 export interface EventLog extends EventReads {
+  /** The identity keys of the unmerged tail (the running merge's and the newest). */
+  tails(): IdentityTail[];
   /** Catches up on rows other handles appended (call inside the write transaction before deciding). */
   sync(): void;
   /** The key of row `i` of the columns (seq 0 until appended). */
@@ -78,7 +82,9 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
   function sync(): void {
     for (const row of rowsAfter.iterate(lastSeq)) {
-      tail.add(loggedKey(row.seq, row.site_id, row.id_kind, row.identity, row.nonce, row.time));
+      const key = loggedKey(row.seq, row.site_id, row.id_kind, row.identity, row.nonce, row.time);
+      tail.add(key);
+      options.onForeignRow?.(key);
       lastSeq = row.seq;
     }
   }
@@ -125,6 +131,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
   return {
     sync,
+    tails: () => tails().map((t) => t.identities),
 
     keyOf(c, i) {
       return loggedKey(0, c.site[i]!, c.kind[i]!, c.identity[i]!, c.nonce[i]!, c.time[i]!);

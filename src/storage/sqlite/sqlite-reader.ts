@@ -23,6 +23,7 @@ export type ReaderPart = Pick<
   | 'stats'
   | 'getMaps'
   | 'listExperiments'
+  | 'lastExposures'
   | 'getExperiment'
   | 'listGoals'
   | 'resultAggregates'
@@ -115,6 +116,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
     countApiKeys: keys.countApiKeys,
     siteById: derived.siteById,
     listExperiments: derived.listExperiments,
+    lastExposures: derived.lastExposures,
     getExperiment: derived.getExperiment,
     listGoals: derived.listGoals,
     resultAggregates: derived.resultAggregates,

@@ -1,21 +1,22 @@
 import path from 'node:path';
 import { makeTempDir } from '../../../test/helpers/temp-dir.ts';
 import { runStorageContract } from '../contract/run-contract.ts';
+import type { StorageSettings } from '../contract/storage-factory.ts';
 import type { Storage } from '../port.ts';
 import { attachSqliteStorage, openSqliteStorage, type SqliteOptions, type SqliteStorage } from './sqlite-storage.ts';
 
 function sqliteFactory(options: Omit<SqliteOptions, 'file'>, { attached = false } = {}) {
-  return async () => {
+  return async (settings: StorageSettings = {}) => {
     const temp = makeTempDir();
     const file = path.join(temp.dir, 'anole.db');
-    const owners: SqliteStorage[] = [openSqliteStorage({ file, ...options })];
+    const owners: SqliteStorage[] = [openSqliteStorage({ file, ...options, ...settings })];
     // An attached handle is what the query and attribution threads use: reads on a connection of its
     // own that follows the log, writes through the owner's writer thread.
     const handles: Storage[] = attached ? [attachSqliteStorage((await owners[0]!.share()).link)] : [owners[0]!];
     return {
       storage: handles[0]!,
       async openAnother() {
-        const another = openSqliteStorage({ file, ...options });
+        const another = openSqliteStorage({ file, ...options, ...settings });
         owners.push(another);
         return another;
       },

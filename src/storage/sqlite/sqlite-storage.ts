@@ -51,6 +51,7 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   listApiKeys: 'read',
   siteById: 'read',
   listExperiments: 'read',
+  lastExposures: 'read',
   getExperiment: 'read',
   listGoals: 'read',
   resultAggregates: 'read',

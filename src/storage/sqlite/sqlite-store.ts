@@ -13,6 +13,8 @@ import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
+import { sqliteIdentityCounts, type IdentityCounts } from './sqlite-identity-counts.ts';
+import { LIMITS } from '../../core/limits.ts';
 
 export interface SqliteOptions {
   /** Path of the database file; its directory is created if needed. */
@@ -28,6 +30,8 @@ export interface SqliteOptions {
   keyMergeAt?: number;
   /** Longest one merge step holds the writer, in ms. */
   keyMergeStepMs?: number;
+  /** Events one identity may hold (LIMITS.eventsPerIdentity by default); later ones are `over_limit`. */
+  eventsPerIdentity?: number;
 }
 
 /** The in-thread store, plus the append the writer thread calls with a batch already in columns. */
@@ -77,7 +81,14 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
 
   const siteByCode = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
   const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
-  const log = sqliteEventLog(db, { mergeAt: options.keyMergeAt ?? 200_000, mergeStepMs: options.keyMergeStepMs ?? 10 });
+  // The counts read the log's tails only once the log exists (when an event is first appended).
+  const counts: IdentityCounts = sqliteIdentityCounts(db, () => log.tails());
+  const log = sqliteEventLog(db, {
+    mergeAt: options.keyMergeAt ?? 200_000,
+    mergeStepMs: options.keyMergeStepMs ?? 10,
+    // Another handle's appends count toward the cap as soon as this one sees them.
+    onForeignRow: (key) => counts.seen(key.identity),
+  });
   const insertLink = db.prepare(
     'INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
@@ -92,6 +103,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
   );
 
   const forgetting = sqliteForget(db, log);
+  const cap = options.eventsPerIdentity ?? LIMITS.eventsPerIdentity;
   const append = db.transaction((c: EventColumns): { verdicts: Uint8Array; keys: LoggedKey[] } => {
     log.sync();
     const verdicts = new Uint8Array(c.site.length);
@@ -109,6 +121,11 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
         verdicts[i] = VERDICT_CODES.duplicate;
         continue;
       }
+      if (counts.of(siteId, key.vkey, key.identity) >= cap) {
+        verdicts[i] = VERDICT_CODES.over_limit;
+        continue;
+      }
+      counts.add(key.identity);
       inBatch.add(key.event);
       log.append(key, c, i);
       keys.push(key);
@@ -146,6 +163,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       result = append.immediate(columns);
     } catch (error) {
       log.rolledBack();
+      counts.reset();
       throw error;
     }
     log.committed(result.keys);
@@ -165,7 +183,11 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     completeDirty: relaxed(derived.completeDirty),
     registerSeen: relaxed(derived.registerSeen),
     replacePersonsContributions: relaxed(derived.replacePersonsContributions),
-    forgetVisitors: forgetting.forgetVisitors,
+    async forgetVisitors(siteId, plan) {
+      const result = await forgetting.forgetVisitors(siteId, plan);
+      counts.reset();
+      return result;
+    },
 
     async ensureSite(code, settings) {
       insertSite.run(code, JSON.stringify(settings), Date.now());
