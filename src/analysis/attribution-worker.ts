@@ -1,9 +1,8 @@
-import { personContributions } from '../core/attribution/contributions.ts';
 import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity } from '../core/events.ts';
 import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts';
 import { withRoundLinks } from './round-links.ts';
-import { attributionOfPerson, attributionSettingsOf, noSeenIds, personsTouchedBy, seenIdsOf } from './person-state.ts';
+import { attributionSettingsOf, noSeenIds, personsTouchedBy, recomputePerson, seenIdsOf } from './person-state.ts';
 
 const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
 /**
@@ -23,15 +22,24 @@ export interface WorkerOptions {
   onError?: (error: unknown) => void;
 }
 
+/** What a round did: marks handled, persons recomputed, and how many of those incrementally. */
+export interface RoundReport {
+  marks: number;
+  persons: number;
+  incremental: number;
+}
+
 /**
- * One round: claim dirty identities, recompute every person they touch from that person's events,
- * replace the person's contributions to the results, complete the marks. Answers how many marks
- * it handled. Safe to run in any number of processes: claims are leased, and a person's state is a
- * pure function of the events, so recomputing twice gives the same answer.
+ * One round: claim dirty identities, recompute every person they touch (incrementally when the
+ * person's stored state allows, see recomputePerson), replace the person's contributions to the
+ * results, complete the marks. Safe to run in any number of processes: claims are leased, and a
+ * person's state is a pure function of the events, so recomputing twice gives the same answer.
  */
-export async function runAttributionRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now'>): Promise<number> {
+export async function runAttributionRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now'>): Promise<RoundReport> {
+  const report: RoundReport = { marks: 0, persons: 0, incremental: 0 };
   const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: options.now() });
-  if (marks.length === 0) return 0;
+  if (marks.length === 0) return report;
+  report.marks = marks.length;
   const reader = withRoundLinks(storage);
   let sliceStarted = performance.now();
   const pause = async () => {
@@ -44,20 +52,24 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
   for (const [siteId, siteMarks] of bySite) {
     const site = await storage.siteById(siteId);
     if (!site) continue;
-    const persons = new Set<PersonKey>();
+    // Each person touched, with the oldest event time among the marks that touched it.
+    const persons = new Map<PersonKey, number>();
     for (const mark of siteMarks) {
       const identity: Identity = { kind: KINDS[mark.idKind] ?? 'visitorCode', value: mark.identity };
-      for (const person of await personsTouchedBy(reader, siteId, identity)) persons.add(person);
+      for (const person of await personsTouchedBy(reader, siteId, identity)) persons.set(person, Math.min(persons.get(person) ?? Infinity, mark.since));
       await pause();
     }
-    // One reading of the site's periods per round, not one per person.
+    // One reading of the site's periods and of the persons' states per round, not one per person.
     const settings = await attributionSettingsOf(storage, site);
+    const states = await storage.personStates(siteId, [...persons.keys()]);
     const seen = noSeenIds();
     const replaced: PersonContributions[] = [];
-    for (const person of persons) {
-      const { events, attributions } = await attributionOfPerson(reader, site, person, settings);
-      seenIdsOf(events, seen);
-      replaced.push({ personKey: person, next: personContributions(attributions) });
+    for (const [person, since] of persons) {
+      const result = await recomputePerson(reader, site, person, settings, { state: states.get(person), since });
+      seenIdsOf(result.events, seen);
+      replaced.push({ personKey: person, next: result.next, state: result.state });
+      report.persons += 1;
+      if (result.incremental) report.incremental += 1;
       await pause();
     }
     // One commit for the round: a commit waits for the disk, a person's recomputation does not.
@@ -65,7 +77,7 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
     await storage.replacePersonsContributions(siteId, replaced);
   }
   await storage.completeDirty(marks);
-  return marks.length;
+  return report;
 }
 
 export interface AttributionWorker {
@@ -94,7 +106,7 @@ export function startAttributionWorker(storage: Storage, options: WorkerOptions)
     while (!stopped) {
       let handled = 0;
       try {
-        handled = await runAttributionRound(storage, options);
+        handled = (await runAttributionRound(storage, options)).marks;
       } catch (error) {
         options.onError?.(error);
       }

@@ -1,10 +1,12 @@
-import { attributePerson, type ExperimentAttribution } from '../core/attribution/attribute-person.ts';
+import { attributePerson, NO_PREFIX, type ExperimentAttribution } from '../core/attribution/attribute-person.ts';
+import { personContributions, type Contributions } from '../core/attribution/contributions.ts';
 import {
   personsTouchedByVisitorCode,
   visitorCodesOfPerson,
   parsePersonKey,
   type PersonKey,
 } from '../core/attribution/person.ts';
+import { extendPrefix, latestQuietPoint, prefixFromJson, prefixToJson } from '../core/attribution/person-prefix.ts';
 import type { AnalysisPeriod, AttributionSettings } from '../core/attribution/rules.ts';
 import type { Identity, VisitorEvent } from '../core/events.ts';
 import type { IdentityLink } from '../core/identity.ts';
@@ -39,27 +41,35 @@ export async function personsTouchedBy(storage: Storage, siteId: number, identit
   return [...persons];
 }
 
-/** A person's events grouped by visitor code (empty when the person no longer exists). */
-export async function eventsOfPerson(storage: Storage, siteId: number, person: PersonKey): Promise<Map<string, VisitorEvent[]>> {
+/** The visitor codes of a person now (none when the person no longer exists). */
+async function codesOfPerson(storage: Storage, siteId: number, person: PersonKey): Promise<string[]> {
   const { kind, value } = parsePersonKey(person);
   let candidates = [value];
   if (kind === 'mappingValue') {
     const toValue = await storage.linksOfMappingValues(siteId, [value]);
     candidates = [...new Set([value, ...toValue.map((l) => l.visitorCode)])];
   }
-  const codes = visitorCodesOfPerson(person, await linksAround(storage, siteId, candidates));
+  return visitorCodesOfPerson(person, await linksAround(storage, siteId, candidates));
+}
+
+/** A person's events grouped by visitor code (empty when the person no longer exists). */
+export async function eventsOfPerson(storage: Storage, siteId: number, person: PersonKey): Promise<Map<string, VisitorEvent[]>> {
+  const codes = await codesOfPerson(storage, siteId, person);
   return codes.length === 0 ? new Map() : eventsOfVisitorCodes(storage, siteId, codes);
 }
 
 /** Attribution settings of a site: its window and timeout, each experiment's analysis period. */
-export async function attributionSettingsOf(storage: Storage, site: Site): Promise<AttributionSettings> {
+export async function attributionSettingsOf(storage: Storage, site: Site): Promise<AttributionSettings & { key: string }> {
   const periods = new Map<number, AnalysisPeriod>();
   for (const experiment of await storage.listExperiments(site.id)) periods.set(experiment.id, experiment.analysisPeriod);
   const unbounded: AnalysisPeriod = { start: null, end: null };
+  // What a person's stored state depends on; experiments without a period (every new one) leave it as it is.
+  const set = [...periods].filter(([, p]) => p.start !== null || p.end !== null).sort(([a], [b]) => a - b);
   return {
     visitTimeoutMs: site.settings.visitTimeoutMs,
     attributionWindowMs: site.settings.attributionWindowMs,
     periodOf: (id) => periods.get(id) ?? unbounded,
+    key: JSON.stringify([site.settings.visitTimeoutMs, site.settings.attributionWindowMs, set]),
   };
 }
 
@@ -85,6 +95,7 @@ export function seenIdsOf(eventsByCode: ReadonlyMap<string, readonly VisitorEven
   return seen;
 }
 
+/** A person's events and attribution, from every event (explanations). */
 export async function attributionOfPerson(
   storage: Storage,
   site: Site,
@@ -93,4 +104,64 @@ export async function attributionOfPerson(
 ): Promise<{ events: Map<string, VisitorEvent[]>; attributions: ExperimentAttribution[] }> {
   const events = await eventsOfPerson(storage, site.id, person);
   return { events, attributions: attributePerson(events, settings ?? (await attributionSettingsOf(storage, site))) };
+}
+
+/** What the worker keeps of a person between recomputations (PersonContributions.state). */
+interface PersonState {
+  v: 1;
+  /** attributionSettingsOf(...).key when it was computed. */
+  settings: string;
+  /** The person's visitor codes, sorted. */
+  codes: string[];
+  /** Its latest quiet point: every event before it is summed up in `prefix`. */
+  point: number;
+  prefix: unknown;
+}
+
+export interface PersonRecomputation {
+  next: Contributions;
+  state: string | null;
+  /** The events read (all of them, or those since the stored quiet point). */
+  events: Map<string, VisitorEvent[]>;
+  incremental: boolean;
+}
+
+/**
+ * Recomputes a person's contributions. When the stored state still holds (same settings, same
+ * codes, and no event older than its quiet point arrived: `since` is the oldest event time that
+ * touched the person), only the events from the quiet point on are read and attributed on top of
+ * its summary (core/attribution/person-prefix.ts); otherwise every event is read. Either way the
+ * answer is the same, and a new state is kept with the summary moved to the latest quiet point.
+ */
+export async function recomputePerson(
+  storage: Storage,
+  site: Site,
+  person: PersonKey,
+  settings: AttributionSettings & { key: string },
+  stored: { state: string | undefined; since: number },
+): Promise<PersonRecomputation> {
+  const codes = (await codesOfPerson(storage, site.id, person)).sort();
+  if (codes.length === 0) return { next: new Map(), state: null, events: new Map(), incremental: false };
+  const previous = stored.state ? (JSON.parse(stored.state) as PersonState) : null;
+  const usable =
+    previous !== null &&
+    previous.v === 1 &&
+    previous.settings === settings.key &&
+    stored.since >= previous.point &&
+    previous.codes.length === codes.length &&
+    previous.codes.every((code, i) => code === codes[i]);
+  const prefix = usable ? prefixFromJson(previous.prefix) : NO_PREFIX;
+  const from = usable ? previous.point : null;
+  const events = await eventsOfVisitorCodes(storage, site.id, codes, from === null ? {} : { since: from });
+  const next = personContributions(attributePerson(events, settings, prefix), prefix.visitUnits);
+
+  const point = latestQuietPoint(events, settings.visitTimeoutMs) ?? from;
+  if (point === null) return { next, state: null, events, incremental: usable };
+  let moved = prefix;
+  if (from === null || point > from) {
+    const before = new Map([...events].map(([code, list]) => [code, list.filter((e) => e.time < point)]));
+    moved = extendPrefix(prefix, before, settings, point);
+  }
+  const state: PersonState = { v: 1, settings: settings.key, codes, point, prefix: prefixToJson(moved) };
+  return { next, state: JSON.stringify(state), events, incremental: usable };
 }

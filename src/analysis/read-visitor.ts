@@ -42,16 +42,18 @@ export async function eventsOfVisitorCodes(
   storage: Storage,
   siteId: number,
   visitorCodes: readonly string[],
+  options: { since?: number } = {},
 ): Promise<Map<string, VisitorEvent[]>> {
   const codeLinks = await storage.linksOfVisitorCodes(siteId, visitorCodes);
   // A mapping value with no link resolves to itself, so each code is also a candidate value.
   const values = [...new Set([...visitorCodes, ...codeLinks.map((l) => l.mappingValue)])];
+  const identities = [
+    ...visitorCodes.map((value): Identity => ({ kind: 'visitorCode', value })),
+    ...values.map((value): Identity => ({ kind: 'mappingValue', value })),
+  ];
   const [valueLinks, events] = await Promise.all([
     storage.linksOfMappingValues(siteId, values),
-    storage.eventsOf(siteId, [
-      ...visitorCodes.map((value): Identity => ({ kind: 'visitorCode', value })),
-      ...values.map((value): Identity => ({ kind: 'mappingValue', value })),
-    ]),
+    options.since === undefined ? storage.eventsOf(siteId, identities) : eventsSince(storage, siteId, identities, options.since),
   ]);
   // A code linked to a value may have been re-linked elsewhere since; resolution needs its links too.
   const linkedCodes = [...new Set(valueLinks.map((l) => l.visitorCode))];
@@ -66,6 +68,25 @@ export async function eventsOfVisitorCodes(
     byCode.get(owner)?.push(event);
   }
   return byCode;
+}
+
+/** The identities' events at or after `since`, read newest first through eventPage (never their older history). */
+async function eventsSince(storage: Storage, siteId: number, identities: readonly Identity[], since: number): Promise<VisitorEvent[]> {
+  const out: VisitorEvent[] = [];
+  await Promise.all(
+    identities.map(async (identity) => {
+      let cursor: string | null = null;
+      let limit = FIRST_PAGE;
+      for (;;) {
+        const page = await storage.eventPage(siteId, identity, { limit, cursor });
+        for (const event of page.events) if (event.time >= since) out.push(event);
+        cursor = page.cursor;
+        if (cursor === null || (page.events.at(-1)?.time ?? since) < since) return;
+        limit = Math.min(LARGEST_PAGE, limit * 4);
+      }
+    }),
+  );
+  return out;
 }
 
 /** The visitor codes a query addresses: one code, or every code of the person a mapping value names. */

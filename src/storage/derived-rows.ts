@@ -47,9 +47,18 @@ export interface DirtyMark {
   idKind: number;
   identity: string;
   gen: number;
+  /**
+   * The oldest event time among the events appended under this identity since the mark was made
+   * (FROM_SCRATCH when the mark asks for a recomputation from every event: forget, markAllDirty):
+   * a person whose state was summed up to a later quiet point must be recomputed from scratch.
+   */
+  since: number;
 }
 
 /** Aggregate keys of one kind are `K|…`: the key range [`K|`, `K}`) holds exactly them (`}` follows `|`). */
 export function aggregateKeyRange(kind: string): [string, string] {
   return [`${kind}|`, `${kind}}`];
 }
+
+/** `since` of a mark that asks for a recomputation from every event. */
+export const FROM_SCRATCH = Number.MIN_SAFE_INTEGER;

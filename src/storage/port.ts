@@ -6,7 +6,7 @@ import type { Contributions } from '../core/attribution/contributions.ts';
 import type { ExperimentRecord, GoalRecord, SeenIds } from '../core/registry.ts';
 import type { DirtyMark } from './derived-rows.ts';
 
-export type { DirtyMark } from './derived-rows.ts';
+export { FROM_SCRATCH, type DirtyMark } from './derived-rows.ts';
 /** admin: everything; read: every read, for viewers and BI tools; site: one site's ingestion, reads, maps and forget. */
 export type ApiKeyRole = 'admin' | 'read' | 'site';
 /** configured: ANOLE_ADMIN_KEY; generated: the first-start key; api: issued by POST /api/keys. */
@@ -48,6 +48,8 @@ export interface SiteEvent {
 export interface PersonContributions {
   personKey: string;
   next: Contributions;
+  /** What the worker keeps to update the person incrementally next time (opaque text); absent: none. */
+  state?: string | null;
 }
 
 /** The kinds of result aggregate rows (see core/attribution/contributions.ts): units, goals, daily goals, health. */
@@ -193,6 +195,8 @@ export interface Storage {
    * aggregate row is written once with the persons' summed deltas.
    */
   replacePersonsContributions(siteId: number, persons: readonly PersonContributions[]): Promise<void>;
+  /** The states stored with these persons' contributions (persons without one are left out). */
+  personStates(siteId: number, personKeys: readonly string[]): Promise<Map<string, string>>;
   /** The summed contributions of every person exposed to the experiment; only rows of these kinds when given. */
   resultAggregates(siteId: number, experimentId: number, kinds?: readonly AggregateKind[]): Promise<Contributions>;
   /** Dirty marks waiting (claimed or not). */
@@ -251,6 +255,7 @@ export type DerivedStoragePart = Pick<
   | 'completeDirty'
   | 'markAllDirty'
   | 'replacePersonsContributions'
+  | 'personStates'
   | 'resultAggregates'
   | 'dirtyBacklog'
 >;

@@ -1,5 +1,6 @@
 import type { ConversionData, VisitorEvent } from '../events.ts';
 import { sessionize, type Visit } from '../visits.ts';
+import type { Contributions } from './contributions.ts';
 import { ATTRIBUTION, inPeriod, utcDay, type AttributionSettings } from './rules.ts';
 
 export type ConversionReason =
@@ -52,6 +53,10 @@ export interface ExperimentAttribution {
   /** The variation of the first exposure: the one the person counts in. */
   variationId: number;
   firstExposure: number;
+  /** Start of the visit of the first exposure. */
+  firstExposureVisitStart: number;
+  /** The latest exposure (in period, outside outlier visits): its window is the last to close. */
+  lastExposure: number;
   /** Every variation the person was exposed to, first one first (more than one is a health warning). */
   variations: number[];
   outlierVisits: number;
@@ -69,7 +74,7 @@ interface Exposure {
   visitStart: number;
 }
 
-function isOutlier(visit: Visit): boolean {
+export function isOutlier(visit: Visit): boolean {
   return visit.timeLastEvent - visit.timeStarted > ATTRIBUTION.outlierVisitMs || visit.events.length > ATTRIBUTION.outlierVisitEvents;
 }
 
@@ -94,17 +99,78 @@ function addConversion(figures: Map<number, GoalFigures>, data: ConversionData, 
 }
 
 /**
+ * What a person's events before a *quiet point* contribute, summed up so that the events from that
+ * point on can be attributed without reading the earlier ones again (see person-prefix.ts). At a
+ * quiet point no visit of any of the person's codes is open across it, so nothing after it can
+ * change what came before: every earlier visit and exposure is final.
+ */
+export interface PersonPrefix {
+  outlierVisits: number;
+  /** Experiments exposed before the quiet point, with their final first exposure and totals so far. */
+  experiments: ReadonlyMap<number, PrefixExperiment>;
+  /** Conversions in non-outlier visits during the CUPED lookback before the quiet point. */
+  recentConversions: readonly PrefixConversion[];
+  /** The visit-level contributions of the visits before the quiet point (final). */
+  visitUnits: Contributions;
+}
+
+export interface PrefixExperiment {
+  variationId: number;
+  firstExposure: number;
+  firstExposureVisitStart: number;
+  lastExposure: number;
+  variations: readonly number[];
+  goals: ReadonlyMap<number, GoalFigures>;
+  preExposure: ReadonlyMap<number, PreExposure>;
+}
+
+export interface PrefixConversion {
+  time: number;
+  goalId: number;
+  revenue: number;
+  negative: boolean;
+}
+
+export const NO_PREFIX: PersonPrefix = { outlierVisits: 0, experiments: new Map(), recentConversions: [], visitUnits: new Map() };
+
+function copyFigures(goals: ReadonlyMap<number, GoalFigures>): Map<number, GoalFigures> {
+  return new Map([...goals].map(([id, g]) => [id, { ...g, daily: new Map([...g.daily].map(([day, d]) => [day, { ...d }])) }]));
+}
+
+function addPreExposure(pre: Map<number, PreExposure>, data: Pick<ConversionData, 'goalId' | 'revenue' | 'negative'>): void {
+  const entry = pre.get(data.goalId) ?? { converted: 0, conversions: 0, revenue: 0 };
+  pre.set(data.goalId, entry);
+  entry.revenue += data.negative ? -data.revenue : data.revenue;
+  if (!data.negative) {
+    entry.conversions += 1;
+    entry.converted = 1;
+  }
+}
+
+export function sortedVisits(eventsByCode: ReadonlyMap<string, readonly VisitorEvent[]>, visitTimeoutMs: number): Visit[] {
+  const visits: Visit[] = [];
+  for (const [code, events] of eventsByCode) visits.push(...sessionize(code, events, visitTimeoutMs));
+  return visits.sort((a, b) => a.timeStarted - b.timeStarted || (a.visitorCode < b.visitorCode ? -1 : 1));
+}
+
+/**
  * Attributes one person's events (all their visitor codes) to every experiment they were exposed
  * to. A conversion at time c counts when some exposure e has start(visit of e) ≤ c ≤ e.time + window
  * and c is inside the experiment's analysis period. Outlier visits are left out entirely. Pure.
+ *
+ * With a `prefix`, `eventsByCode` holds only the events from its quiet point on, and the answer is
+ * the one every event would give: totals include the prefix's, the conversions and visits listed
+ * are those after the quiet point (an explanation recomputes from every event instead).
  */
 export function attributePerson(
   eventsByCode: ReadonlyMap<string, readonly VisitorEvent[]>,
   settings: AttributionSettings,
+  prefix: PersonPrefix = NO_PREFIX,
 ): ExperimentAttribution[] {
-  const visits: Visit[] = [];
-  for (const [code, events] of eventsByCode) visits.push(...sessionize(code, events, settings.visitTimeoutMs));
-  visits.sort((a, b) => a.timeStarted - b.timeStarted || (a.visitorCode < b.visitorCode ? -1 : 1));
+  return attributeVisits(sortedVisits(eventsByCode, settings.visitTimeoutMs), settings, prefix);
+}
+
+export function attributeVisits(visits: readonly Visit[], settings: AttributionSettings, prefix: PersonPrefix = NO_PREFIX): ExperimentAttribution[] {
   const outliers = visits.filter(isOutlier);
   const kept = visits.filter((v) => !isOutlier(v));
 
@@ -120,24 +186,41 @@ export function attributePerson(
   }
 
   const results: ExperimentAttribution[] = [];
-  for (const [experimentId, list] of [...exposures].sort(([a], [b]) => a - b)) {
+  const experimentIds = [...new Set([...prefix.experiments.keys(), ...exposures.keys()])].sort((a, b) => a - b);
+  for (const experimentId of experimentIds) {
+    const list = exposures.get(experimentId) ?? [];
     list.sort((a, b) => a.time - b.time || a.variationId - b.variationId);
-    const first = list[0]!;
+    const before = prefix.experiments.get(experimentId);
+    // Every exposure before the quiet point precedes every one after it.
+    const first = before
+      ? { time: before.firstExposure, variationId: before.variationId, visitStart: before.firstExposureVisitStart }
+      : { time: list[0]!.time, variationId: list[0]!.variationId, visitStart: list[0]!.visitStart };
     const period = settings.periodOf(experimentId);
     const window = settings.attributionWindowMs;
+    // An exposure before the quiet point started its visit before any event after it, so it admits
+    // exactly the conversions up to the end of its window.
+    const admittedBefore = (c: number) => before !== undefined && c <= before.lastExposure + window;
     const admitting = (c: number) => list.find((e) => e.visitStart <= c && c <= e.time + window);
 
     const attribution: ExperimentAttribution = {
       experimentId,
       variationId: first.variationId,
       firstExposure: first.time,
-      variations: [...new Set(list.map((e) => e.variationId))],
-      outlierVisits: outliers.length,
-      goals: new Map(),
-      preExposure: new Map(),
+      firstExposureVisitStart: first.visitStart,
+      lastExposure: list.at(-1)?.time ?? before!.lastExposure,
+      variations: [...new Set([...(before?.variations ?? []), ...list.map((e) => e.variationId)])],
+      outlierVisits: prefix.outlierVisits + outliers.length,
+      goals: before ? copyFigures(before.goals) : new Map(),
+      preExposure: before ? new Map([...before.preExposure].map(([id, p]) => [id, { ...p }])) : new Map(),
       visits: [],
       conversions: [],
     };
+    // A first exposure after the quiet point looks back at conversions before it too.
+    if (!before) {
+      for (const c of prefix.recentConversions) {
+        if (c.time >= first.time - ATTRIBUTION.cupedLookbackMs && c.time < first.time) addPreExposure(attribution.preExposure, c);
+      }
+    }
 
     for (const visit of visits) {
       const outlier = isOutlier(visit);
@@ -158,34 +241,27 @@ export function attributePerson(
           verdict.reason = 'outlier_visit';
           continue;
         }
-        if (event.time >= first.time - ATTRIBUTION.cupedLookbackMs && event.time < first.time) {
-          const pre = attribution.preExposure.get(event.data.goalId) ?? { converted: 0, conversions: 0, revenue: 0 };
-          attribution.preExposure.set(event.data.goalId, pre);
-          pre.revenue += event.data.negative ? -event.data.revenue : event.data.revenue;
-          if (!event.data.negative) {
-            pre.conversions += 1;
-            pre.converted = 1;
-          }
-        }
+        if (event.time >= first.time - ATTRIBUTION.cupedLookbackMs && event.time < first.time) addPreExposure(attribution.preExposure, event.data);
         if (!inPeriod(event.time, period)) {
           verdict.reason = 'outside_period';
           continue;
         }
-        const exposure = admitting(event.time);
-        if (!exposure) {
+        const exposure = admittedBefore(event.time) ? null : admitting(event.time);
+        if (exposure === undefined) {
           verdict.reason = event.time < first.visitStart ? 'before_exposure' : 'after_window';
           continue;
         }
         verdict.counted = true;
         verdict.reason = 'in_window';
-        verdict.exposureTime = exposure.time;
+        // (Admitted by an exposure before a quiet point: which one is not kept; explanations recompute in full.)
+        if (exposure) verdict.exposureTime = exposure.time;
         addConversion(attribution.goals, event.data, event.time, utcDay(event.time));
       }
     }
 
     // Visit level: visits that hold an exposure or start inside an exposure's window.
     for (const visit of kept) {
-      const exposed = list.some((e) => e.visit === visit) || admitting(visit.timeStarted) !== undefined;
+      const exposed = list.some((e) => e.visit === visit) || admittedBefore(visit.timeStarted) || admitting(visit.timeStarted) !== undefined;
       if (!exposed) continue;
       const unit: VisitUnit = { visitorCode: visit.visitorCode, start: visit.timeStarted, goals: new Map() };
       for (const event of visit.events) {

@@ -62,14 +62,26 @@ function addUnit(
   }
 }
 
-export function personContributions(attributions: readonly ExperimentAttribution[]): Contributions {
+/**
+ * A person's contributions. `before` holds the visit-level contributions of the visits before a
+ * quiet point when `attributions` were computed from the events after it (see PersonPrefix).
+ */
+export function personContributions(attributions: readonly ExperimentAttribution[], before?: Contributions): Contributions {
+  const out: Contributions = visitUnitContributions(attributions);
+  if (before) accumulate(out, before);
+  for (const a of attributions) {
+    addUnit(out, { exp: a.experimentId, variation: a.variationId, level: 'visitor' }, utcDay(a.firstExposure), a.goals, a.preExposure);
+    add(out, `H|${a.experimentId}`, [1, a.variations.length > 1 ? 1 : 0, a.outlierVisits]);
+  }
+  return out;
+}
+
+/** The visit-level part of a person's contributions: one unit per exposed visit listed. */
+export function visitUnitContributions(attributions: readonly ExperimentAttribution[]): Contributions {
   const out: Contributions = new Map();
   const none = new Map<number, PreExposure>();
   for (const a of attributions) {
-    const prefix = { exp: a.experimentId, variation: a.variationId };
-    addUnit(out, { ...prefix, level: 'visitor' }, utcDay(a.firstExposure), a.goals, a.preExposure);
-    for (const visit of a.visits) addUnit(out, { ...prefix, level: 'visit' }, utcDay(visit.start), visit.goals, none);
-    add(out, `H|${a.experimentId}`, [1, a.variations.length > 1 ? 1 : 0, a.outlierVisits]);
+    for (const visit of a.visits) addUnit(out, { exp: a.experimentId, variation: a.variationId, level: 'visit' }, utcDay(visit.start), visit.goals, none);
   }
   return out;
 }

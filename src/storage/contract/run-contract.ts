@@ -7,13 +7,14 @@ import { eventsContract } from './events-contract.ts';
 import { forgetContract } from './forget-contract.ts';
 import { healthContract } from './health-contract.ts';
 import { identityLimitContract } from './identity-limit-contract.ts';
+import { incrementalContract } from './incremental-contract.ts';
 import { linksContract } from './links-contract.ts';
 import { mapsContract } from './maps-contract.ts';
 import { siteReadsContract } from './site-reads-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'eventPages' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'identityLimit' | 'apiKeys' | 'health' | 'site-reads';
+export type ContractPart = 'sites' | 'events' | 'eventPages' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'incremental' | 'identityLimit' | 'apiKeys' | 'health' | 'site-reads';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
@@ -25,6 +26,7 @@ const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   derived: derivedContract,
   contributions: contributionsContract,
   apiKeys: apiKeysContract,
+  incremental: incrementalContract,
   identityLimit: identityLimitContract,
   health: healthContract,
   'site-reads': siteReadsContract,

@@ -3,7 +3,7 @@ import { accumulate, contributionDelta, experimentOfKey, type Contributions } fr
 import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
 import { defaultExperiment } from '../../core/registry.ts';
 import { aggregateKeyRange, contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
-import type { DerivedStoragePart, PersonContributions } from '../port.ts';
+import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
 import type { Transaction } from './postgres-transaction.ts';
 
 
@@ -19,6 +19,7 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedStoragePart {
   async function replacePersons(siteId: number, persons: readonly PersonContributions[]): Promise<void> {
     const nextOf = new Map(persons.map((p) => [p.personKey, p.next]));
+    const stateOf = new Map(persons.map((p) => [p.personKey, p.state ?? null]));
     if (nextOf.size === 0) return;
     const keys = [...nextOf.keys()].sort(byText);
     await transaction(async (client) => {
@@ -48,14 +49,15 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
           [siteId, delta.map(([key]) => experimentOfKey(key)), delta.map(([key]) => key), delta.map(([, vector]) => JSON.stringify(vector))],
         );
       }
-      const gone = keys.filter((key) => nextOf.get(key)!.size === 0);
-      const kept = keys.filter((key) => nextOf.get(key)!.size > 0);
+      // A person with no contributions and no state has nothing to keep.
+      const gone = keys.filter((key) => nextOf.get(key)!.size === 0 && !stateOf.get(key));
+      const kept = keys.filter((key) => nextOf.get(key)!.size > 0 || stateOf.get(key));
       if (gone.length > 0) await client.query('DELETE FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[])', [siteId, gone]);
       if (kept.length > 0) {
         await client.query(
-          `INSERT INTO person_contributions (site_id, person_key, data) SELECT $1, k, d FROM unnest($2::text[], $3::text[]) AS x(k, d)
-           ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data`,
-          [siteId, kept, kept.map((key) => contributionsToJson(nextOf.get(key)!))],
+          `INSERT INTO person_contributions (site_id, person_key, data, state) SELECT $1, k, d, s FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, d, s)
+           ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state`,
+          [siteId, kept, kept.map((key) => contributionsToJson(nextOf.get(key)!)), kept.map((key) => stateOf.get(key) ?? null)],
         );
       }
     });
@@ -172,46 +174,54 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
     siteById,
     async claimDirty({ limit, leaseMs, now }) {
       // SKIP LOCKED: workers on any number of nodes take disjoint marks without waiting on each other.
-      const { rows } = await pool.query<{ site_id: number; id_kind: number; identity: string; gen: string }>(
+      // Oldest first (through dirty_identities_by_claim), so a mark waits behind the backlog only.
+      const { rows } = await pool.query<{ site_id: number; id_kind: number; identity: string; gen: string; since: string }>(
         `UPDATE dirty_identities d SET claimed_until = $1
-         FROM (SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= $2 LIMIT $3 FOR UPDATE SKIP LOCKED) c
+         FROM (SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= $2 ORDER BY claimed_until LIMIT $3 FOR UPDATE SKIP LOCKED) c
          WHERE d.site_id = c.site_id AND d.id_kind = c.id_kind AND d.identity = c.identity
-         RETURNING d.site_id, d.id_kind, d.identity, d.gen`,
+         RETURNING d.site_id, d.id_kind, d.identity, d.gen, d.since`,
         [now + leaseMs, now, limit],
       );
-      return rows.map((r) => ({ siteId: r.site_id, idKind: r.id_kind, identity: r.identity, gen: Number(r.gen) }));
+      return rows.map((r) => ({ siteId: r.site_id, idKind: r.id_kind, identity: r.identity, gen: Number(r.gen), since: Number(r.since) }));
     },
     async completeDirty(marks) {
       if (marks.length === 0) return;
+      // Sorted, so two workers completing overlapping marks lock rows in the same order.
+      const sorted = [...marks].sort((a, b) => a.siteId - b.siteId || a.idKind - b.idKind || byText(a.identity, b.identity));
+      const columns = [sorted.map((m) => m.siteId), sorted.map((m) => m.idKind), sorted.map((m) => m.identity), sorted.map((m) => m.gen)];
       await transaction(async (client) => {
-        for (const m of marks) {
-          // A mark whose generation moved on was touched again meanwhile: keep it and free it at once.
-          const done = await client.query('DELETE FROM dirty_identities WHERE site_id = $1 AND id_kind = $2 AND identity = $3 AND gen = $4', [
-            m.siteId,
-            m.idKind,
-            m.identity,
-            m.gen,
-          ]);
-          if (done.rowCount === 0) {
-            await client.query('UPDATE dirty_identities SET claimed_until = 0 WHERE site_id = $1 AND id_kind = $2 AND identity = $3', [
-              m.siteId,
-              m.idKind,
-              m.identity,
-            ]);
-          }
-        }
+        // Two statements for the whole round: a mark whose generation moved on was touched again
+        // meanwhile, so it stays and is freed at once.
+        await client.query(
+          `DELETE FROM dirty_identities d USING unnest($1::integer[], $2::smallint[], $3::text[], $4::bigint[]) AS q(site_id, id_kind, identity, gen)
+           WHERE d.site_id = q.site_id AND d.id_kind = q.id_kind AND d.identity = q.identity AND d.gen = q.gen`,
+          columns,
+        );
+        await client.query(
+          `UPDATE dirty_identities d SET claimed_until = 0 FROM unnest($1::integer[], $2::smallint[], $3::text[]) AS q(site_id, id_kind, identity)
+           WHERE d.site_id = q.site_id AND d.id_kind = q.id_kind AND d.identity = q.identity`,
+          columns.slice(0, 3),
+        );
       });
     },
     async markAllDirty(siteId) {
       const result = await pool.query(
-        `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until)
-         SELECT DISTINCT site_id, id_kind, identity, 1, 0 FROM events WHERE site_id = $1
-         ON CONFLICT (site_id, id_kind, identity) DO UPDATE SET gen = dirty_identities.gen + 1`,
-        [siteId],
+        `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since)
+         SELECT DISTINCT site_id, id_kind, identity, 1, 0, $2::bigint FROM events WHERE site_id = $1
+         ON CONFLICT (site_id, id_kind, identity) DO UPDATE SET gen = dirty_identities.gen + 1, since = $2::bigint`,
+        [siteId, FROM_SCRATCH],
       );
       return result.rowCount ?? 0;
     },
     replacePersonsContributions: replacePersons,
+    async personStates(siteId, personKeys) {
+      if (personKeys.length === 0) return new Map();
+      const { rows } = await pool.query<{ person_key: string; state: string }>(
+        'SELECT person_key, state FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[]) AND state IS NOT NULL',
+        [siteId, [...personKeys]],
+      );
+      return new Map(rows.map((r) => [r.person_key, r.state]));
+    },
     async resultAggregates(siteId, experimentId, kinds) {
       const ranges = (kinds ?? []).map(aggregateKeyRange);
       const { rows } = kinds

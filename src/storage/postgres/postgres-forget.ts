@@ -3,6 +3,7 @@ import { identityKindCode } from '../event-rows.ts';
 import { forgottenEventDigest } from '../forget-digest.ts';
 import type { ForgetCounts, Storage } from '../port.ts';
 import { MARK_DIRTY, type Transaction } from './postgres-transaction.ts';
+import { FROM_SCRATCH } from '../port.ts';
 
 interface DeletedEvent {
   id_kind: number;
@@ -81,7 +82,13 @@ export function postgresForget(transaction: Transaction): PostgresForget {
           a.kind === b.kind ? (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) : a.kind < b.kind ? -1 : 1,
         );
         if (dirty.length > 0) {
-          await client.query(MARK_DIRTY, [dirty.map(() => siteId), dirty.map((i) => identityKindCode(i.kind)), dirty.map((i) => i.value)]);
+          await client.query(MARK_DIRTY, [
+            dirty.map(() => siteId),
+            dirty.map((i) => identityKindCode(i.kind)),
+            dirty.map((i) => i.value),
+            dirty.map(() => 0),
+            dirty.map(() => FROM_SCRATCH),
+          ]);
         }
         return { events: deleted.length, links, maps };
       });

@@ -266,16 +266,20 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
         if (links[0].length > 0) await client.query({ name: 'anole_insert_links', text: INSERT_LINKS, values: links });
         // Derived state (results) is recomputed from these marks by the attribution workers. Rows are
         // in key order, so identities come out sorted and lock order stays global.
-        const touched = new Map<string, [number, number, string]>();
-        for (const { key, siteId, idKind, identity } of rows) {
-          if (fresh.has(key)) touched.set(`${siteId}\u0000${idKind}\u0000${identity}`, [siteId, idKind, identity]);
+        const touched = new Map<string, [number, number, string, number, number]>();
+        for (const { key, siteId, idKind, identity, row } of rows) {
+          if (!fresh.has(key)) continue;
+          const id = `${siteId}\u0000${idKind}\u0000${identity}`;
+          const mark = touched.get(id);
+          if (!mark) touched.set(id, [siteId, idKind, identity, row.received_at, row.time]);
+          else mark[4] = Math.min(mark[4], row.time);
         }
         if (touched.size > 0) {
           const marks = [...touched.values()];
           await client.query({
             name: 'anole_mark_dirty',
             text: MARK_DIRTY,
-            values: [marks.map((m) => m[0]), marks.map((m) => m[1]), marks.map((m) => m[2])],
+            values: [marks.map((m) => m[0]), marks.map((m) => m[1]), marks.map((m) => m[2]), marks.map((m) => m[3]), marks.map((m) => m[4])],
           });
         }
         if (fresh.size > 0) {

@@ -31,8 +31,15 @@ export function transactionOn(pool: pg.Pool): Transaction {
   };
 }
 
-/** Marks identities dirty for the attribution workers; callers pass them sorted, so lock order is global. */
+/**
+ * Marks identities dirty for the attribution workers; callers pass them sorted, so lock order is
+ * global. A new mark is claimable from `claimed_until` on (the receive time: workers claim the
+ * oldest first; 0: at once) and remembers the oldest event time that touched it (`since`); a mark
+ * touched again keeps its place.
+ */
 export const MARK_DIRTY = `
-  INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until)
-  SELECT site_id, id_kind, identity, 1, 0 FROM unnest($1::integer[], $2::smallint[], $3::text[]) AS t(site_id, id_kind, identity)
-  ON CONFLICT (site_id, id_kind, identity) DO UPDATE SET gen = dirty_identities.gen + 1`;
+  INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since)
+  SELECT site_id, id_kind, identity, 1, claimable, since
+  FROM unnest($1::integer[], $2::smallint[], $3::text[], $4::bigint[], $5::bigint[]) AS t(site_id, id_kind, identity, claimable, since)
+  ON CONFLICT (site_id, id_kind, identity) DO UPDATE
+  SET gen = dirty_identities.gen + 1, since = least(dirty_identities.since, excluded.since)`;

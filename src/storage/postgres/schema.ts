@@ -147,7 +147,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // Visitor reads newest first (Storage.eventPage): an identity's events by time, so a read of its
   // latest visits never walks its whole history. Events per identity for the per-identity cap,
-  // counted here once for the events already stored, then kept by every append.
+  // counted here once for the events already stored, then kept by every append. Incremental
+  // attribution: a mark remembers the oldest event time that touched it (existing marks ask for a
+  // recomputation from scratch), a person keeps the state it was last computed to.
   `
   CREATE INDEX events_by_time ON events (site_id, id_kind, identity, time, nonce);
   CREATE TABLE identity_event_counts (
@@ -159,5 +161,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   INSERT INTO identity_event_counts (site_id, id_kind, identity, events)
     SELECT site_id, id_kind, identity, count(*) FROM events GROUP BY site_id, id_kind, identity;
+  ALTER TABLE dirty_identities ADD COLUMN since bigint NOT NULL DEFAULT -9007199254740991;
+  ALTER TABLE person_contributions ADD COLUMN state text;
   `,
 ];

@@ -174,7 +174,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // Visitor reads newest first: a second merged index orders each identity's events by time (see
   // sqlite-key-index.ts), filled here for the rows already merged; the tail past the watermark is
   // merged later as usual. The dirty-mark count is kept by triggers so that reading it costs one row.
+  // Incremental attribution: a mark remembers the oldest event time that touched it (existing marks
+  // ask for a recomputation from scratch), a person keeps the state it was last computed to.
   `
+  ALTER TABLE dirty_identities ADD COLUMN since INTEGER NOT NULL DEFAULT -9007199254740991;
+  ALTER TABLE person_contributions ADD COLUMN state TEXT;
   CREATE TABLE event_times (
     site_id INTEGER NOT NULL,
     vkey INTEGER NOT NULL,

@@ -11,7 +11,7 @@ import {
   type DirtyMark,
   type ExperimentRow,
 } from '../derived-rows.ts';
-import type { DerivedStoragePart, PersonContributions } from '../port.ts';
+import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
 
 
 const EXPERIMENT_SELECT = `
@@ -49,11 +49,11 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const seenGoal = db.prepare("INSERT INTO goals (site_id, id, name, kind) VALUES (?, ?, ?, 'conversion') ON CONFLICT DO NOTHING");
   const updateSettings = db.prepare('UPDATE sites SET settings = ? WHERE id = ?');
   const siteById = db.prepare<[number], { id: number; code: string; settings: string }>('SELECT id, code, settings FROM sites WHERE id = ?');
-  const claim = db.prepare<[number, number, number], { site_id: number; id_kind: number; identity: string; gen: number }>(
+  const claim = db.prepare<[number, number, number], { site_id: number; id_kind: number; identity: string; gen: number; since: number }>(
     `UPDATE dirty_identities SET claimed_until = ?
      WHERE (site_id, id_kind, identity) IN (
        SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= ? ORDER BY claimed_until LIMIT ?)
-     RETURNING site_id, id_kind, identity, gen`,
+     RETURNING site_id, id_kind, identity, gen, since`,
   );
   const complete = db.prepare('DELETE FROM dirty_identities WHERE site_id = ? AND id_kind = ? AND identity = ? AND gen = ?');
   const release = db.prepare('UPDATE dirty_identities SET claimed_until = 0 WHERE site_id = ? AND id_kind = ? AND identity = ?');
@@ -62,14 +62,16 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   );
   const lastLogged = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'log_seq'");
   const markOne = db.prepare(
-    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, 0)
-     ON CONFLICT DO UPDATE SET gen = gen + 1`,
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since) VALUES (?, ?, ?, 1, 0, ${FROM_SCRATCH})
+     ON CONFLICT DO UPDATE SET gen = gen + 1, since = ${FROM_SCRATCH}`,
   );
   // Kept by triggers (schema migration 5): COUNT(*) would scan every mark on each results request.
   const backlog = db.prepare<[], { n: number }>("SELECT value AS n FROM counters WHERE name = 'dirty_marks'");
   const readPerson = db.prepare<[number, string], { data: string }>('SELECT data FROM person_contributions WHERE site_id = ? AND person_key = ?');
+  const readState = db.prepare<[number, string], { state: string | null }>('SELECT state FROM person_contributions WHERE site_id = ? AND person_key = ?');
   const writePerson = db.prepare(
-    'INSERT INTO person_contributions (site_id, person_key, data) VALUES (?, ?, ?) ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data',
+    `INSERT INTO person_contributions (site_id, person_key, data, state) VALUES (?, ?, ?, ?)
+     ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state`,
   );
   const deletePerson = db.prepare('DELETE FROM person_contributions WHERE site_id = ? AND person_key = ?');
   const readAggregate = db.prepare<[number, number, string], { vector: string }>(
@@ -118,10 +120,11 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   // once with the summed deltas: one commit and one write per row for a whole worker round.
   const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[]) => {
     const total: Contributions = new Map();
-    for (const { personKey, next } of persons) {
+    for (const { personKey, next, state } of persons) {
       accumulate(total, contributionDelta(contributionsFromJson(readPerson.get(siteId, personKey)?.data), next));
-      if (next.size === 0) deletePerson.run(siteId, personKey);
-      else writePerson.run(siteId, personKey, contributionsToJson(next));
+      // A person with no contributions and no state has nothing to keep.
+      if (next.size === 0 && !state) deletePerson.run(siteId, personKey);
+      else writePerson.run(siteId, personKey, contributionsToJson(next), state ?? null);
     }
     for (const [key, delta] of total) {
       if (delta.every((d) => d === 0)) continue;
@@ -182,7 +185,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
       return row ? fromSiteRow(row) : null;
     },
     async claimDirty({ limit, leaseMs, now }) {
-      return claim.all(now + leaseMs, now, limit).map((r) => ({ siteId: r.site_id, idKind: r.id_kind, identity: r.identity, gen: r.gen }));
+      return claim.all(now + leaseMs, now, limit).map((r) => ({ siteId: r.site_id, idKind: r.id_kind, identity: r.identity, gen: r.gen, since: r.since }));
     },
     async completeDirty(marks) {
       completeTx.immediate(marks);
@@ -201,6 +204,14 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     },
     async replacePersonsContributions(siteId, persons) {
       if (persons.length > 0) replacePersonsTx.immediate(siteId, persons);
+    },
+    async personStates(siteId, personKeys) {
+      const out = new Map<string, string>();
+      for (const key of personKeys) {
+        const state = readState.get(siteId, key)?.state;
+        if (state) out.set(key, state);
+      }
+      return out;
     },
     async resultAggregates(siteId, experimentId, kinds) {
       const rows = kinds ? kinds.flatMap((kind) => aggregatesOfKind.all(siteId, experimentId, ...aggregateKeyRange(kind))) : aggregatesOf.all(siteId, experimentId);

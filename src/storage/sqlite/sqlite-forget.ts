@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { identityKindCode } from '../event-rows.ts';
 import { forgottenEventDigest } from '../forget-digest.ts';
-import type { ForgetCounts, Storage } from '../port.ts';
+import { FROM_SCRATCH, type ForgetCounts, type Storage } from '../port.ts';
 import type { DeletedRow, EventLog } from './sqlite-event-log.ts';
 
 export interface SqliteForget extends Pick<Storage, 'forgetVisitors'> {
@@ -18,10 +18,10 @@ export function sqliteForget(db: Database.Database, log: EventLog): SqliteForget
   const deleteLinksToValue = db.prepare('DELETE FROM identity_links WHERE site_id = ? AND mapping_value = ?');
   const deleteMap = db.prepare('DELETE FROM maps WHERE site_id = ? AND key = ?');
   const insertTombstone = db.prepare('INSERT INTO forgotten_events (site_id, digest, forgotten_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
-  // Same statement as the append path: the attribution worker recomputes the persons concerned.
+  // As the append path, from scratch: the attribution worker recomputes the persons concerned.
   const markDirty = db.prepare(
-    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, 0)
-     ON CONFLICT DO UPDATE SET gen = gen + 1`,
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since) VALUES (?, ?, ?, 1, 0, ${FROM_SCRATCH})
+     ON CONFLICT DO UPDATE SET gen = gen + 1, since = ${FROM_SCRATCH}`,
   );
   const tombstoneExists = db.prepare<[number, Buffer], { one: number }>('SELECT 1 AS one FROM forgotten_events WHERE site_id = ? AND digest = ?');
 

@@ -27,6 +27,7 @@ export type ReaderPart = Pick<
   | 'getExperiment'
   | 'listGoals'
   | 'resultAggregates'
+  | 'personStates'
   | 'dirtyBacklog'
   | 'findApiKey'
   | 'countApiKeys'
@@ -120,6 +121,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
     getExperiment: derived.getExperiment,
     listGoals: derived.listGoals,
     resultAggregates: derived.resultAggregates,
+    personStates: derived.personStates,
     dirtyBacklog: derived.dirtyBacklog,
     eventsOf: options.events ? async (siteId, identities) => eventsOf(siteId, identities) : refuse,
     eventPage: options.events

@@ -55,6 +55,7 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   getExperiment: 'read',
   listGoals: 'read',
   resultAggregates: 'read',
+  personStates: 'read',
   dirtyBacklog: 'read',
   findApiKey: 'read',
   countApiKeys: 'read',

@@ -98,8 +98,8 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
   // waits behind the backlog, never behind every identity that sorts before it. A mark touched again
   // keeps its place (and its lease, when claimed).
   const markDirty = db.prepare(
-    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until) VALUES (?, ?, ?, 1, ?)
-     ON CONFLICT DO UPDATE SET gen = gen + 1`,
+    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since) VALUES (?, ?, ?, 1, ?, ?)
+     ON CONFLICT DO UPDATE SET gen = gen + 1, since = min(since, excluded.since)`,
   );
 
   const forgetting = sqliteForget(db, log);
@@ -109,7 +109,8 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     const verdicts = new Uint8Array(c.site.length);
     const keys: LoggedKey[] = [];
     const inBatch = new Set<string>();
-    const touched = new Map<string, [number, number, string, number]>();
+    /** Per identity: site, kind, identity, receive time of its first event, oldest event time. */
+    const touched = new Map<string, [number, number, string, number, number]>();
     for (let i = 0; i < c.site.length; i++) {
       const siteId = c.site[i]!;
       const kind = c.kind[i]!;
@@ -129,12 +130,14 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       inBatch.add(key.event);
       log.append(key, c, i);
       keys.push(key);
-      if (!touched.has(key.identity)) touched.set(key.identity, [siteId, kind, identity, c.receivedAt[i]!]);
+      const mark = touched.get(key.identity);
+      if (!mark) touched.set(key.identity, [siteId, kind, identity, c.receivedAt[i]!, c.time[i]!]);
+      else if (c.time[i]! < mark[4]) mark[4] = c.time[i]!;
       const mappingValue = c.link[i];
       if (mappingValue) insertLink.run(siteId, mappingValue, identity, c.time[i], nonce);
     }
     // Derived state (results) is recomputed from these marks by the attribution worker.
-    for (const [siteId, kind, identity, receivedAt] of touched.values()) markDirty.run(siteId, kind, identity, receivedAt);
+    for (const [siteId, kind, identity, receivedAt, since] of touched.values()) markDirty.run(siteId, kind, identity, receivedAt, since);
     if (keys.length > 0) addToCounter.run(keys.length, 'events');
     log.endAppend();
     return { verdicts, keys };
