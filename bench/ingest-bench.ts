@@ -2,8 +2,12 @@
  * `npm run bench`: the ingest benchmark. Measures two baselines (a bare fsync'd append and a bare
  * better-sqlite3 batched insert with the usual two indexes), then starts the real server, fills it
  * through HTTP to the target size (reporting events/s per segment as it grows), and measures, on the
- * filled store, 100-event and 1-event ingestion and GET /visit/visitor. Every figure is printed with
- * its ratio to the baselines, then once more as one JSON line.
+ * filled store, 100-event and 1-event ingestion and GET /visit/visitor (alone, then while 100-event
+ * requests run). The attribution worker's backlog at the end of the fill and its catch-up time are
+ * read from /metrics. Then the server is restarted on the same store with ANOLE_WORKER=false and the
+ * 1-event and GET phases run again: what the worker costs them. Every figure is printed with its
+ * ratio to the baselines (and to the worker-off pass), then once more as one JSON line, with the
+ * load average before each phase (the machine may be shared).
  *
  *   npm run bench                      # 10M events / 1M visitors
  *   npm run bench -- --quick           # 1M events, shorter phases
@@ -34,6 +38,7 @@ const settings = {
   baselineEvents: Math.floor(positive(args['baseline-events'], quick ? 500_000 : 2_000_000, '--baseline-events')),
   getConnections: Math.floor(positive(args['get-connections'], 4, '--get-connections')),
   fillMinutes: positive(args['fill-minutes'], quick ? 5 : 30, '--fill-minutes'),
+  catchUpSeconds: positive(args['catch-up-seconds'], quick ? 60 : 300, '--catch-up-seconds'),
   eventsPerRequest: 100,
 };
 
@@ -41,6 +46,14 @@ const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
 const log = (line: string) => console.log(line);
+const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
+
+/** The attribution worker's backlog (dirty marks waiting), from the server's Prometheus metrics. */
+async function backlogOf(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const match = /^anole_dirty_backlog (\S+)$/m.exec(text);
+  return match ? Number(match[1]) : NaN;
+}
 
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'anole-bench-'));
@@ -59,6 +72,7 @@ async function main(): Promise<void> {
     log(`settings: ${JSON.stringify(settings)}`);
     // Other work on the machine skews every figure; the load average says how much there was.
     log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    const loadAtStart = load1();
 
     log('\n== baselines (same events, this disk) ==');
     const group = settings.connections * settings.eventsPerRequest;
@@ -108,23 +122,56 @@ async function main(): Promise<void> {
         ),
     );
     if (fill.errors > 0) log(`fill: ${fill.errors} failed requests; first: ${fill.firstError}`);
+    const loadAtFill = load1();
     const dbBytes = fs.readdirSync(dataDir).reduce((sum, name) => sum + fs.statSync(path.join(dataDir, name)).size, 0);
     log(`filled ${f0(fill.events)} events (${f0(fill.events / EVENTS_PER_VISITOR)} visitors) in ${f0(fill.elapsedMs / 1000)} s: ${f0(fill.eventsPerSecond)} events/s overall; store ${f0(dbBytes / 2 ** 20)} MiB`);
 
-    const timed = async (eventsPerRequest: number, firstEvent: number): Promise<LoadStats & { nextEvent: number }> =>
+    const loads: Record<string, number> = { start: loadAtStart, fillEnd: loadAtFill };
+    // How far the worker is behind once the fill stops, and how long it takes to catch up.
+    const backlogAtFillEnd = await backlogOf(server.port);
+    const catchUpStarted = performance.now();
+    let backlogLeft = backlogAtFillEnd;
+    while (backlogLeft > 0 && performance.now() - catchUpStarted < settings.catchUpSeconds * 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      backlogLeft = await backlogOf(server.port);
+    }
+    const catchUpSeconds = backlogLeft === 0 ? (performance.now() - catchUpStarted) / 1000 : NaN;
+    log(`worker backlog at the end of the fill: ${f0(backlogAtFillEnd)} identities; ${backlogLeft === 0 ? `caught up in ${f2(catchUpSeconds)} s` : `${f0(backlogLeft)} left after ${settings.catchUpSeconds} s`}`);
+
+    const visitors = Math.floor(fill.events / EVENTS_PER_VISITOR);
+    const timed = (port: number, eventsPerRequest: number, firstEvent: number): Promise<LoadStats & { nextEvent: number }> =>
       runLoad({
-        mode: 'post', host: '127.0.0.1', port: server.port, siteCode: SITE, connections: settings.connections, eventsPerRequest,
+        mode: 'post', host: '127.0.0.1', port, siteCode: SITE, connections: settings.connections, eventsPerRequest,
         firstEvent, maxEvents: Number.MAX_SAFE_INTEGER, durationMs: settings.durationS * 1000, segmentEvents: 0, visitors: 0,
       });
+    const reads = (port: number) =>
+      runLoad({
+        mode: 'get', host: '127.0.0.1', port, siteCode: SITE, connections: settings.getConnections, eventsPerRequest: 0,
+        firstEvent: 0, maxEvents: 0, durationMs: settings.durationS * 1000, segmentEvents: 0, visitors,
+      });
     log(`\n== on the filled store, ${settings.durationS} s each ==`);
-    const hundred = await timed(settings.eventsPerRequest, fill.nextEvent);
-    const one = await timed(1, hundred.nextEvent);
-    const get = await runLoad({
-      mode: 'get', host: '127.0.0.1', port: server.port, siteCode: SITE, connections: settings.getConnections, eventsPerRequest: 0,
-      firstEvent: 0, maxEvents: 0, durationMs: settings.durationS * 1000, segmentEvents: 0, visitors: Math.floor(fill.events / EVENTS_PER_VISITOR),
-    });
+    loads.hundred = load1();
+    const hundred = await timed(server.port, settings.eventsPerRequest, fill.nextEvent);
+    loads.one = load1();
+    const one = await timed(server.port, 1, hundred.nextEvent);
+    loads.get = load1();
+    const get = await reads(server.port);
+    // Reads while the store takes 100-event requests at full speed.
+    loads.getUnderLoad = load1();
+    const [underLoadPosts, getUnderLoad] = await Promise.all([timed(server.port, settings.eventsPerRequest, one.nextEvent), reads(server.port)]);
     const exitCode = await server.stop();
     stopServer = null;
+
+    log('\n== the same store, restarted with ANOLE_WORKER=false ==');
+    const serverOff = await startServerProcess(dataDir, { ANOLE_WORKER: 'false' });
+    stopServer = () => serverOff.stop();
+    loads.oneOff = load1();
+    const oneOff = await timed(serverOff.port, 1, underLoadPosts.nextEvent);
+    loads.getOff = load1();
+    const getOff = await reads(serverOff.port);
+    await serverOff.stop();
+    stopServer = null;
+    loads.end = load1();
 
     const rate = (s: LoadStats, n: number) => n / (s.elapsedMs / 1000);
     const sustained = fill.segments.at(-1)?.eventsPerSecond ?? fill.eventsPerSecond;
@@ -139,10 +186,21 @@ async function main(): Promise<void> {
       ['1-event ack p50 / p99 (ms)', `${f2(one.latency.p50)} / ${f2(one.latency.p99)}`, '', '', 'p99 ≤ 50'],
       ['GET /visit/visitor (req/s)', f0(rate(get, get.requests)), '', '', ''],
       ['GET p50 / p99 (ms)', `${f2(get.latency.p50)} / ${f2(get.latency.p99)}`, '', `${f2(ratio(get.latency.p99, sqlite.read.p99))} (p99)`, 'p99 ≤ 5'],
+      ['GET under 100-event load p50 / p99', `${f2(getUnderLoad.latency.p50)} / ${f2(getUnderLoad.latency.p99)}`, '', `${f2(ratio(getUnderLoad.latency.p99, sqlite.read.p99))} (p99)`, 'p99 ≤ 20'],
+      ['  100-event meanwhile (events/s)', f0(rate(underLoadPosts, underLoadPosts.events)), f2(ratio(rate(underLoadPosts, underLoadPosts.events), append.eventsPerSecond)), '', ''],
+      ['worker backlog at fill end', f0(backlogAtFillEnd), '', '', ''],
+      ['worker catch-up (s)', f2(catchUpSeconds), '', '', 'a few'],
+    ];
+    const offRows: [string, string, string, string, string][] = [
+      ['worker off: measure', 'value', 'on ÷ off', 'vs append', 'target'],
+      ['1-event (req/s)', f0(rate(oneOff, oneOff.requests)), f2(ratio(rate(one, one.requests), rate(oneOff, oneOff.requests))), f2(ratio(rate(oneOff, oneOff.requests), appendSmall.eventsPerSecond)), 'on ≥ 0.9× off'],
+      ['1-event ack p50 / p99 (ms)', `${f2(oneOff.latency.p50)} / ${f2(oneOff.latency.p99)}`, f2(ratio(one.latency.p99, oneOff.latency.p99)), '', ''],
+      ['GET p50 / p99 (ms)', `${f2(getOff.latency.p50)} / ${f2(getOff.latency.p99)}`, f2(ratio(get.latency.p99, getOff.latency.p99)), '', ''],
     ];
     log('');
-    for (const r of rows) log(`${r[0].padEnd(32)} ${r[1].padStart(16)} ${r[2].padStart(10)} ${r[3].padStart(12)} ${r[4].padStart(10)}`);
-    const failures = [hundred, one, get].filter((s) => s.errors > 0);
+    for (const r of [...rows, ...offRows]) log(`${r[0].padEnd(36)} ${r[1].padStart(16)} ${r[2].padStart(10)} ${r[3].padStart(12)} ${r[4].padStart(14)}`);
+    log(`load average (1 min) before each phase: ${JSON.stringify(loads)}`);
+    const failures = [hundred, one, get, underLoadPosts, getUnderLoad, oneOff, getOff].filter((s) => s.errors > 0);
     for (const s of failures) log(`failed requests: ${s.errors}; first: ${s.firstError}`);
     log(`server exit code ${exitCode}; load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
@@ -165,6 +223,23 @@ async function main(): Promise<void> {
       hundred: { eventsPerSecond: rate(hundred, hundred.events), requestsPerSecond: rate(hundred, hundred.requests), ...hundred.latency, errors: hundred.errors },
       one: { requestsPerSecond: rate(one, one.requests), ...one.latency, errors: one.errors },
       get: { requestsPerSecond: rate(get, get.requests), ...get.latency, errors: get.errors },
+      getUnderLoad: {
+        requestsPerSecond: rate(getUnderLoad, getUnderLoad.requests),
+        ...getUnderLoad.latency,
+        errors: getUnderLoad.errors,
+        postsEventsPerSecond: rate(underLoadPosts, underLoadPosts.events),
+      },
+      worker: { backlogAtFillEnd, catchUpSeconds },
+      workerOff: {
+        one: { requestsPerSecond: rate(oneOff, oneOff.requests), ...oneOff.latency, errors: oneOff.errors },
+        get: { requestsPerSecond: rate(getOff, getOff.requests), ...getOff.latency, errors: getOff.errors },
+      },
+      ratios: {
+        oneOnOverOff: ratio(rate(one, one.requests), rate(oneOff, oneOff.requests)),
+        oneOverAppend16: ratio(rate(one, one.requests), appendSmall.eventsPerSecond),
+        getP99OnOverOff: ratio(get.latency.p99, getOff.latency.p99),
+      },
+      loadAverage: loads,
     };
     log(JSON.stringify(summary));
   } finally {

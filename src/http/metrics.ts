@@ -64,6 +64,14 @@ export function createMetrics(storage: Storage): Metrics {
     },
   });
   new client.Gauge({
+    name: 'anole_dirty_backlog',
+    help: 'Identities waiting for the attribution worker (dirty marks): how far results lag behind the events.',
+    registers: [registry],
+    async collect() {
+      this.set(await storage.dirtyBacklog());
+    },
+  });
+  new client.Gauge({
     name: 'anole_store_events',
     help: 'Events held by the store.',
     registers: [registry],
