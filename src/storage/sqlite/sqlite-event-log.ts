@@ -13,6 +13,8 @@ export interface EventLogOptions {
   mergeStepMs: number;
   /** Sees each row another handle appended, as this one catches up on it. */
   onForeignRow?: (key: LoggedKey) => void;
+  /** Called when a merge run is complete (its keys are now in the index, no longer in memory). */
+  onMerged?: () => void;
 }
 
 /** A forgotten row, as the forget path needs it to leave a tombstone and drop its keys. */
@@ -35,8 +37,11 @@ export interface EventLog extends EventReads {
   sync(): void;
   /** The key of row `i` of the columns (seq 0 until appended). */
   keyOf(columns: EventColumns, i: number): LoggedKey;
-  /** Whether a live row has this key: memory first, then the index, confirmed against the log. */
-  isStored(key: LoggedKey, kind: number, identity: string, nonce: string): boolean;
+  /**
+   * Whether a live row has this key: memory first, then the index, confirmed against the log.
+   * `probeIndex: false` when the identity is known to have no key in the index.
+   */
+  isStored(key: LoggedKey, kind: number, identity: string, nonce: string, options?: { probeIndex: boolean }): boolean;
   /** Appends row `i` of the columns (inside the write transaction); sets `key.seq`. */
   append(key: LoggedKey, columns: EventColumns, i: number): void;
   /** Ends the write transaction's appends: persists the last seq handed out. */
@@ -101,7 +106,10 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       tail = new KeyTail();
     }
     try {
-      if (index.mergeChunk(merging, performance.now() + budgetMs)) merging = null;
+      if (index.mergeChunk(merging, performance.now() + budgetMs)) {
+        merging = null;
+        options.onMerged?.();
+      }
       failed = false;
     } catch {
       // A failed chunk rolled back (another process held the writer past busy_timeout, a full
@@ -137,9 +145,9 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       return loggedKey(0, c.site[i]!, c.kind[i]!, c.identity[i]!, c.nonce[i]!, c.time[i]!);
     },
 
-    isStored(key, kind, identity, nonce) {
+    isStored(key, kind, identity, nonce, { probeIndex } = { probeIndex: true }) {
       for (const t of tails()) if (t.seqOf(key.event) !== undefined) return true;
-      return indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, identity, nonce) !== undefined;
+      return probeIndex && indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, identity, nonce) !== undefined;
     },
 
     append(key, c, i) {

@@ -88,6 +88,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     mergeStepMs: options.keyMergeStepMs ?? 10,
     // Another handle's appends count toward the cap as soon as this one sees them.
     onForeignRow: (key) => counts.seen(key.identity),
+    onMerged: () => counts.merged(),
   });
   const insertLink = db.prepare(
     'INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -117,12 +118,14 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       const identity = c.identity[i]!;
       const nonce = c.nonce[i]!;
       const key = log.keyOf(c, i);
-      const duplicate = inBatch.has(key.event) || forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce);
+      const count = counts.of(siteId, key.vkey, key.identity);
+      const duplicate =
+        inBatch.has(key.event) || forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce, { probeIndex: count.indexed });
       if (duplicate) {
         verdicts[i] = VERDICT_CODES.duplicate;
         continue;
       }
-      if (counts.of(siteId, key.vkey, key.identity) >= cap) {
+      if (count.n >= cap) {
         verdicts[i] = VERDICT_CODES.over_limit;
         continue;
       }
