@@ -54,6 +54,7 @@ const ENV = z.object({
   ANOLE_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(LIMITS.eventsBodyBytes),
   ANOLE_SQLITE_CACHE_MB: int(2, 64 * 1024).default(512),
   ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES: int(100, 10_000_000).default(16_000),
+  ANOLE_SQLITE_KEY_MERGE_AT: int(100, 10_000_000).default(200_000),
   ANOLE_MAX_COMMIT_EVENTS: int(1, 1_000_000).default(20_000),
   ANOLE_MAX_EVENTS_PER_IDENTITY: int(100, 100_000_000).default(LIMITS.eventsPerIdentity),
   ANOLE_SITE_CACHE_MS: int(0, 3_600_000).default(5_000),
@@ -98,6 +99,8 @@ export interface Config {
   bodyLimitBytes: number;
   sqliteCacheMb: number;
   sqliteWalAutocheckpointPages: number;
+  /** Log rows whose keys are held in memory (by the writer and each reading thread) before a merge. */
+  sqliteKeyMergeAt: number;
   maxCommitEvents: number;
   /** Events one identity may hold; later ones are rejected with identity_event_limit. */
   maxEventsPerIdentity: number;
@@ -169,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bodyLimitBytes: e.ANOLE_BODY_LIMIT_BYTES,
     sqliteCacheMb: e.ANOLE_SQLITE_CACHE_MB,
     sqliteWalAutocheckpointPages: e.ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES,
+    sqliteKeyMergeAt: e.ANOLE_SQLITE_KEY_MERGE_AT,
     maxCommitEvents: e.ANOLE_MAX_COMMIT_EVENTS,
     maxEventsPerIdentity: e.ANOLE_MAX_EVENTS_PER_IDENTITY,
     siteCacheMs: e.ANOLE_SITE_CACHE_MS,

@@ -29,6 +29,7 @@ export async function openNodeStore(config: Config, onFatal: (error: Error) => v
     file: config.sqliteFile,
     cacheMb: config.sqliteCacheMb,
     walAutocheckpointPages: config.sqliteWalAutocheckpointPages,
+    keyMergeAt: config.sqliteKeyMergeAt,
     maxCommitEvents: config.maxCommitEvents,
     eventsPerIdentity: config.maxEventsPerIdentity,
     onFatal,

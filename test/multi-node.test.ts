@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testPostgres, type TestDatabase } from './helpers/postgres-database.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
+import { random, roundDeep, startServerChild, type ServerChild } from './helpers/server-child.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 
 /**
@@ -20,17 +21,6 @@ const USERS = 20;
 const EVENTS_PER_VISITOR = 24;
 const CLIENTS = 8;
 const ADMIN_KEY = 'multi-node-test-admin-key-0123456789';
-const ROOT = path.resolve(import.meta.dirname, '..');
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Sent {
   line: string;
@@ -69,48 +59,17 @@ function makeEvents(now: number): { events: Sent[]; visitorCodes: string[]; user
   return { events, visitorCodes, users };
 }
 
-interface Node {
-  child: ChildProcess;
-  url: string;
-}
+type Node = ServerChild;
 
-async function startNode(databaseUrl: string, dataDir: string): Promise<Node> {
-  // node --import tsx keeps the server in this one process, so SIGKILL kills the server itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      ANOLE_PORT: '0',
-      ANOLE_HOST: '127.0.0.1',
-      ANOLE_DATA_DIR: dataDir,
-      ANOLE_ADMIN_KEY: ADMIN_KEY,
-      // Every node of a fleet hashes keys with the same secret.
-      ANOLE_KEY_SECRET: 'fleet-key-secret-0123456789abcdefghijklmnop',
-      ANOLE_LOG_LEVEL: 'warn',
-      ANOLE_PG_POOL_SIZE: '4',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+// Every node of a fleet hashes keys with the same secret.
+const startNode = (databaseUrl: string, dataDir: string): Promise<Node> =>
+  startServerChild({
+    DATABASE_URL: databaseUrl,
+    ANOLE_DATA_DIR: dataDir,
+    ANOLE_ADMIN_KEY: ADMIN_KEY,
+    ANOLE_KEY_SECRET: 'fleet-key-secret-0123456789abcdefghijklmnop',
+    ANOLE_PG_POOL_SIZE: '4',
   });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start in 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /anole listening on (http:\/\/[0-9.:]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]! });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`node exited with ${code} before listening:\n${output}`));
-    });
-  });
-}
 
 /** Posts until some node acknowledges (2xx): a node that is down or failing is retried elsewhere. */
 async function postUntilAcknowledged(nodes: (Node | null)[], first: number, body: string): Promise<{ accepted: number; attempts: number }> {
@@ -158,14 +117,6 @@ async function settledResults(url: string, adminKey: string, experiment: number,
     if (Date.now() > deadline) throw new Error(`results of ${url} still pending after 60 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Sums added in another order differ in the last bits of a double; 10 significant digits compare. */
-function roundDeep(value: unknown): unknown {
-  if (typeof value === 'number') return Number.isInteger(value) ? value : Number(value.toPrecision(10));
-  if (Array.isArray(value)) return value.map(roundDeep);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundDeep(v)]));
-  return value;
 }
 
 describe.skipIf(!server.adminUrl)(`multi-node ingestion on one PostgreSQL${server.skip ? ` (skipped: ${server.skip})` : ''}`, () => {
