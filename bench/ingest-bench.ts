@@ -14,6 +14,7 @@
  *   flags: --events=N --connections=N --duration=SECONDS --segment=N --baseline-events=N
  *          --get-connections=N --fill-minutes=N   (env: BENCH_EVENTS, BENCH_CONNECTIONS, BENCH_DURATION)
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,9 +49,12 @@ const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b
 const log = (line: string) => console.log(line);
 const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
 
+/** The key of the bench's server, for /metrics. */
+const ADMIN_KEY = `bench-${crypto.randomBytes(16).toString('hex')}`;
+
 /** The attribution worker's backlog (dirty marks waiting), from the server's Prometheus metrics. */
 async function backlogOf(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } })).text();
   const match = /^anole_dirty_backlog (\S+)$/m.exec(text);
   return match ? Number(match[1]) : NaN;
 }
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
 
     log('\n== server: fill through HTTP (100-event requests) ==');
     const dataDir = path.join(tmp, 'server');
-    const server = await startServerProcess(dataDir);
+    const server = await startServerProcess(dataDir, { ANOLE_ADMIN_KEY: ADMIN_KEY });
     stopServer = () => server.stop();
     log(`server pid ${server.pid} on 127.0.0.1:${server.port}, data in ${dataDir}`);
     log('store size    events/s    req/s   ack p50   ack p99   vs append   vs sqlite');
@@ -163,7 +167,7 @@ async function main(): Promise<void> {
     stopServer = null;
 
     log('\n== the same store, restarted with ANOLE_WORKER=false ==');
-    const serverOff = await startServerProcess(dataDir, { ANOLE_WORKER: 'false' });
+    const serverOff = await startServerProcess(dataDir, { ANOLE_ADMIN_KEY: ADMIN_KEY, ANOLE_WORKER: 'false' });
     stopServer = () => serverOff.stop();
     loads.oneOff = load1();
     const oneOff = await timed(serverOff.port, 1, underLoadPosts.nextEvent);
