@@ -24,7 +24,7 @@ export async function openLocalStore(target: { dataDir: string } | { databaseUrl
   const env = 'dataDir' in target ? { ...process.env, ANOLE_DATA_DIR: target.dataDir, DATABASE_URL: '' } : { ...process.env, DATABASE_URL: target.databaseUrl };
   const config = loadConfig(env);
   if (config.databaseUrl) {
-    const storage = await openPostgresStorage({ url: config.databaseUrl, poolSize: Math.min(config.pgPoolSize, 4) });
+    const storage = await openPostgresStorage({ url: config.databaseUrl, poolSize: Math.min(config.pgPoolSize, 4), eventsPerIdentity: config.maxEventsPerIdentity });
     return wire(storage, 'PostgreSQL (DATABASE_URL)', async () => storage.close());
   }
   if (!fs.existsSync(config.dataDir)) throw new UsageError(`--data-dir ${config.dataDir} does not exist (an import does not create a store; start the server once, or create the directory)`);
@@ -40,7 +40,14 @@ export async function openLocalStore(target: { dataDir: string } | { databaseUrl
     }
     throw error;
   }
-  const storage = openSqliteStorage({ file: config.sqliteFile, cacheMb: config.sqliteCacheMb, walAutocheckpointPages: config.sqliteWalAutocheckpointPages });
+  const storage = openSqliteStorage({
+    file: config.sqliteFile,
+    cacheMb: config.sqliteCacheMb,
+    walAutocheckpointPages: config.sqliteWalAutocheckpointPages,
+    keyMergeAt: config.sqliteKeyMergeAt,
+    maxCommitEvents: config.maxCommitEvents,
+    eventsPerIdentity: config.maxEventsPerIdentity,
+  });
   return wire(storage, config.sqliteFile, async () => {
     await storage.close();
     lock.release();
