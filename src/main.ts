@@ -222,7 +222,31 @@ export async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const lifecycle = lifecycleLogger(logger);
   for (const warning of config.warnings) logger.warn(warning);
-  let server: RunningServer;
+  // Handlers first: a signal that arrives while the server starts (or just after it printed that it
+  // listens) must stop it gracefully, never kill the process outright with acknowledged work in flight.
+  let stopRequested: NodeJS.Signals | null = null;
+  let server: RunningServer | null = null;
+  const stop = (signal: NodeJS.Signals, running: RunningServer): void => {
+    lifecycle.info({ signal }, `${signal} received`);
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful stop timed out (ANOLE_SHUTDOWN_TIMEOUT_MS); exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    running
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'graceful stop failed');
+        process.exit(1);
+      });
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (server) stop(signal, server);
+      else stopRequested = signal;
+    });
+  }
   try {
     // Nothing acknowledged is lost when the process dies (every acknowledgement follows a durable
     // commit), so a node whose writer failed exits and lets its supervisor start it again.
@@ -244,23 +268,7 @@ export async function main(): Promise<void> {
       `a new admin key was generated and written to ${server.generatedAdminKeyFile} (readable by this user only); send it as "Authorization: Bearer <key>" to /api, or set ANOLE_ADMIN_KEY to choose your own`,
     );
   }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      lifecycle.info({ signal }, `${signal} received`);
-      const timer = setTimeout(() => {
-        logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful stop timed out (ANOLE_SHUTDOWN_TIMEOUT_MS); exiting');
-        process.exit(1);
-      }, config.shutdownTimeoutMs);
-      timer.unref();
-      server
-        .stop()
-        .then(() => process.exit(0))
-        .catch((error: unknown) => {
-          logger.error({ err: error }, 'graceful stop failed');
-          process.exit(1);
-        });
-    });
-  }
+  if (stopRequested) stop(stopRequested, server);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
