@@ -112,6 +112,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const reads: HeavyReads = {
     visitorText: (query, textOptions) => queries.rpc.call('visitorText', [query, textOptions]),
     explain: (site, experimentId, identity) => queries.rpc.call('explain', [site, experimentId, identity]),
+    inspect: (site, identity, now) => queries.rpc.call('inspect', [site, identity, now]),
+    latestEvents: (site, request) => queries.rpc.call('latestEvents', [site, request]),
+    overview: (site, now, page) => queries.rpc.call('overview', [site, now, page]),
   };
   const keyring = createKeyring(storage, {
     secret: keys.secret,

@@ -1,6 +1,7 @@
 /**
- * The query thread: answers the reads whose cost depends on a visitor's history (GET
- * /visit/visitor, explain) on a store handle of its own, so that they never hold the HTTP thread.
+ * The query thread: answers the reads whose cost depends on a visitor's history or a site's size
+ * (GET /visit/visitor, explain, the dashboard's inspection, live tail and experiments list) on a
+ * store handle of its own, so that they never hold the HTTP thread.
  */
 import { parentPort } from 'node:worker_threads';
 import { inProcessReads } from './analysis/heavy-reads.ts';
@@ -21,6 +22,9 @@ const reads = inProcessReads({ storage, sites: createSiteDirectory(storage, { au
 serveRpc(parentPort!, {
   visitorText: reads.visitorText,
   explain: reads.explain,
+  inspect: reads.inspect,
+  latestEvents: reads.latestEvents,
+  overview: reads.overview,
   close: () => storage.close(),
 });
 parentPort!.postMessage({ kind: 'ready' });

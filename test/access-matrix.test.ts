@@ -25,6 +25,8 @@ const EXPECTED: Record<string, { open: Row; private: Row; withoutSite?: Row }> =
   // Neither site sets openForget.
   forget: { open: row(401, 403, 403, 'ok'), private: row(401, 403, 403, 'ok') },
   read: { open: row(401, 403, 'ok', 'ok'), private: row(401, 403, 'ok', 'ok'), withoutSite: row(401, 403, 'ok', 403) },
+  // The site list: a site key of any site may call it (and sees its own site only).
+  'site-list': { open: row(401, 'ok', 'ok', 'ok'), private: row(401, 'ok', 'ok', 'ok'), withoutSite: row(401, 'ok', 'ok', 'ok') },
   'site-write': { open: row(401, 403, 403, 'ok'), private: row(401, 403, 403, 'ok') },
   admin: { open: row(401, 403, 403, 403), private: row(401, 403, 403, 403), withoutSite: row(401, 403, 403, 403) },
 };

@@ -44,6 +44,22 @@ describe('the reads behind the dashboard', () => {
     expect((await api('/api/sites?limit=999999')).status).toBe(400);
   });
 
+  it('lists only its own site to a site key, and every site to a read key', async () => {
+    const issue = async (spec: object) => {
+      const response = await fetch(`${server.url}/api/keys`, { method: 'POST', headers: { Authorization: `Bearer ${server.adminKey}` }, body: JSON.stringify(spec) });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { key: string }).key;
+    };
+    const siteKey = await issue({ role: 'site', siteCode: DEMO.site, label: 'list own' });
+    const readKey = await issue({ role: 'read', label: 'list all' });
+    const own = await api('/api/sites', siteKey);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual({ sites: [{ siteCode: DEMO.site, settings: expect.any(Object) }], truncated: false });
+    expect((await api('/api/sites', readKey)).body.sites.length).toBeGreaterThan(1);
+    // The site key still reads nothing of another site.
+    expect((await api('/api/sites/another-site/overview', siteKey)).status).toBe(403);
+  });
+
   it('summarises each experiment from the same aggregates as the results', async () => {
     const { status, body } = await api(`/api/sites/${DEMO.site}/overview`);
     expect(status).toBe(200);
@@ -61,6 +77,33 @@ describe('the reads behind the dashboard', () => {
     expect(body.lastEventReceivedAt).toBeGreaterThan(Date.now() - 60_000);
     expect(body).toMatchObject({ experimentCount: 1, truncated: false, pendingRecomputations: 0 });
     expect((await api('/api/sites/no-such-site/overview')).body.code).toBe('unknown_site');
+  });
+
+  it('pages the experiments list, in id order, and refuses a malformed page', async () => {
+    const put = async (id: number) => {
+      const response = await fetch(`${server.url}/api/sites/pages-site/experiments/${id}`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${server.adminKey}` },
+        body: JSON.stringify({ name: `Experiment ${id}`, variations: [{ id: 1, name: 'A' }, { id: 2, name: 'B' }], referenceVariationId: 1 }),
+      });
+      expect(response.status, await response.text()).toBeLessThan(300);
+    };
+    await fetch(`${server.url}/visit/events?siteCode=pages-site&visitorCode=x`, { method: 'POST', body: 'eventType=activity&nonce=00000000000000ab' });
+    for (const id of [30, 10, 20]) await put(id);
+    const first = (await api('/api/sites/pages-site/overview?limit=2')).body;
+    expect(first).toMatchObject({ experimentCount: 3, offset: 0, truncated: true });
+    expect(first.experiments.map((e: any) => e.id)).toEqual([10, 20]);
+    const second = (await api('/api/sites/pages-site/overview?limit=2&offset=2')).body;
+    expect(second).toMatchObject({ experimentCount: 3, offset: 2, truncated: false });
+    expect(second.experiments.map((e: any) => e.id)).toEqual([30]);
+    expect((await api('/api/sites/pages-site/overview?offset=9')).body).toMatchObject({ experimentCount: 3, truncated: false, experiments: [] });
+    // A larger limit is clamped to the documented most; a malformed one is refused.
+    expect((await api('/api/sites/pages-site/overview?limit=9999')).body.experiments.length).toBe(3);
+    for (const bad of ['offset=-1', 'offset=1e3', 'limit=x', `offset=${'9'.repeat(10)}`]) {
+      const { status, body } = await api(`/api/sites/pages-site/overview?${bad}`);
+      expect(status, bad).toBe(400);
+      expect(body.code).toBe('invalid_query');
+    }
   });
 
   it('gives the series a rate interval and, against the reference, the improvement and its interval', async () => {

@@ -191,12 +191,28 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
       await page.getByRole('button', { name: 'Export the tables as CSV' }).click();
       const file = await (await download).path();
       const lines = fs.readFileSync(file, 'utf8').trim().split('\r\n');
-      expect(lines[0]!.split(',').slice(0, 10)).toEqual(['goal_id', 'goal', 'metric', 'variation_id', 'variation', 'reference', 'units', 'converted_units', 'conversions', 'value']);
-      const firstGoal = answer.goals[0];
-      const second = lines.find((l) => l.startsWith(`${firstGoal.goalId},`) && l.includes(',conversion_rate,2,'))!.split(',');
-      const v2 = firstGoal.variations.find((v: any) => v.variationId === 2);
-      expect(Number(second[6])).toBe(v2.units);
-      expect(Number(second[10])).toBeCloseTo(v2.comparison.conversionRate.frequentist.relativeImprovement.value, 12);
+      const header = lines[0]!.split(',');
+      expect(header.slice(0, 16)).toEqual([
+        'level', 'unit', 'confidence', 'goal_id', 'goal', 'goal_kind', 'metric', 'variation_id', 'variation', 'reference',
+        'units', 'converted_units', 'conversions', 'conversion_rate', 'revenue', 'revenue_per_unit',
+      ]);
+      const rowsOf = lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((cell, i) => [header[i], cell])));
+      // One row per goal, table and variation, as on the page.
+      const tables = answer.goals.reduce((n: number, g: any) => n + g.variations.length * (g.kind === 'revenue' || g.variations.some((v: any) => v.revenue !== 0) ? 2 : 1), 0);
+      expect(rowsOf.length).toBe(tables);
+      for (const goal of answer.goals) {
+        for (const v of goal.variations) {
+          const rate = rowsOf.find((r) => r.goal_id === String(goal.goalId) && r.metric === 'conversion_rate' && r.variation_id === String(v.variationId))!;
+          expect(rate).toMatchObject({ level: query.level, unit: query.level === 'visit' ? 'visit' : 'person', confidence: query.confidence, units: String(v.units), converted_units: String(v.convertedUnits), conversions: String(v.conversions) });
+          expect(Number(rate.conversion_rate)).toBeCloseTo(v.conversionRate, 12);
+          if (v.comparison) {
+            expect(Number(rate.improvement)).toBeCloseTo(v.comparison.conversionRate.frequentist.relativeImprovement.value, 12);
+            expect(Number(rate.sequential_interval_low)).toBeCloseTo(v.comparison.conversionRate.sequential.relativeInterval.value.lower, 12);
+          }
+          const revenue = rowsOf.find((r) => r.goal_id === String(goal.goalId) && r.metric === 'revenue_per_unit' && r.variation_id === String(v.variationId));
+          if (revenue) expect(Number(revenue.revenue)).toBeCloseTo(v.revenue, 9);
+        }
+      }
       if (query.level === 'visitor') {
         console.log(`results page rendered in ${renderMs} ms (load, API, tables) with ${answer.health.persons} persons`);
         await check(page, 'results');

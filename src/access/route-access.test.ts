@@ -52,6 +52,10 @@ describe('decideAccess', () => {
     expect(decideAccess({ access: 'ingest', siteCode: 'new', site: null, caller: own }).outcome).toBe('forbidden');
   });
 
+  it('lets every key holder read the site list, a site key for its own site (the route filters)', () => {
+    expect(outcomes('site-list', {}, null)).toEqual({ none: 'key_required', admin: 'allowed', read: 'allowed', own: 'allowed', other: 'allowed' });
+  });
+
   it('lets anyone call public routes', () => {
     expect(outcomes('public', { privateIngest: true, privateReads: true })).toEqual({ none: 'allowed', admin: 'allowed', read: 'allowed', own: 'allowed', other: 'allowed' });
   });

@@ -11,6 +11,7 @@ export const ROUTE_ACCESS = {
   'visitor-read': 'Anyone unless the site is privateReads; then a site key of that site, a read key or an admin key.',
   forget: 'A site key of that site or an admin key, unless the site sets openForget (and is not privateIngest).',
   read: 'An admin key, a read key, or (for routes of one site) a site key of that site.',
+  'site-list': 'An admin key or a read key (every site), or a site key (the route answers with its own site only).',
   'site-write': 'An admin key or a site key of that site.',
   admin: 'An admin key.',
 } as const;
@@ -60,6 +61,7 @@ function closedBecause(access: RouteAccess, site: Site | null, siteCode: string 
       if (settings?.privateIngest) return `site ${name} is private for ingestion (privateIngest), forget included, so this request needs a key`;
       return settings?.openForget ? null : 'forget erases data, so it needs a key unless the site sets openForget (PATCH /api/sites/{siteCode})';
     case 'read':
+    case 'site-list':
       return 'this API needs a key';
     case 'site-write':
       return 'this API needs a key';
@@ -72,6 +74,7 @@ function rolesFor(access: RouteAccess): readonly ApiKeyRole[] {
   switch (access) {
     case 'visitor-read':
     case 'read':
+    case 'site-list':
       return ['admin', 'read', 'site'];
     case 'ingest':
     case 'forget':
@@ -102,7 +105,7 @@ export function decideAccess(request: AccessRequest): AccessDecision {
     const why = access === 'admin' ? 'only admin keys may call this API' : `${closed}, and a ${caller.role} key may not call it`;
     return { outcome: 'forbidden', why };
   }
-  if (caller.role === 'site' && siteCode === null) {
+  if (caller.role === 'site' && siteCode === null && access !== 'site-list') {
     return { outcome: 'forbidden', why: 'a site key may call only the routes of its own site' };
   }
   return ALLOWED;

@@ -46,15 +46,23 @@ async function summary(storage: Storage, site: Site, experiment: ExperimentRecor
   };
 }
 
+/** Which experiments of the list to summarise (in id order): at most LIMITS.overviewExperiments. */
+export interface OverviewPage {
+  offset?: number;
+  limit?: number;
+}
+
 /**
- * The experiments list of a site: per experiment its status, days running, exposed units (visitor
+ * The experiments list of a site, a page at a time: per experiment its status, days running, exposed units (visitor
  * level), its latest exposure, the days of its first and latest new unit, and its health (SRM, persons in several
  * variations, outlier visits), plus the time of the site's latest event. Reads only the unit and
  * health rows of each experiment's aggregates, never events.
  */
-export async function experimentOverview(storage: Storage, site: Site, now: number) {
+export async function experimentOverview(storage: Storage, site: Site, now: number, page: OverviewPage = {}) {
+  const offset = page.offset ?? 0;
+  const limit = Math.min(page.limit ?? LIMITS.overviewExperiments, LIMITS.overviewExperiments);
   const [all, exposures] = await Promise.all([storage.listExperiments(site.id), storage.lastExposures(site.id)]);
-  const shown = all.slice(0, LIMITS.overviewExperiments);
+  const shown = all.slice(offset, offset + limit);
   const [pendingRecomputations, latest, ...experiments] = await Promise.all([
     storage.dirtyBacklog(),
     latestEvents(storage, site, { limit: 1, now }),
@@ -66,7 +74,8 @@ export async function experimentOverview(storage: Storage, site: Site, now: numb
     lastEventReceivedAt: latest.events[0]?.receivedAt ?? null,
     pendingRecomputations,
     experimentCount: all.length,
-    truncated: all.length > shown.length,
+    offset,
+    truncated: all.length > offset + shown.length,
     experiments,
   };
 }

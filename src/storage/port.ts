@@ -61,7 +61,7 @@ export interface LatestEventsQuery {
   since: number;
   /** At most this many events. */
   limit: number;
-  /** Look among this many of the store's most recently received events (any site), no further. */
+  /** Look among this many of the site's most recently received events, no further. */
   scan: number;
   type?: string;
   /** The identity value as sent (a visitor code or a mapping value). */
@@ -137,7 +137,8 @@ export interface Storage {
 
   /**
    * The site's latest events, newest first by receive time: the bounded read behind the live tail.
-   * Work is bounded by `scan` (rows of the store looked at), never by the size of the store.
+   * Read through an index on (site, receive time): work is bounded by `scan` (the site's rows looked
+   * at) and by the window, never by the size of the store or of other sites' traffic.
    */
   latestEvents(siteId: number, query: LatestEventsQuery): Promise<VisitorEvent[]>;
   /** Every stored event of these identities, in no particular order. */

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminDeps } from '../../admin/registry-admin.ts';
-import { experimentOverview } from '../../analysis/experiment-overview.ts';
-import { inspectVisitor } from '../../analysis/inspect-visitor.ts';
-import { latestEvents } from '../../analysis/latest-events.ts';
+import type { HeavyReads } from '../../analysis/heavy-reads.ts';
 import { EVENT_TYPES, type EventType } from '../../core/events.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { errorResponses } from '../openapi.ts';
@@ -16,34 +14,45 @@ const digits = (max: number) => ({ type: 'string', pattern: `^[0-9]{1,${max}}$` 
 
 /**
  * The reads the dashboard needs beyond the results API: the sites, a site's experiments at a
- * glance, one visitor inspected, and the live tail. Read-only; registered inside the /api scope,
- * so the same key check applies.
+ * glance, one visitor inspected, and the live tail. Read-only; the last three run on the query
+ * thread (HeavyReads), as their cost grows with what the site holds.
  */
-export function registerSiteReads(api: FastifyInstance, deps: AdminDeps & { now: () => number }): void {
+export function registerSiteReads(api: FastifyInstance, deps: AdminDeps & { now: () => number; reads: HeavyReads }): void {
   api.get('/api/sites', {
-    config,
+    // A site key reads this list too (its own site alone), so the dashboard works for every reader.
+    config: { access: 'site-list' },
     schema: {
-      summary: `Sites in code order (at most ${LIMITS.sitesPerList})`,
+      summary: `Sites in code order (at most ${LIMITS.sitesPerList}); a site key sees its own site only`,
       querystring: { type: 'object', properties: { limit: { ...digits(5), description: `At most ${LIMITS.sitesPerList}; default ${LIMITS.sitesPerList}.` } } },
       response: { 200: { ...SITES_SCHEMA, description: 'The sites and their settings.' }, ...errorResponses('invalid_query') },
     },
   }, async (request) => {
     const q = request.query as { limit?: string };
     const limit = Math.min(Math.max(1, Number(q.limit ?? LIMITS.sitesPerList)), LIMITS.sitesPerList);
-    const sites = await deps.storage.listSites(limit + 1);
+    const own = request.keyHolder?.role === 'site' ? request.keyHolder.siteId : null;
+    const sites = own === null ? await deps.storage.listSites(limit + 1) : [await deps.storage.siteById(own)].filter((s) => s !== null);
     return { sites: sites.slice(0, limit).map((s) => ({ siteCode: s.code, settings: s.settings })), truncated: sites.length > limit };
   });
 
   api.get('/api/sites/:siteCode/overview', {
     config,
     schema: {
-      summary: 'A site\'s experiments at a glance: status, days running, exposed units, first and latest unit days, SRM and health; the time of the site\'s latest event',
+      summary: `A site's experiments at a glance, ${LIMITS.overviewExperiments} at most per page (in id order): status, days running, exposed units, first and latest unit days, SRM and health; the time of the site's latest event`,
       params: siteParams,
+      querystring: {
+        type: 'object',
+        properties: {
+          offset: { ...digits(9), description: 'Experiments to skip (in id order); default 0.' },
+          limit: { ...digits(5), description: `At most ${LIMITS.overviewExperiments}; default ${LIMITS.overviewExperiments}.` },
+        },
+      },
       response: { 200: { ...OVERVIEW_SCHEMA, description: 'One line per experiment.' }, ...readErrors },
     },
   }, async (request) => {
+    const q = request.query as { offset?: string; limit?: string };
+    const limit = Math.min(Math.max(1, Number(q.limit ?? LIMITS.overviewExperiments)), LIMITS.overviewExperiments);
     const site = await deps.sites.resolve((request.params as { siteCode: string }).siteCode, { create: false });
-    return experimentOverview(deps.storage, site, deps.now());
+    return deps.reads.overview(site, deps.now(), { offset: Number(q.offset ?? 0), limit });
   });
 
   api.get('/api/sites/:siteCode/visitor', {
@@ -57,7 +66,7 @@ export function registerSiteReads(api: FastifyInstance, deps: AdminDeps & { now:
   }, async (request) => {
     const identity = requiredQueryIdentity(request.query as { visitorCode?: string; mappingValue?: string });
     const site = await deps.sites.resolve((request.params as { siteCode: string }).siteCode, { create: false });
-    return inspectVisitor(deps.storage, site, identity, deps.now());
+    return deps.reads.inspect(site, identity, deps.now());
   });
 
   api.get('/api/sites/:siteCode/events', {
@@ -80,7 +89,7 @@ export function registerSiteReads(api: FastifyInstance, deps: AdminDeps & { now:
     const q = request.query as { limit?: string; since?: string; type?: EventType; visitor?: string };
     const limit = Math.min(Math.max(1, Number(q.limit ?? LIMITS.latestEventsDefault)), LIMITS.latestEventsPerRead);
     const site = await deps.sites.resolve((request.params as { siteCode: string }).siteCode, { create: false });
-    return latestEvents(deps.storage, site, {
+    return deps.reads.latestEvents(site, {
       limit,
       now: deps.now(),
       ...(q.since === undefined ? {} : { since: Number(q.since) }),

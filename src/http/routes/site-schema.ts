@@ -29,8 +29,9 @@ export const OVERVIEW_SCHEMA = object({
   settings: SITE_SETTINGS_SCHEMA,
   lastEventReceivedAt: nullable({ ...EPOCH_MS, description: 'Receive time of the site\'s latest event in the last 24 hours; null when none.' }),
   pendingRecomputations: INTEGER,
-  experimentCount: INTEGER,
-  truncated: BOOLEAN,
+  experimentCount: { ...INTEGER, description: 'Experiments of the site in all.' },
+  offset: { ...INTEGER, description: 'Experiments skipped before this page (in id order).' },
+  truncated: { ...BOOLEAN, description: 'More experiments follow this page: ask again with offset = offset + experiments.length.' },
   experiments: {
     type: 'array',
     items: object({

@@ -37,8 +37,10 @@ export function siteReadsContract(makeStorage: StorageFactory): void {
       expect(all[0]).toMatchObject({ type: 'conversion', identity: { kind: 'visitorCode', value: 'bob' }, data: { goalId: 7, revenue: 12.5 } });
 
       expect((await fx.storage.latestEvents(site, { since: 0, limit: 3, scan: 1000 })).map((e) => e.receivedAt)).toEqual([T + 18_000, T + 16_000, T + 14_000]);
-      // Only the store's 6 newest rows are looked at (3 of them this site's).
-      expect((await fx.storage.latestEvents(site, { since: 0, limit: 100, scan: 6 })).map((e) => e.receivedAt)).toEqual([T + 18_000, T + 16_000, T + 14_000]);
+      // Only the site's 3 newest rows are looked at, whatever the filter; other sites' rows do not count.
+      expect((await fx.storage.latestEvents(site, { since: 0, limit: 100, scan: 3 })).map((e) => e.receivedAt)).toEqual([T + 18_000, T + 16_000, T + 14_000]);
+      expect((await fx.storage.latestEvents(site, { since: 0, limit: 100, scan: 6, type: 'activity' })).map((e) => e.receivedAt)).toEqual([T + 10_000]);
+      expect((await fx.storage.latestEvents(site, { since: 0, limit: 100, scan: 6, identity: 'bob' })).map((e) => e.receivedAt)).toEqual([T + 18_000, T + 14_000, T + 10_000]);
       expect((await fx.storage.latestEvents(site, { since: T + 14_000, limit: 100, scan: 1000 })).length).toBe(3);
       const activity = await fx.storage.latestEvents(site, { since: 0, limit: 100, scan: 1000, type: 'activity' });
       expect(activity.map((e) => e.receivedAt)).toEqual([10, 0].map((i) => T + i * 1000));

@@ -194,15 +194,22 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     },
 
     async latestEvents(siteId, query) {
-      // The BRIN index on received_at finds the block ranges of the window; the newest `scan` rows
-      // of every site are kept, then the site's are filtered, as SQLite walks its log's tail.
+      // events_by_site_received walks this site's rows of the window newest first. With a filter,
+      // the window's floor first moves up to the site's `scan`-th newest row (from the index alone).
+      const filtered = query.type !== undefined || query.identity !== undefined;
+      let since = query.since;
+      if (filtered) {
+        const floor = await pool.query<{ received_at: string }>(
+          'SELECT received_at FROM events WHERE site_id = $1 AND received_at >= $2 ORDER BY received_at DESC OFFSET $3 LIMIT 1',
+          [siteId, query.since, query.scan - 1],
+        );
+        if (floor.rows[0]) since = Math.max(since, Number(floor.rows[0].received_at));
+      }
       const { rows } = await pool.query<EventRow>(
-        `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM (
-           SELECT * FROM events WHERE received_at >= $2 ORDER BY received_at DESC LIMIT $3
-         ) recent
-         WHERE site_id = $1 AND ($4::text IS NULL OR type = $4) AND ($5::text IS NULL OR identity = $5)
-         ORDER BY received_at DESC, identity DESC, nonce DESC LIMIT $6`,
-        [siteId, query.since, query.scan, query.type ?? null, query.identity ?? null, query.limit],
+        `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events
+         WHERE site_id = $1 AND received_at >= $2 AND ($3::text IS NULL OR type = $3) AND ($4::text IS NULL OR identity = $4)
+         ORDER BY received_at DESC, identity DESC, nonce DESC LIMIT $5`,
+        [siteId, since, query.type ?? null, query.identity ?? null, Math.min(query.limit, query.scan)],
       );
       return rows.map(fromEventRow);
     },

@@ -164,4 +164,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE dirty_identities ADD COLUMN since bigint NOT NULL DEFAULT -9007199254740991;
   ALTER TABLE person_contributions ADD COLUMN state text;
   `,
+  // The live tail reads one site's newest events (as SQLite's last migration): a B-tree on (site,
+  // receive time) touches only that site's rows of the window, where the BRIN index narrowed the
+  // window for every site at once. Inserts land at the end of their site's range.
+  `
+  CREATE INDEX events_by_site_received ON events (site_id, received_at);
+  DROP INDEX events_by_received_at;
+  `,
 ];

@@ -9,12 +9,17 @@ export type PlainReads = Pick<Storage, 'findSite' | 'listSites' | 'latestEvents'
 export function sqlitePlainReads(db: Database.Database, file: string): PlainReads {
   const findSite = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
   const listSites = db.prepare<[number], SiteRow>('SELECT id, code, settings FROM sites ORDER BY code LIMIT ?');
-  const lastSeq = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events');
-  // The log is in seq (commit) order: walking it backwards from its end reads at most `scan` rows.
-  const latest = db.prepare<[number, number, number, string | null, string | null, string | null, string | null, number], EventRow>(
-    `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events
-     WHERE seq > ? AND site_id = ? AND received_at >= ? AND (? IS NULL OR type = ?) AND (? IS NULL OR identity = ?)
-     ORDER BY seq DESC LIMIT ?`,
+  // The live tail walks events_by_site_received (site, receive time, seq) newest first, so it
+  // touches only this site's rows of the window. With a filter, the window's floor is first moved
+  // up to the site's `scan`-th newest row, read from the index alone (no row is read for it).
+  const scanFloor = db.prepare<[number, number, number], { received_at: number }>(
+    `SELECT received_at FROM events INDEXED BY events_by_site_received
+     WHERE site_id = ? AND received_at >= ? ORDER BY received_at DESC LIMIT 1 OFFSET ?`,
+  );
+  const latest = db.prepare<[number, number, string | null, string | null, string | null, string | null, number], EventRow>(
+    `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events INDEXED BY events_by_site_received
+     WHERE site_id = ? AND received_at >= ? AND (? IS NULL OR type = ?) AND (? IS NULL OR identity = ?)
+     ORDER BY received_at DESC, seq DESC LIMIT ?`,
   );
   // The index does not hold `time`, and without it SQLite's planner prefers the primary key on
   // site_id alone: a scan of every link of the site per lookup (40 µs at 800 links, ms at 40,000).
@@ -34,10 +39,12 @@ export function sqlitePlainReads(db: Database.Database, file: string): PlainRead
       return listSites.all(limit).map(fromSiteRow);
     },
     async latestEvents(siteId, query) {
-      const from = Math.max(0, (lastSeq.get()?.seq ?? 0) - query.scan);
       const type = query.type ?? null;
       const identity = query.identity ?? null;
-      return latest.all(from, siteId, query.since, type, type, identity, identity, query.limit).map(fromEventRow);
+      // Without a filter the first `limit` rows are the answer, and limit <= scan.
+      const floor = type === null && identity === null ? undefined : scanFloor.get(siteId, query.since, query.scan - 1)?.received_at;
+      const since = Math.max(query.since, floor ?? query.since);
+      return latest.all(siteId, since, type, type, identity, identity, Math.min(query.limit, query.scan)).map(fromEventRow);
     },
     async linksOfVisitorCodes(siteId, visitorCodes) {
       return visitorCodes.flatMap((code) => linksOfCode.all(siteId, code).map(fromLinkRow));

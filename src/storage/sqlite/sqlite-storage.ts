@@ -65,7 +65,7 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   linksOfMappingValues: 'read',
   eventsOf: 'events',
   eventPage: 'events',
-  // Walks up to `scan` rows of the log's end: kept off the HTTP thread like the other log reads.
+  // Up to `scan` rows of one site: kept off the HTTP thread like the other log reads.
   latestEvents: 'events',
   alreadyStored: 'write',
   ensureSite: 'write',

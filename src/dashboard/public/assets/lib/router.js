@@ -73,7 +73,7 @@ document.addEventListener('click', (event) => {
 export const href = {
   sites: () => `${BASE}/`,
   signIn: (next) => `${BASE}/sign-in${next ? `?next=${encodeURIComponent(next)}` : ''}`,
-  experiments: (site) => `${BASE}/sites/${encodeURIComponent(site)}`,
+  experiments: (site, query = {}) => withSearch(`${BASE}/sites/${encodeURIComponent(site)}`, query),
   results: (site, id, query = {}) => withSearch(`${BASE}/sites/${encodeURIComponent(site)}/experiments/${id}`, query),
   visitor: (site, query = {}) => withSearch(`${BASE}/sites/${encodeURIComponent(site)}/visitors`, query),
   live: (site, query = {}) => withSearch(`${BASE}/sites/${encodeURIComponent(site)}/live`, query),

@@ -22,8 +22,26 @@ function srmText(srm) {
   return srm.pValue.value === null ? html`<${NotAvailable} reason=${srm.pValue.reason} />` : `p = ${fmt.p(srm.pValue.value)}`;
 }
 
+/** Experiments per page: the API's most per answer (LIMITS.overviewExperiments). */
+const PAGE_SIZE = 500;
+
+/** Links to the neighbouring pages of a long list; `?page=` keeps the page in the URL. */
+function Pager({ route, data }) {
+  const page = Math.floor(data.offset / PAGE_SIZE) + 1;
+  const pages = Math.max(1, Math.ceil(data.experimentCount / PAGE_SIZE));
+  if (pages === 1) return '';
+  const at = (n) => href.experiments(route.site, n === 1 ? {} : { page: String(n) });
+  return html`<nav class="pager" aria-label="Pages of experiments">
+    ${page > 1 ? html`<a href=${at(page - 1)} rel="prev">Previous ${fmt.int(PAGE_SIZE)}</a>` : ''}
+    <span>Page ${fmt.int(page)} of ${fmt.int(pages)}</span>
+    ${data.truncated ? html`<a href=${at(page + 1)} rel="next">Next ${fmt.int(Math.min(PAGE_SIZE, data.experimentCount - data.offset - data.experiments.length))}</a>` : ''}
+  </nav>`;
+}
+
 export function ExperimentsPage({ route }) {
-  const { data, error, loading, reload } = useApi(`/api/sites/${enc(route.site)}/overview`);
+  const page = /^[1-9][0-9]{0,5}$/.test(route.query.page ?? '') ? Number(route.query.page) : 1;
+  const offset = (page - 1) * PAGE_SIZE;
+  const { data, error, loading, reload } = useApi(`/api/sites/${enc(route.site)}/overview${offset > 0 ? `?offset=${offset}` : ''}`);
   return html`<h1>Experiments <span class="sub">${route.site}</span></h1>
     ${loading && !data ? html`<${Loading} what="Loading the experiments" />` : ''}
     ${error ? html`<${ErrorState} error=${error} retry=${reload} />` : ''}
@@ -36,7 +54,12 @@ export function ExperimentsPage({ route }) {
           · <button type="button" class="link" onClick=${reload}>Refresh</button>
         </p>`
       : ''}
-    ${data && data.experiments.length === 0
+    ${data && data.experiments.length === 0 && data.experimentCount > 0
+      ? html`<${Empty} title="No experiment on this page">
+          <p>The site has ${fmt.int(data.experimentCount)} experiments, fewer than this page skips. <a href=${href.experiments(route.site)}>Go to the first page</a>.</p>
+        <//>`
+      : ''}
+    ${data && data.experimentCount === 0
       ? html`<${Empty} title="No experiment on this site yet">
           <p>Experiments appear here when the first <code>experiment</code> event (an exposure) arrives, or when one is registered with <code>PUT /api/sites/${route.site}/experiments/{id}</code>.</p>
           <p>Watch events arrive on the <a href=${href.live(route.site)}>live page</a>.</p>
@@ -44,7 +67,9 @@ export function ExperimentsPage({ route }) {
       : ''}
     ${data && data.experiments.length > 0
       ? html`<table class="data experiments">
-          <caption>${fmt.int(data.experimentCount)} experiment${data.experimentCount === 1 ? '' : 's'}${data.truncated ? `, the first ${fmt.int(data.experiments.length)} shown` : ''}; units are persons (visitor level)</caption>
+          <caption>${fmt.int(data.experimentCount)} experiment${data.experimentCount === 1 ? '' : 's'}${data.experiments.length < data.experimentCount
+            ? `, ${fmt.int(data.offset + 1)} to ${fmt.int(data.offset + data.experiments.length)} shown (${fmt.int(PAGE_SIZE)} per page, in id order)`
+            : ''}; units are persons (visitor level)</caption>
           <thead><tr>
             <th scope="col">Experiment</th><th scope="col">Status</th><th scope="col" class="num">Days running</th>
             <th scope="col" class="num">Exposed units</th><th scope="col">Split</th><th scope="col">Latest exposure</th><th scope="col">First unit</th>
@@ -67,6 +92,7 @@ export function ExperimentsPage({ route }) {
               </tr>`,
             )}
           </tbody>
-        </table>`
+        </table>
+        <${Pager} route=${route} data=${data} />`
       : ''}`;
 }

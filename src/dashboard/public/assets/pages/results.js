@@ -267,9 +267,15 @@ function hasRevenue(goal) {
   return goal.kind === 'revenue' || goal.variations.some((v) => v.revenue !== 0);
 }
 
+/**
+ * The tables as CSV: one row per goal, metric and variation, each carrying the unit and the
+ * confidence level it was computed at, and every figure the tables show (rate and revenue figures,
+ * the comparison with the reference, CUPED, the always-valid interval). Undefined figures are empty.
+ */
 function exportCsv(data) {
   const header = [
-    'goal_id', 'goal', 'metric', 'variation_id', 'variation', 'reference', 'units', 'converted_units', 'conversions', 'value',
+    'level', 'unit', 'confidence', 'goal_id', 'goal', 'goal_kind', 'metric', 'variation_id', 'variation', 'reference',
+    'units', 'converted_units', 'conversions', 'conversion_rate', 'revenue', 'revenue_per_unit',
     'improvement', 'interval_low', 'interval_high', 'p_value', 'reliability', 'chance_to_beat',
     'cuped_improvement', 'cuped_interval_low', 'cuped_interval_high', 'cuped_variance_reduction',
     'sequential_interval_low', 'sequential_interval_high', 'sequential_p_value',
@@ -277,13 +283,17 @@ function exportCsv(data) {
   const v = (fig) => (fig && fig.value !== null && fig.value !== undefined ? fig.value : '');
   const lo = (fig) => (fig && fig.value ? fig.value.lower : '');
   const hi = (fig) => (fig && fig.value ? fig.value.upper : '');
+  const unit = data.level === 'visit' ? 'visit' : 'person';
   const rows = [];
   for (const goal of data.goals) {
-    for (const [metric, key, valueOf] of [['conversion_rate', 'conversionRate', (x) => x.conversionRate], ['revenue_per_unit', 'revenuePerUnit', (x) => x.revenuePerUnit]]) {
+    // The same tables as the page: the revenue one only for a goal with revenue.
+    const metrics = hasRevenue(goal) ? [['conversion_rate', 'conversionRate'], ['revenue_per_unit', 'revenuePerUnit']] : [['conversion_rate', 'conversionRate']];
+    for (const [metric, key] of metrics) {
       for (const variation of goal.variations) {
         const c = variation.comparison?.[key];
         rows.push([
-          goal.goalId, goal.name, metric, variation.variationId, variation.name, variation.reference, variation.units, variation.convertedUnits, variation.conversions, valueOf(variation) ?? '',
+          data.level, unit, data.confidence, goal.goalId, goal.name, goal.kind, metric, variation.variationId, variation.name, variation.reference,
+          variation.units, variation.convertedUnits, variation.conversions, variation.conversionRate ?? '', variation.revenue, variation.revenuePerUnit ?? '',
           v(c?.frequentist.relativeImprovement), lo(c?.frequentist.relativeInterval), hi(c?.frequentist.relativeInterval), v(c?.frequentist.pValue), v(c?.frequentist.reliability), v(c?.probabilityToBeat),
           v(c?.cuped?.relativeImprovement), lo(c?.cuped?.relativeInterval), hi(c?.cuped?.relativeInterval), v(c?.cuped?.varianceReduction),
           lo(c?.sequential.relativeInterval), hi(c?.sequential.relativeInterval), v(c?.sequential.relativePValue),
@@ -291,7 +301,8 @@ function exportCsv(data) {
       }
     }
   }
-  download(`anole-${data.siteCode}-experiment-${data.experiment.id}-${data.level}.csv`, toCsv(header, rows));
+  const confidence = Math.round(data.confidence * 100);
+  download(`anole-${data.siteCode}-experiment-${data.experiment.id}-${data.level}-${confidence}.csv`, toCsv(header, rows));
 }
 
 export function ResultsPage({ route }) {
