@@ -33,7 +33,7 @@ function tailEvent(event: VisitorEvent) {
 /**
  * The latest events of a site, newest first (the live tail). Polls pass `since` (the previous
  * answer's `now` minus a margin, de-duplicating by nonce and identity), so each one reads seconds of
- * events. Every read looks at most at the store's newest LIMITS.latestEventsScan rows.
+ * events. A filtered read looks at most at the site's newest LIMITS.latestEventsScan rows.
  */
 export async function latestEvents(storage: Storage, site: Site, request: LatestEventsRequest) {
   const floor = request.now - LIMITS.latestEventsWindowMs;

@@ -94,12 +94,12 @@ export const LIMITS = {
   maxConnectionsPerAddress: 512,
   /** Sites one GET /api/sites lists (auto-created sites may be many): the first ones in code order. */
   sitesPerList: 1_000,
-  /** Experiments one GET /api/sites/{site}/overview summarises: the first ones in id order. */
+  /** Experiments one GET /api/sites/{site}/overview summarises (a page, in id order; `offset` pages on). */
   overviewExperiments: 500,
   /** Events one read of the live tail returns at most (`limit`), and its default. */
   latestEventsPerRead: 500,
   latestEventsDefault: 100,
-  /** Rows of the store (every site) the live tail looks at, newest first: its cost never grows with the store. */
+  /** Rows of the site a filtered live-tail read looks at, newest first (by an index): its cost never grows with the store. */
   latestEventsScan: 50_000,
   /** How far back the live tail looks: its first read widens 1 min → 1 h → this until `limit` events are found. */
   latestEventsWindowMs: 24 * 60 * 60 * 1000,

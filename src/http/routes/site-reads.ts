@@ -72,7 +72,7 @@ export function registerSiteReads(api: FastifyInstance, deps: AdminDeps & { now:
   api.get('/api/sites/:siteCode/events', {
     config,
     schema: {
-      summary: `The site's latest events, newest first (the live tail): at most ${LIMITS.latestEventsPerRead}, received in the last 24 hours, among the store's ${LIMITS.latestEventsScan.toLocaleString('en-US')} newest`,
+      summary: `The site's latest events, newest first (the live tail): at most ${LIMITS.latestEventsPerRead}, received in the last 24 hours; a filtered read looks among the site's ${LIMITS.latestEventsScan.toLocaleString('en-US')} newest`,
       params: siteParams,
       querystring: {
         type: 'object',

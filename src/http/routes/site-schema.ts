@@ -68,7 +68,7 @@ export const LATEST_EVENTS_SCHEMA = object({
   siteCode: STRING,
   now: { ...EPOCH_MS, description: 'The server\'s clock when it read; the next poll passes `since` a few seconds before it.' },
   since: EPOCH_MS,
-  scanLimit: { ...INTEGER, description: 'Newest rows of the store (every site) the read looked at.' },
+  scanLimit: { ...INTEGER, description: 'Newest rows of the site a filtered read looks at, at most.' },
   events: { type: 'array', items: STORED_EVENT_SCHEMA },
 });
 
