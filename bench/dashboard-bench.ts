@@ -51,6 +51,10 @@ async function visit(context: BrowserContext, url: string, goals: number) {
     if (new URL(request.url()).pathname.startsWith('/api/')) bytes.api += sizes.responseBodySize + sizes.responseHeadersSize;
     else bytes.assets += sizes.responseBodySize + sizes.responseHeadersSize;
   });
+  // The page's own clock at the moment the first results table enters the document.
+  await page.addInitScript(
+    "new MutationObserver((_, o) => { if (document.querySelector('table.results')) { window.__tablesAt = performance.now(); o.disconnect(); } }).observe(document, { childList: true, subtree: true });",
+  );
   const started = performance.now();
   await page.goto(url);
   await page.locator('table.results').first().waitFor({ timeout: 60_000 });
@@ -62,7 +66,7 @@ async function visit(context: BrowserContext, url: string, goals: number) {
     const res = performance.getEntriesByType('resource');
     const end = (part) => Math.max(0, ...res.filter((r) => r.name.includes(part)).map((r) => r.responseEnd));
     const api = res.find((r) => r.name.includes('/api/') && r.name.includes('/results'));
-    return { html: nav.responseEnd, app: end('/assets/app.js'), pageModule: end('/pages/results.js'), apiStart: api ? api.startTime : 0, apiEnd: api ? api.responseEnd : 0, tables: performance.now() };
+    return { html: nav.responseEnd, app: end('/assets/app.js'), pageModule: end('/pages/results.js'), apiStart: api ? api.startTime : 0, apiEnd: api ? api.responseEnd : 0, tables: window.__tablesAt };
   })()`)) as Record<'html' | 'app' | 'pageModule' | 'apiStart' | 'apiEnd' | 'tables', number>;
   await page.waitForFunction((n) => document.querySelectorAll('figure.chart canvas').length >= n, 3 * goals, { timeout: 60_000 });
   const charts = performance.now() - started;
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
     for (const [label, list] of [['first visit', cold], ['second visit', warm]] as const) {
       console.log(
         `${label}, page clock (median ms after navigation start): document ${phase(list, 'html')}, app.js ${phase(list, 'app')}, ` +
-          `results page module ${phase(list, 'pageModule')}, API request sent ${phase(list, 'apiStart')}, answered ${phase(list, 'apiEnd')}, tables on screen ${phase(list, 'tables')}`,
+          `results page module ${phase(list, 'pageModule')}, API request sent ${phase(list, 'apiStart')}, answered ${phase(list, 'apiEnd')}, first table in the document ${phase(list, 'tables')}`,
       );
     }
     console.log(`\nlive tail on ${events.toLocaleString('en-US')} events (median of 20; baseline GET /api/sites/{site}: ${siteRead.toFixed(1)} ms):`);

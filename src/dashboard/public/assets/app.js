@@ -4,6 +4,8 @@ import { currentKey, onKeyChange } from './lib/api.js';
 import { useRoute, href } from './lib/router.js';
 import { Layout } from './components/layout.js';
 import { SignIn } from './pages/sign-in.js';
+import { prefetch } from './lib/use-api.js';
+import { resultsPath } from './lib/results-query.js';
 
 const TITLES = {
   sites: 'Sites', experiments: 'Experiments', results: 'Results', visitor: 'Visitor inspector',
@@ -14,11 +16,18 @@ const TITLES = {
 const PAGES = {
   sites: () => import('./pages/sites.js').then((m) => m.SitesPage),
   experiments: () => import('./pages/experiments.js').then((m) => m.ExperimentsPage),
-  results: () => import('./pages/results.js').then((m) => m.ResultsPage),
+  // The main page: its own imports are asked for with it, not after it has been parsed.
+  results: () =>
+    Promise.all([import('./pages/results.js'), import('./components/chart.js'), import('./components/interval-bar.js'), import('./lib/csv.js')]).then(([m]) => m.ResultsPage),
   visitor: () => import('./pages/visitor.js').then((m) => m.VisitorPage),
   live: () => import('./pages/live.js').then((m) => m.LivePage),
   import: () => import('./pages/import.js').then((m) => m.ImportPage),
   settings: () => import('./pages/settings.js').then((m) => m.SettingsPage),
+};
+
+/** A page's first API request, sent while its module loads (the results page: the main one). */
+const FIRST_REQUEST = {
+  results: resultsPath,
 };
 
 function NotFound() {
@@ -30,6 +39,7 @@ function Page({ route }) {
   useEffect(() => {
     const load = PAGES[route.name];
     if (!load) return;
+    if (FIRST_REQUEST[route.name]) prefetch(FIRST_REQUEST[route.name](route));
     let live = true;
     load().then((component) => live && setLoaded({ name: route.name, component }));
     return () => {

@@ -7,8 +7,20 @@ import { html, useEffect, useRef } from '../lib/html.js';
 /** Colour per variation, in order: distinguishable, and each at least 3:1 against white. */
 export const PALETTE = ['#0969da', '#bc4c00', '#1a7f37', '#8250df', '#bf3989', '#0a7ea4', '#6e7781', '#9a6700'];
 
+/**
+ * uPlot and its style sheet, on first use: a style sheet in the page's head would hold every
+ * script of every page until it loaded, charts or not.
+ */
+function loadStyle(href) {
+  return new Promise((resolve) => {
+    const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href });
+    link.onload = link.onerror = () => resolve();
+    document.head.append(link);
+  });
+}
 let uPlotModule = null;
-const loadUPlot = () => (uPlotModule ??= import('../../vendor/uplot.mjs').then((m) => m.default));
+const loadUPlot = () =>
+  (uPlotModule ??= Promise.all([import('../../vendor/uplot.mjs'), loadStyle('/dashboard/vendor/uplot.css')]).then(([m]) => m.default));
 
 /**
  * `x`: UTC day starts in seconds. `lines`: [{label, color, values, lower?, upper?}], where lower

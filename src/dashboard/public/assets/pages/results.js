@@ -8,22 +8,13 @@ import { href, navigate } from '../lib/router.js';
 import { enc, withQuery } from '../lib/api.js';
 import { fmt, formatTime, formatDuration } from '../lib/format.js';
 import { toCsv, download } from '../lib/csv.js';
+import { CONFIDENCES, resultsOptions, resultsPath } from '../lib/results-query.js';
 import { Loading, ErrorState, Empty } from '../components/states.js';
 import { Fig, NotAvailable } from '../components/figure.js';
 import { IntervalBar, intervalScale } from '../components/interval-bar.js';
 import { Chart, PALETTE } from '../components/chart.js';
 
-const CONFIDENCES = ['0.8', '0.9', '0.95', '0.99'];
-
-function options(route) {
-  const q = route.query;
-  return {
-    level: q.level === 'visit' ? 'visit' : 'visitor',
-    confidence: CONFIDENCES.includes(q.confidence) ? q.confidence : '0.95',
-    goal: /^[0-9]{1,10}$/.test(q.goal ?? '') ? q.goal : 'all',
-    chart: q.chart === 'daily' ? 'daily' : 'cumulative',
-  };
-}
+const options = resultsOptions;
 
 /** Changing an option changes the URL, so what is on screen can always be shared. */
 function setOption(route, name, value) {
@@ -307,8 +298,7 @@ function exportCsv(data) {
 
 export function ResultsPage({ route }) {
   const o = options(route);
-  const base = `/api/sites/${enc(route.site)}/experiments/${route.experimentId}/results`;
-  const results = useApi(withQuery(base, { level: o.level, confidence: o.confidence, goalId: o.goal === 'all' ? undefined : o.goal }));
+  const results = useApi(resultsPath(route));
   // The goal list for the selector comes from the all-goals answer, fetched once per level.
   const allGoals = useApi(o.goal === 'all' ? null : withQuery(`/api/sites/${enc(route.site)}/goals`, {}));
   const data = results.data;
