@@ -2,6 +2,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, chromiumSkipNote } from './helpers/chromium.ts';
+import { openDashboardPage } from './helpers/dashboard-page.ts';
 import { DEMO, postDemoExperiment } from './helpers/demo-experiment.ts';
 import { engineCases } from './helpers/engine-servers.ts';
 import type { TestServer } from './helpers/test-server.ts';
@@ -30,16 +31,7 @@ for (const engine of engineCases()) {
       return (await response.json()) as any;
     };
 
-    async function open(p: string, key = server.adminKey): Promise<Page> {
-      const page = await context.newPage();
-      await page.addInitScript((k) => sessionStorage.setItem('anole.apiKey', k), key);
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${p}: console ${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`${p}: ${e.message}`));
-      await page.goto(`${server.url}${p}`);
-      return page;
-    }
+    const open = (p: string, key = server.adminKey): Promise<Page> => openDashboardPage(context, `${server.url}${p}`, key, problems);
 
     /** No element reaches past the viewport's right edge, except inside a region that scrolls itself. */
     async function expectNoHorizontalOverflow(page: Page, name: string): Promise<void> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, chromiumSkipNote } from './helpers/chromium.ts';
+import { openDashboardPage } from './helpers/dashboard-page.ts';
 import { DEMO, postDemoExperiment } from './helpers/demo-experiment.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 
@@ -53,14 +54,7 @@ describe.skipIf(chromiumMissing)(`the dashboard in headless Chromium${chromiumSk
 
   /** A page already signed in (the key in this tab's session storage), collecting console errors. */
   async function open(p: string, { signedIn = true, key = server.adminKey } = {}): Promise<Page> {
-    const page = await context.newPage();
-    if (signedIn) await page.addInitScript((k) => sessionStorage.setItem('anole.apiKey', k), key);
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${p}: console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`${p}: ${e.message}`));
-    await page.goto(`${server.url}${p}`);
-    return page;
+    return openDashboardPage(context, `${server.url}${p}`, signedIn ? key : null, problems);
   }
 
   async function check(page: Page, name: string): Promise<void> {
