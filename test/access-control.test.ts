@@ -45,7 +45,7 @@ describe('route access', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
     expect(operations.length).toBeGreaterThan(10);
     for (const { path, method, op } of operations) {
-      expect(op['x-anole-access'], `${method} ${path}`).toMatch(/^(public|ingest|visitor-read|forget|read|site-write|admin)$/);
+      expect(op['x-anole-access'], `${method} ${path}`).toMatch(/^(public|ingest|visitor-read|forget|read|site-list|site-write|admin)$/);
     }
   });
 
