@@ -118,6 +118,31 @@ for (const engine of engineCases()) {
       await importPage.close();
     });
 
+    it('pages a site with more experiments than one answer holds (500), with links kept in the URL', async () => {
+      const put = async (id: number) => {
+        const response = await fetch(`${server.url}/api/sites/many-experiments/experiments/${id}`, {
+          method: 'PUT',
+          headers: { Authorization: `Bearer ${server.adminKey}` },
+          body: JSON.stringify({ name: `Experiment ${id}`, variations: [{ id: 1, name: 'A' }, { id: 2, name: 'B' }], referenceVariationId: 1 }),
+        });
+        expect(response.status).toBeLessThan(300);
+      };
+      await fetch(`${server.url}/visit/events?siteCode=many-experiments&visitorCode=x`, { method: 'POST', body: 'eventType=activity&nonce=0000000000000e01' });
+      const ids = Array.from({ length: 503 }, (_, i) => i + 1);
+      for (let i = 0; i < ids.length; i += 25) await Promise.all(ids.slice(i, i + 25).map(put));
+      const page = await open('/dashboard/sites/many-experiments');
+      await page.locator('table.experiments tbody tr').first().waitFor();
+      expect(await page.locator('table.experiments tbody tr').count()).toBe(500);
+      expect(await page.locator('table.experiments caption').textContent()).toContain('503 experiments, 1 to 500 shown');
+      await page.getByRole('link', { name: 'Next 3' }).click();
+      await expect.poll(() => page.locator('table.experiments tbody tr').count()).toBe(3);
+      expect(new URL(page.url()).searchParams.get('page')).toBe('2');
+      expect(await page.locator('table.experiments tbody th').first().textContent()).toContain('Experiment 501');
+      await page.getByRole('link', { name: 'Previous 500' }).waitFor();
+      await expectNoHorizontalOverflow(page, 'experiments-page-2');
+      await page.close();
+    });
+
     it('works with a site key: its own site listed, its pages readable', async () => {
       const response = await fetch(`${server.url}/api/keys`, {
         method: 'POST',
