@@ -57,6 +57,7 @@ const sites: SiteDirectory = {
   resolve: () => Promise.resolve(site),
   lookup: () => Promise.resolve(site),
   forget: () => {},
+  cachedSites: 1,
 };
 let rowBytes = 0;
 const committer: GroupCommitter = {

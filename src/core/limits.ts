@@ -76,6 +76,8 @@ export const LIMITS = {
    * recomputation reads the person's events, so no history may grow without bound.
    */
   eventsPerIdentity: 100_000,
+  /** Sites whose settings one process keeps in memory (least recently used evicted): codes are client input. */
+  siteCacheEntries: 10_000,
   /** Visitor codes one POST /visit/forget may name: each is a transaction's worth of deletes. */
   forgetVisitorsPerRequest: 10_000,
   /** API keys not revoked at once: more is a leak of keys nobody tracks. */

@@ -1,4 +1,5 @@
 import { AnoleError } from '../core/error-codes.ts';
+import { LIMITS } from '../core/limits.ts';
 import { DEFAULT_SITE_SETTINGS, SITE_CODE, type Site } from '../core/site-settings.ts';
 import type { Storage } from '../storage/port.ts';
 
@@ -17,11 +18,24 @@ export interface SiteDirectory {
   lookup(code: string): Promise<Site | null>;
   readonly autoCreate: boolean;
   forget(code: string): void;
+  /** Sites held in memory now: at most LIMITS.siteCacheEntries. */
+  readonly cachedSites: number;
 }
 
+/**
+ * Sites by code, with their settings cached for `cacheMs`. The cache is bounded: with sites created
+ * on first use, any client can name new site codes, and every one of them would otherwise stay in
+ * memory for the life of the process. A Map keeps insertion order, so re-inserting on each hit
+ * makes the first key the least recently used one, evicted when the cache is full.
+ */
 export function createSiteDirectory(storage: Storage, options: SiteDirectoryOptions): SiteDirectory {
   const now = options.now ?? Date.now;
   const cache = new Map<string, { site: Site; until: number }>();
+  const remember = (code: string, entry: { site: Site; until: number }) => {
+    cache.delete(code);
+    cache.set(code, entry);
+    if (cache.size > LIMITS.siteCacheEntries) cache.delete(cache.keys().next().value!);
+  };
 
   return {
     autoCreate: options.autoCreate,
@@ -38,17 +52,23 @@ export function createSiteDirectory(storage: Storage, options: SiteDirectoryOpti
         throw new AnoleError('invalid_query', 'siteCode must be 1 to 64 letters, digits, "_" or "-"');
       }
       const hit = cache.get(code);
-      if (hit && hit.until > now()) return hit.site;
+      if (hit && hit.until > now()) {
+        remember(code, hit);
+        return hit.site;
+      }
       let site = await storage.findSite(code);
       if (!site) {
         if (!options.autoCreate || !create) throw new AnoleError('unknown_site', `site ${code} is not registered`);
         site = await storage.ensureSite(code, DEFAULT_SITE_SETTINGS);
       }
-      cache.set(code, { site, until: now() + options.cacheMs });
+      remember(code, { site, until: now() + options.cacheMs });
       return site;
     },
     forget(code) {
       cache.delete(code);
+    },
+    get cachedSites() {
+      return cache.size;
     },
   };
 }
