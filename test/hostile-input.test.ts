@@ -127,6 +127,19 @@ describe.each(engineCases())('hostile input on $engine', ({ skip, start }) => {
       expect(after.status).toBe(204);
     });
 
+    it.skipIf(skip)('survives a compressed body nobody reads: a zip bomb to a path with no route, or over the limit by its length', async () => {
+      const member = zlib.gzipSync(Buffer.alloc(2 * 1024 * 1024));
+      const bomb = Buffer.concat(Array.from({ length: 8 }, () => member));
+      const nowhere = await fetch(`${server.url}/no/such/route`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: new Uint8Array(bomb) });
+      expect([404, 413]).toContain(nowhere.status);
+      const options = await fetch(`${server.url}/visit/events?siteCode=encoded`, { method: 'DELETE', headers: { 'Content-Encoding': 'gzip' }, body: new Uint8Array(bomb) });
+      expect([405, 413]).toContain(options.status);
+      const huge = zlib.gzipSync(Buffer.alloc(LIMITS.eventsBodyBytes + 1024 * 1024, 0x41), { level: 0 });
+      const tooLong = await fetch(`${server.url}/visit/events?siteCode=encoded`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: new Uint8Array(huge) });
+      expect(tooLong.status).toBe(413);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    });
+
     it.skipIf(skip)('answers a body that is not what its Content-Encoding says 400 invalid_body', async () => {
       const res = await post('', Buffer.from(line(1, 'liar')), { 'Content-Encoding': 'gzip' });
       expect(res.status).toBe(400);

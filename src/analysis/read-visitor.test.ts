@@ -53,6 +53,7 @@ const sites: SiteDirectory = {
   resolve: async () => SITE,
   lookup: async () => SITE,
   forget: () => undefined,
+  cachedSites: 0,
 };
 
 /** What the reader answered before it learned to stop early: every event of the person, sessionized. */

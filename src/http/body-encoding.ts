@@ -142,7 +142,18 @@ export function installBodyDecoding(app: FastifyInstance): void {
     }
     if (coding === 'identity') return payload;
     const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1024 * 1024;
-    return payload.pipe(new DecodedBody(coding, limit));
+    const decoded = payload.pipe(new DecodedBody(coding, limit));
+    // The body parser listens for errors only while it reads; a request answered without reading
+    // its body (a Content-Length over the limit, a route that takes none) must not leave an error
+    // with no listener, which would end the process. Once the answer is sent, the decoder is let go
+    // and Node discards the rest of the body as it does for any unread one.
+    decoded.on('error', () => undefined);
+    reply.raw.once('close', () => {
+      if (decoded.writableFinished) return;
+      payload.unpipe(decoded);
+      decoded.destroy();
+    });
+    return decoded;
   });
 
   app.removeAllContentTypeParsers();
