@@ -52,6 +52,7 @@ const ENV = z.object({
   ANOLE_DATA_DIR: z.string().min(1).default('data'),
   ANOLE_AUTO_CREATE_SITES: flag.default(true),
   ANOLE_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(LIMITS.eventsBodyBytes),
+  ANOLE_BODY_BUDGET_MB: int(1, 64 * 1024).default(32),
   ANOLE_SQLITE_CACHE_MB: int(2, 64 * 1024).default(512),
   ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES: int(100, 10_000_000).default(16_000),
   ANOLE_SQLITE_KEY_MERGE_AT: int(100, 10_000_000).default(200_000),
@@ -97,6 +98,8 @@ export interface Config {
   pgPoolSize: number;
   autoCreateSites: boolean;
   bodyLimitBytes: number;
+  /** Request-body bytes read and processed at once; more wait unread (src/http/body-budget.ts). */
+  bodyBudgetBytes: number;
   sqliteCacheMb: number;
   sqliteWalAutocheckpointPages: number;
   /** Log rows whose keys are held in memory (by the writer and each reading thread) before a merge. */
@@ -170,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pgPoolSize: e.ANOLE_PG_POOL_SIZE,
     autoCreateSites: e.ANOLE_AUTO_CREATE_SITES,
     bodyLimitBytes: e.ANOLE_BODY_LIMIT_BYTES,
+    bodyBudgetBytes: e.ANOLE_BODY_BUDGET_MB * 1024 * 1024,
     sqliteCacheMb: e.ANOLE_SQLITE_CACHE_MB,
     sqliteWalAutocheckpointPages: e.ANOLE_SQLITE_WAL_AUTOCHECKPOINT_PAGES,
     sqliteKeyMergeAt: e.ANOLE_SQLITE_KEY_MERGE_AT,

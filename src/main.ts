@@ -129,6 +129,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     { storage, sites, committer, keyring, reads },
     {
       bodyLimitBytes: config.bodyLimitBytes,
+      bodyBudgetBytes: config.bodyBudgetBytes,
       logger,
       corsOrigins: config.corsOrigins,
       apiCorsOrigins: config.apiCorsOrigins,

@@ -11,6 +11,7 @@ import { DEFAULT_RATE_LIMITS, type RateLimits } from '../access/rate-budgets.ts'
 import { createRateLimiter } from '../access/rate-limiter.ts';
 import { registerApiKeys } from './routes/api-keys.ts';
 import { installAccessControl } from './access-control.ts';
+import { installBodyBudget } from './body-budget.ts';
 import { installBodyDecoding } from './body-encoding.ts';
 import { createClientErrorHandler, installHostCheck } from './client-errors.ts';
 import { limitConnections, timeoutOptions, type ConnectionLimits } from './connection-limits.ts';
@@ -42,6 +43,8 @@ export interface AppDeps {
 
 export interface AppOptions {
   bodyLimitBytes: number;
+  /** Request-body bytes read and processed at once (ANOLE_BODY_BUDGET_MB); 32 MB when absent. */
+  bodyBudgetBytes?: number;
   logLevel?: string;
   /** The process's logger (src/log.ts); without one, fastify logs at `logLevel` on its own. */
   logger?: FastifyBaseLogger;
@@ -123,6 +126,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
 
   // Kameleoon clients send any Content-Type (the SDKs send `*/*`); the `json` query flag, not the
   // header, decides the format, so every body is read as text (gzip and deflate decoded first).
+  const budget = installBodyBudget(app, { bytes: options.bodyBudgetBytes ?? 32 * 1024 * 1024, maxRequestBytes: options.bodyLimitBytes });
+  metrics.watchBodyBudget(budget);
   installBodyDecoding(app);
 
   installHostCheck(app);
@@ -153,7 +158,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
   registerVisitEvents(app, { ...deps, metrics, now });
   registerVisitVisitor(app, { ...deps, reads, now });
   registerVisitForget(app, deps);
-  registerMapRoutes(app, { ...deps, now });
+  registerMapRoutes(app, { ...deps, now, budget });
   registerAdmin(app, { ...deps, reads, now });
   registerApiKeys(app, deps);
   registerDashboard(app);

@@ -100,7 +100,8 @@ class DecodedBody extends Transform {
   }
 }
 
-function hasBody(request: FastifyRequest): boolean {
+/** Whether the request carries a body at all (fastify reads none otherwise). */
+export function hasBody(request: FastifyRequest): boolean {
   const { 'content-length': length, 'transfer-encoding': chunked } = request.headers;
   return chunked !== undefined || (length !== undefined && length !== '0');
 }

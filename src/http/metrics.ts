@@ -14,6 +14,8 @@ export interface Metrics {
   recordRefusedConnection(reason: 'total' | 'address'): void;
   /** A request refused with 429 by the named rate limit. */
   recordRateLimited(limit: string): void;
+  /** Exposes the request-body budget (src/http/body-budget.ts): bytes in use and requests waiting. */
+  watchBodyBudget(budget: { readonly used: number; readonly waiting: number }): void;
 }
 
 export function createMetrics(storage: Storage): Metrics {
@@ -104,6 +106,24 @@ export function createMetrics(storage: Storage): Metrics {
     },
     recordRefusedConnection(reason) {
       refusedConnections.inc({ reason });
+    },
+    watchBodyBudget(budget) {
+      new client.Gauge({
+        name: 'anole_body_budget_bytes',
+        help: 'Request-body bytes being read or processed now (at most ANOLE_BODY_BUDGET_MB).',
+        registers: [registry],
+        collect() {
+          this.set(budget.used);
+        },
+      });
+      new client.Gauge({
+        name: 'anole_body_budget_waiting_requests',
+        help: 'Requests waiting, their body unread, for room in the request-body budget.',
+        registers: [registry],
+        collect() {
+          this.set(budget.waiting);
+        },
+      });
     },
     observeRequest(labels, seconds) {
       latency.observe({ ...labels, status: String(labels.status) }, seconds);

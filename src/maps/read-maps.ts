@@ -49,7 +49,16 @@ export async function readMap(deps: MapReadDeps, query: { siteCode: string; key:
 }
 
 /** GET /map/maps: `{"<key>": <map>}` for the keys that have a live map; absent keys are left out. */
-export async function readMaps(deps: MapReadDeps, query: { siteCode: string; keys: readonly string[]; now: number }): Promise<Record<string, MapFields>> {
+export async function readMaps(
+  deps: MapReadDeps,
+  query: {
+    siteCode: string;
+    keys: readonly string[];
+    now: number;
+    /** Waits for room in the process's memory budget for an answer of this many bytes of stored JSON. */
+    reserve?: (bytes: number) => Promise<void>;
+  },
+): Promise<Record<string, MapFields>> {
   const siteId = await siteIdFor(deps, query.siteCode);
   if (siteId === null) return {};
   // Sizes first: an answer over the cap is refused before any map is loaded.
@@ -57,6 +66,7 @@ export async function readMaps(deps: MapReadDeps, query: { siteCode: string; key
   if (bytes > LIMITS.mapReadBytes) {
     throw new AnoleError('answer_too_large', `the maps of these ${query.keys.length} keys hold ${bytes} bytes of JSON; one GET /map/maps answers at most ${LIMITS.mapReadBytes}: ask for fewer keys`);
   }
+  await query.reserve?.(bytes);
   const maps = await deps.storage.getMaps(siteId, query.keys, query.now);
   return Object.fromEntries(query.keys.filter((k) => maps.has(k)).map((k) => [k, maps.get(k)!]));
 }

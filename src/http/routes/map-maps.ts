@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { MemoryBudget } from '../body-budget.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { parseKeysParam, readMap, readMaps, type MapReadDeps } from '../../maps/read-maps.ts';
 import { writeMaps } from '../../maps/write-maps.ts';
@@ -17,7 +18,7 @@ function json(body: unknown, pretty: string | undefined): string {
 }
 
 /** GET /map/map, GET /map/maps and POST /map/maps: Kameleoon's key → JSON map store. */
-export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { now: () => number }): void {
+export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { now: () => number; budget?: MemoryBudget }): void {
   app.get('/map/map', {
     config: { access: 'visitor-read' },
     schema: {
@@ -48,7 +49,9 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
     },
   }, async (request, reply) => {
     const q = request.query as { siteCode: string; keys: string; prettyPrint?: string };
-    const body = await readMaps(deps, { siteCode: q.siteCode, keys: parseKeysParam(q.keys), now: deps.now() });
+    // Answers of megabytes, many at once, share the memory budget of request bodies.
+    const reserve = (bytes: number) => deps.budget?.reserveFor(reply, bytes) ?? Promise.resolve();
+    const body = await readMaps(deps, { siteCode: q.siteCode, keys: parseKeysParam(q.keys), now: deps.now(), reserve });
     return reply.type('application/json').send(json(body, q.prettyPrint));
   });
 
