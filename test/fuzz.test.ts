@@ -26,9 +26,9 @@ describe('fuzz slice', () => {
   }, 600_000);
 
   const postgres = testPostgres();
-  it.skipIf(postgres.skip)('2,000 hostile cases on PostgreSQL', async () => {
+  it.skipIf(postgres.skip)('2,000 hostile cases on PostgreSQL, rate limits on', async () => {
     const database = await createTestDatabase(postgres.adminUrl!);
-    const options = { ...SLICE, cases: 2_000, databaseUrl: database.url };
+    const options = { ...SLICE, cases: 2_000, databaseUrl: database.url, rateLimits: true };
     try {
       const report = await runFuzz(options);
       expect(report.failures, summary(report, options)).toEqual([]);

@@ -2,7 +2,7 @@ import { createTestDatabaseOn } from './fuzz-postgres.ts';
 import { runFuzz, summary, type FuzzOptions } from './fuzz-run.ts';
 
 /**
- * npm run fuzz [-- --cases N --seed S --engine sqlite|postgres --concurrency C]
+ * npm run fuzz [-- --cases N --seed S --engine sqlite|postgres --concurrency C --rate-limits on|off]
  * Runs the hostile cases (1,000,000 by default) and exits 1 on any failure. PostgreSQL runs on a
  * throwaway server started for the run (the PostgreSQL binaries the tests use), or on
  * ANOLE_TEST_DATABASE_URL when set.
@@ -23,6 +23,7 @@ const options: FuzzOptions = {
   loopBoundPerMbMs: Number(flag('loop-bound-per-mb-ms', '150')),
   heapGrowthMb: Number(flag('heap-growth-mb', '64')),
   rssLimitMb: Number(flag('rss-limit-mb', '1536')),
+  rateLimits: flag('rate-limits', 'off') === 'on',
 };
 const database = engine === 'postgres' ? await createTestDatabaseOn(process.env.ANOLE_TEST_DATABASE_URL) : null;
 if (database) options.databaseUrl = database.url;

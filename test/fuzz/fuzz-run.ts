@@ -22,6 +22,8 @@ export interface FuzzOptions {
   seed: number;
   /** PostgreSQL URL of an empty database; SQLite in a temp directory without one. */
   databaseUrl?: string;
+  /** The server's rate limits on (its defaults) or off: on, most cases of a fast run get 429. */
+  rateLimits?: boolean;
   /** Share of cases that are raw bytes on a socket. */
   rawShare: number;
   /** Cases in flight at once (group commit needs several to batch). */
@@ -134,7 +136,7 @@ function exposeGc(): () => void {
   return vm.runInNewContext('gc') as () => void;
 }
 
-export async function startFuzzServer(databaseUrl?: string): Promise<{ server: RunningServer; stop: () => Promise<void> }> {
+export async function startFuzzServer(databaseUrl?: string, rateLimits = false): Promise<{ server: RunningServer; stop: () => Promise<void> }> {
   const temp = makeTempDir('anole-fuzz-');
   const server = await startServer(
     loadConfig({
@@ -143,6 +145,7 @@ export async function startFuzzServer(databaseUrl?: string): Promise<{ server: R
       ANOLE_LOG_LEVEL: 'silent',
       ANOLE_ADMIN_KEY: ADMIN_KEY,
       ANOLE_SQLITE_CACHE_MB: '64',
+      ...(rateLimits ? {} : { ANOLE_RATE_LIMITS: 'off' }),
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     }),
   );
@@ -157,7 +160,7 @@ export async function startFuzzServer(databaseUrl?: string): Promise<{ server: R
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const gc = exposeGc();
-  const { server, stop } = await startFuzzServer(options.databaseUrl);
+  const { server, stop } = await startFuzzServer(options.databaseUrl, options.rateLimits);
   const routes = routesOf(server.app.swagger() as Parameters<typeof routesOf>[0]);
   const mb = (bytes: number) => Math.round(bytes / MB);
   const report: FuzzReport = {
@@ -240,7 +243,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 /** The summary a run prints: cases/s, answers per route and status, failures. */
 export function summary(report: FuzzReport, options: FuzzOptions): string {
   const lines = [
-    `${report.cases} cases in ${report.seconds.toFixed(1)} s: ${(report.cases / report.seconds).toFixed(0)} cases/s (seed ${options.seed}, ${options.databaseUrl ? 'PostgreSQL' : 'SQLite'}, ${options.concurrency} in flight)`,
+    `${report.cases} cases in ${report.seconds.toFixed(1)} s: ${(report.cases / report.seconds).toFixed(0)} cases/s (seed ${options.seed}, ${options.databaseUrl ? 'PostgreSQL' : 'SQLite'}, rate limits ${options.rateLimits ? 'on' : 'off'}, ${options.concurrency} in flight)`,
     `event loop: longest delay ${report.loopDelayMaxMs.toFixed(0)} ms; windows replayed case by case: ${report.replayedWindows}`,
     `memory: RSS ${report.memory.rssStartMb} MB at start, ${report.memory.rssPeakMb} MB peak, ${report.memory.rssEndMb} MB at the end; heap after GC ${report.memory.heapAfterWarmupMb} MB after the warm-up, ${report.memory.heapEndMb} MB at the end`,
     '',
