@@ -181,9 +181,12 @@ export function registerImports(app: FastifyInstance, deps: IngestDeps & { now: 
         throw error;
       }
       // Nothing moves on the connection while the rows are imported; the answer follows.
-      const socket = request.raw.socket;
-      socket.setTimeout(0);
-      reply.raw.once('finish', () => socket.setTimeout(request.server.initialConfig.connectionTimeout ?? 0));
+      // (A request made in process, through inject, has no real socket to set.)
+      const socket = request.raw.socket as (typeof request.raw.socket & { setTimeout?: unknown }) | undefined;
+      if (typeof socket?.setTimeout === 'function') {
+        socket.setTimeout(0);
+        reply.raw.once('finish', () => socket.setTimeout(request.server.initialConfig.connectionTimeout ?? 0));
+      }
       const input = fs.createReadStream(upload.file, { highWaterMark: 256 * 1024 });
       // Read errors reach the import through its reading; an import refused before reading would
       // otherwise leave this stream's open failing unheard once the file is removed.
