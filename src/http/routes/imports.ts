@@ -249,13 +249,20 @@ function spoolFile(name: 'body' | 'errors') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'anole-import-'));
   const file = path.join(dir, name === 'body' ? 'body' : 'errors.csv');
   const stream = fs.createWriteStream(file, { mode: 0o600 });
+  // A file removed before its (asynchronous) open completes fails that open: without a listener the
+  // error would end the process. It is kept for finish() to report instead.
+  let failure: Error | null = null;
+  stream.on('error', (error) => {
+    failure = error;
+  });
   return {
     file,
     stream,
     write(line: string): void | Promise<void> {
       if (!stream.write(line)) return new Promise((resolve) => stream.once('drain', () => resolve()));
     },
-    finish: () => new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve()))),
+    finish: () =>
+      failure ? Promise.reject(failure) : new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ?? failure ? reject(error ?? failure) : resolve()))),
     remove: () => {
       stream.destroy();
       fs.rmSync(dir, { recursive: true, force: true });
