@@ -55,7 +55,9 @@ describe('request-body budget', () => {
     expect(await metric('anole_body_budget_waiting_requests')).toBe(1);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
 
-    slow.end(slowBody.slice(1000));
+    // The rest of the body, without ending the client's side: Node aborts a request whose client
+    // half-closes before the answer.
+    slow.write(slowBody.slice(1000));
     expect(await slowAnswer).toMatch(/^HTTP\/1\.1 204/);
     expect(await second).toBe(204);
     expect(await metric('anole_body_budget_bytes')).toBe(0);
