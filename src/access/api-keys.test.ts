@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.ts';
 import type { Storage } from '../storage/port.ts';
@@ -58,8 +58,8 @@ describe('keyring', () => {
     expect((await storage.findApiKey(keyring.hash(key)))?.lastUsedAt).toBeNull();
     now += 60_000;
     await keyring.check(key);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect((await storage.findApiKey(keyring.hash(key)))?.lastUsedAt).toBe(now);
+    // The use is recorded without holding the request: wait for the write, however loaded the machine.
+    await vi.waitFor(async () => expect((await storage.findApiKey(keyring.hash(key)))?.lastUsedAt).toBe(now), { timeout: 10_000, interval: 10 });
     now += 5_000;
     await keyring.check(key);
     await keyring.flush();
