@@ -45,6 +45,109 @@ function localToInstant(zone: IANAZone, localMs: number): number | null {
   return best;
 }
 
+const INVALID_DATE = 1;
+const INVALID_OFFSET = 2;
+/** An ISO-like time: its wall-clock fields as if UTC, and its offset when it names one. */
+interface IsoParts {
+  local: number;
+  offsetMinutes: number | null;
+}
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/** The digits at text[from, from + n) as a number, or -1 when one is not a digit. */
+function digitsAt(text: string, from: number, n: number): number {
+  let value = 0;
+  for (let i = from; i < from + n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    // NaN past the end of the text fails too.
+    if (!(d >= 0 && d <= 9)) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/**
+ * The parts of an ISO-like time (the grammar of `ISO`), or null when it is not one. The common
+ * shapes (`2026-11-28T14:30:00.250Z`, `2026-11-28 14:30`, `2026-11-28`) are read digit by digit:
+ * they are most of a file's cells, and the expression's captures cost more than the rest of a row.
+ */
+function isoParts(text: string): IsoParts | typeof INVALID_DATE | typeof INVALID_OFFSET | null {
+  const n = text.length;
+  let year = -1;
+  let month = -1;
+  let day = -1;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let millis = 0;
+  let offset = '';
+  // The fast path reads fixed positions; anything else is left to the expression.
+  const fast =
+    n >= 10 &&
+    text.charCodeAt(4) === 45 &&
+    text.charCodeAt(7) === 45 &&
+    (year = digitsAt(text, 0, 4)) >= 0 &&
+    (month = digitsAt(text, 5, 2)) >= 0 &&
+    (day = digitsAt(text, 8, 2)) >= 0;
+  let parsed = fast;
+  if (fast && n > 10) {
+    const sep = text.charCodeAt(10);
+    parsed = (sep === 84 || sep === 32) && n >= 16 && text.charCodeAt(13) === 58 && (hour = digitsAt(text, 11, 2)) >= 0 && (minute = digitsAt(text, 14, 2)) >= 0;
+    let at = 16;
+    if (parsed && at < n && text.charCodeAt(at) === 58) {
+      parsed = (second = digitsAt(text, at + 1, 2)) >= 0 && at + 3 <= n;
+      at += 3;
+      const mark = at < n ? text.charCodeAt(at) : 0;
+      if (parsed && (mark === 46 || mark === 44)) {
+        let end = at + 1;
+        while (end < n && end - at <= 9) {
+          const d = text.charCodeAt(end) - 48;
+          if (!(d >= 0 && d <= 9)) break;
+          if (end - at <= 3) millis = millis * 10 + d;
+          end += 1;
+        }
+        parsed = end > at + 1;
+        for (let k = Math.min(end - at - 1, 3); k < 3; k++) millis *= 10;
+        at = end;
+      }
+    }
+    if (parsed && at < n) {
+      offset = text.slice(at);
+      parsed = offset === 'Z' || offset === 'z' || /^[+-]\d{2}(?::?\d{2})?$/.test(offset);
+    }
+  }
+  if (!parsed) {
+    const m = ISO.exec(text);
+    if (!m) return null;
+    const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', z = ''] = m;
+    year = Number(y);
+    month = Number(mo);
+    day = Number(d);
+    hour = Number(h);
+    minute = Number(mi);
+    second = Number(s);
+    millis = Number(fraction.padEnd(3, '0').slice(0, 3));
+    offset = z;
+  }
+  // Refuse what the calendar does not have (Date.UTC would roll 2024-02-30 into March, and read
+  // years below 100 as 19xx).
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > (month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!) || hour > 23 || minute > 59 || second > 59) {
+    return INVALID_DATE;
+  }
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  if (offset === '') return { local, offsetMinutes: null };
+  if (offset === 'Z' || offset === 'z') return { local, offsetMinutes: 0 };
+  const sign = offset.charCodeAt(0) === 45 ? -1 : 1;
+  const digits = offset.slice(1).replace(':', '');
+  const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
+  if (minutes > 18 * 60) return INVALID_OFFSET;
+  return { local, offsetMinutes: sign * minutes };
+}
+
 export function createTimeParser(format: TimeFormat, zone: IANAZone): TimeParser {
   // Offset per local minute (or null for a gap minute); cleared when full, so memory stays bounded.
   const cache = new Map<number, number | null>();
@@ -78,26 +181,12 @@ export function createTimeParser(format: TimeFormat, zone: IANAZone): TimeParser
   };
 
   const iso = (text: string): ParsedTime | null => {
-    const m = ISO.exec(text);
-    if (!m) return null;
-    const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', offset] = m;
-    const year = Number(y);
-    const month = Number(mo);
-    const day = Number(d);
-    const local = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), Number(fraction.padEnd(3, '0').slice(0, 3)));
-    // Date.UTC rolls 2024-02-30 over into March: refuse what the calendar does not have.
-    const check = new Date(local);
-    if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
-      return invalid(text, 'a calendar date and time');
-    }
-    if (offset !== undefined) {
-      if (offset === 'Z' || offset === 'z') return { ok: true, ms: local };
-      const sign = offset[0] === '-' ? -1 : 1;
-      const digits = offset.slice(1).replace(':', '');
-      const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
-      if (minutes > 18 * 60) return invalid(text, 'a time with a valid UTC offset');
-      return { ok: true, ms: local - sign * minutes * MINUTE };
-    }
+    const parts = isoParts(text);
+    if (parts === null) return null;
+    if (parts === INVALID_DATE) return invalid(text, 'a calendar date and time');
+    if (parts === INVALID_OFFSET) return invalid(text, 'a time with a valid UTC offset');
+    const { local, offsetMinutes } = parts;
+    if (offsetMinutes !== null) return { ok: true, ms: local - offsetMinutes * MINUTE };
     const instant = inZone(local);
     return instant === null ? gap(text) : { ok: true, ms: instant };
   };

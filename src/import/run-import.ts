@@ -5,7 +5,7 @@ import { checkHeader, columnResolver, PlanError, type Target } from './column-pl
 import { createTimeParser, timeZone, type TimeFormat } from './local-time.ts';
 import type { NumberFormat } from './cell-values.ts';
 import { openRecordSource, UnreadableFileError, type ImportFormat, type ImportRecord } from './record-source.ts';
-import { rowToEvent, type RowContext } from './row-to-event.ts';
+import { rowContext, rowToEvent, type RowContext } from './row-to-event.ts';
 
 /** Everything that decides how a file's rows become events (the same for the CLI and HTTP). */
 export interface ImportSettings {
@@ -179,7 +179,7 @@ export async function runImport(run: ImportRun): Promise<ImportSummary> {
   }
   await run.onHeader?.(source.header);
 
-  const ctx: RowContext = {
+  const ctx: RowContext = rowContext({
     siteCode: settings.siteCode,
     goalId: settings.goalId,
     numbers: settings.numbers,
@@ -188,7 +188,7 @@ export async function runImport(run: ImportRun): Promise<ImportSummary> {
     header: source.header,
     targets,
     byOrderId: settings.idColumn !== null,
-  };
+  });
 
   const summary: ImportSummary = {
     rows: 0,
