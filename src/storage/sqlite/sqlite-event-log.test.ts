@@ -121,4 +121,27 @@ describe('sqlite event log: keys in memory, in the index, and across restarts', 
     expect(await store.eventsOf(site, [vc('newcomer')])).toEqual([newcomer]);
     expect(canonical(await store.eventsOf(site, [vc('victim')]))).toEqual(canonical(stored));
   });
+  it('keeps the unmerged tail bounded under appends that never pause: commits merge as they append once a run waits', async () => {
+    // Steps of 0 ms merge 128 keys per turn, far fewer than a turn appends: without backpressure
+    // the tail (the writer's memory) would grow with every event.
+    const mergeAt = 500;
+    const store = openStore({ keyMergeAt: mergeAt, keyMergeStepMs: 0 });
+    const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    let worst = 0;
+    const batches = 40;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < batches) {
+          next += 1;
+          const events = Array.from({ length: 500 }, (_, i) => conversion(`u${i % 50}`));
+          expect(new Set(await store.appendEvents(at(site, events)))).toEqual(new Set(['accepted']));
+          worst = Math.max(worst, counter(file, 'events') - counter(file, 'indexed_seq'));
+        }
+      }),
+    );
+    expect(counter(file, 'events')).toBe(batches * 500);
+    // A running run (at most about two thresholds), the tail behind it (one), and the commits in flight.
+    expect(worst).toBeLessThanOrEqual(3 * mergeAt + 4 * 500);
+  });
 });

@@ -98,15 +98,15 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     return merging ? [tail, merging.tail] : [tail];
   }
 
-  /** One bounded merge step; answers whether more merging is due. */
-  function mergeStep(budgetMs: number): boolean {
+  /** One bounded merge step (at least `minKeys` keys of the run); answers whether more merging is due. */
+  function mergeStep(budgetMs: number, minKeys = 0): boolean {
     if (!merging) {
       if (tail.size < options.mergeAt) return false;
-      merging = { tail, buckets: tail.buckets(), bucket: 0, next: 0, upTo: lastSeq };
+      merging = { tail, buckets: tail.buckets(), bucket: 0, next: 0, merged: 0, upTo: lastSeq };
       tail = new KeyTail();
     }
     try {
-      if (index.mergeChunk(merging, performance.now() + budgetMs)) {
+      if (index.mergeChunk(merging, performance.now() + budgetMs, minKeys)) {
         merging = null;
         options.onMerged?.();
       }
@@ -165,8 +165,13 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       for (const key of keys) tail.add(key);
       if (writing > 0) lastSeq = writing;
       writing = 0;
-      // A merge that cannot keep up (steps starved by a busy loop) catches up here, still in steps.
-      if (tail.size >= 2 * options.mergeAt) mergeStep(options.mergeStepMs);
+      // Backpressure: a merge whose steps are starved by appends that never pause (an import's)
+      // would let the tail, and the writer's memory, grow with every event. A commit merges what
+      // the steps left behind, so the running run is done by the time the next one is due: the
+      // writer then holds at most about two runs of keys, and appends slow to the merge's pace.
+      const behind = merging ? merging.tail.size - merging.merged - Math.max(0, options.mergeAt - tail.size) : 0;
+      if (behind > 0) mergeStep(0, behind);
+      else if (tail.size >= 2 * options.mergeAt) mergeStep(options.mergeStepMs);
       scheduleMerge();
     },
 

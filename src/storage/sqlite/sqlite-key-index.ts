@@ -8,6 +8,8 @@ export interface MergeRun {
   buckets: LoggedKey[][];
   bucket: number;
   next: number;
+  /** Keys of the run written so far (skipped forgotten ones included). */
+  merged: number;
   /** Every log row up to this seq is in `tail` or already in the index. */
   upTo: number;
 }
@@ -16,10 +18,11 @@ export interface KeyIndex {
   /** The seq up to which every log row's key is in the index. */
   watermark(): number;
   /**
-   * Writes the run's next keys until `deadline` (performance.now()), in a transaction of its own;
-   * the last chunk raises the watermark with it. Advances the run; answers whether it is done.
+   * Writes the run's next keys until `deadline` (performance.now()) and at least `minKeys` of them,
+   * in a transaction of its own; the last chunk raises the watermark with it. Advances the run;
+   * answers whether it is done.
    */
-  mergeChunk(run: MergeRun, deadline: number): boolean;
+  mergeChunk(run: MergeRun, deadline: number, minKeys?: number): boolean;
   /** Drops a forgotten row's keys (inside the forget transaction). */
   remove(key: Pick<LoggedKey, 'siteId' | 'vkey' | 'nkey' | 'seq' | 'time'>): void;
 }
@@ -42,7 +45,7 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
   const raiseWatermark = db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'indexed_seq'");
 
   // Answers where the next chunk starts; the run itself advances only once the chunk is committed.
-  const chunk = db.transaction((run: MergeRun, deadline: number): [number, number] => {
+  const chunk = db.transaction((run: MergeRun, deadline: number, minKeys: number): [number, number, number] => {
     const { buckets, tail } = run;
     let bucket = run.bucket;
     let next = run.next;
@@ -61,20 +64,23 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
         insertTime.run(key.siteId, key.vkey, key.time, key.seq);
       }
       written += 1;
-      if ((written & 127) === 0 && performance.now() >= deadline) break;
+      if ((written & 127) === 0 && written >= minKeys && performance.now() >= deadline) break;
     }
     if (bucket >= buckets.length) raiseWatermark.run(run.upTo);
-    return [bucket, next];
+    return [bucket, next, written];
   });
 
   return {
     watermark() {
       return readWatermark.get()?.value ?? 0;
     },
-    mergeChunk(run, deadline) {
+    mergeChunk(run, deadline, minKeys = 0) {
       db.pragma('synchronous = NORMAL');
       try {
-        [run.bucket, run.next] = chunk.immediate(run, deadline);
+        const [bucket, next, written] = chunk.immediate(run, deadline, minKeys);
+        run.bucket = bucket;
+        run.next = next;
+        run.merged += written;
         return run.bucket >= run.buckets.length;
       } finally {
         db.pragma('synchronous = FULL');
