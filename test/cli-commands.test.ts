@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
 import { runAnole, startAnole } from './helpers/run-anole.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 
-/** anole visitor, results, keys and serve, as a user runs them against a real server. */
+/**
+ * anole visitor, results, keys and serve against a real server: the CLI's entry point in this
+ * process, and the real command where the process is the subject (exit status, serve's signals).
+ */
 describe('the anole command line', { timeout: 180_000 }, () => {
   let server: TestServer;
   const temp = makeTempDir();
@@ -27,7 +31,7 @@ describe('the anole command line', { timeout: 180_000 }, () => {
       ['import', path.join(temp.dir, 'visits.ndjson'), '--site', 'cli'],
       ['import', path.join(temp.dir, 'sales.csv'), '--site', 'cli', '--goal', '9', '--id-column', 'order', '--decimal', ',', '--map', 'customer=mappingValue'],
     ]) {
-      const run = await runAnole(args, env());
+      const run = await runCliInProcess(args, env());
       expect(run.code, run.stderr).toBe(0);
     }
     await server.settle();
@@ -38,7 +42,7 @@ describe('the anole command line', { timeout: 180_000 }, () => {
   });
 
   it('anole visitor shows the timeline: visits newest first, device, conversions with refunds marked, local times with their offset', async () => {
-    const run = await runAnole(['visitor', '--site', 'cli', '--mapping', 'C2', '--timezone', 'Asia/Kolkata'], env());
+    const run = await runCliInProcess(['visitor', '--site', 'cli', '--mapping', 'C2', '--timezone', 'Asia/Kolkata'], env());
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^User C2 on site cli: \d visits?, newest first/);
     expect(run.stdout).toMatch(/device w2/);
@@ -46,16 +50,16 @@ describe('the anole command line', { timeout: 180_000 }, () => {
     expect(run.stdout).toMatch(/experiment {2}31, variation 2/);
     expect(run.stdout.indexOf('revenue 80.00')).toBeLessThan(run.stdout.indexOf('REFUND'));
 
-    const json = await runAnole(['visitor', '--site', 'cli', '--visitor', 'w2', '--json'], env());
+    const json = await runCliInProcess(['visitor', '--site', 'cli', '--visitor', 'w2', '--json'], env());
     const direct = await (await fetch(`${server.url}/visit/visitor?siteCode=cli&visitorCode=w2&maxNumberPreviousVisits=25&currentVisit=true&all=true`)).json();
     expect(JSON.parse(json.stdout)).toEqual(direct);
-    const nobody = await runAnole(['visitor', '--site', 'cli', '--visitor', 'nobody'], env());
+    const nobody = await runCliInProcess(['visitor', '--site', 'cli', '--visitor', 'nobody'], env());
     expect(nobody.stdout).toBe('No visits for Visitor nobody on site cli.\n');
-    expect((await runAnole(['visitor', '--site', 'cli'], env())).code).toBe(2);
+    expect((await runCliInProcess(['visitor', '--site', 'cli'], env())).code).toBe(2);
   });
 
   it('anole results prints a table per goal with the warnings in words; --json the answer; no key is exit 3', async () => {
-    const run = await runAnole(['results', '--site', 'cli', '--experiment', '31', '--key', server.adminKey], env());
+    const run = await runCliInProcess(['results', '--site', 'cli', '--experiment', '31', '--key', server.adminKey], env());
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Experiment 31 "Experiment 31" on cli: visitors, 95% confidence');
     expect(run.stdout).toMatch(/Goal 9 "Goal 9"\nvariation +visitors +converted +rate +improvement \[95% CI\] +reliability +P\(beat ref\) +revenue\/unit/);
@@ -63,20 +67,20 @@ describe('the anole command line', { timeout: 180_000 }, () => {
     expect(run.stdout).toMatch(/Variation 2 +1 +1 +100\.00% +–/);
     expect(run.stdout).toMatch(/Traffic split as expected \(SRM p = 1\.000\)/);
 
-    const json = await runAnole(['results', '--site', 'cli', '--experiment', '31', '--goal', '9', '--level', 'visit', '--json'], { ...env(), ANOLE_KEY: server.adminKey });
+    const json = await runCliInProcess(['results', '--site', 'cli', '--experiment', '31', '--goal', '9', '--level', 'visit', '--json'], { ...env(), ANOLE_KEY: server.adminKey });
     expect(JSON.parse(json.stdout)).toMatchObject({ level: 'visit', goals: [{ goalId: 9 }] });
-    const unauthorized = await runAnole(['results', '--site', 'cli', '--experiment', '31'], env());
+    const unauthorized = await runCliInProcess(['results', '--site', 'cli', '--experiment', '31'], env());
     expect(unauthorized.code).toBe(3);
     expect(unauthorized.stderr).toMatch(/refused the key \(401 unauthorized/);
-    const missing = await runAnole(['results', '--site', 'cli', '--experiment', '999', '--key', server.adminKey], env());
+    const missing = await runCliInProcess(['results', '--site', 'cli', '--experiment', '999', '--key', server.adminKey], env());
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/404 not_found/);
-    expect((await runAnole(['results', '--site', 'cli', '--experiment', '31', '--confidence', '2'], env())).code).toBe(2);
+    expect((await runCliInProcess(['results', '--site', 'cli', '--experiment', '31', '--confidence', '2'], env())).code).toBe(2);
   });
 
   it('anole keys creates (shown once), lists and revokes keys; the new site key imports', async () => {
     const withKey = { ...env(), ANOLE_KEY: server.adminKey };
-    const created = await runAnole(['keys', 'create', '--role', 'site', '--site', 'cli', '--label', 'till back-end'], withKey);
+    const created = await runCliInProcess(['keys', 'create', '--role', 'site', '--site', 'cli', '--label', 'till back-end'], withKey);
     expect(created.code, created.stderr).toBe(0);
     const key = created.stdout.trim();
     expect(key).toMatch(/^\S{20,}$/);
@@ -86,26 +90,26 @@ describe('the anole command line', { timeout: 180_000 }, () => {
     const response = await fetch(`${server.url}/api/sites/cli/imports`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: fs.readFileSync(csv) });
     expect(response.status).toBe(200);
 
-    const list = await runAnole(['keys', 'list'], withKey);
+    const list = await runCliInProcess(['keys', 'list'], withKey);
     const line = list.stdout.split('\n').find((l) => l.includes('till back-end'))!;
     const id = line.trim().split(/\s+/)[0]!;
     expect(line).toMatch(/site +cli +till back-end/);
-    expect((await runAnole(['keys', 'revoke', id], withKey)).code).toBe(0);
-    const after = JSON.parse((await runAnole(['keys', 'list', '--json'], withKey)).stdout);
+    expect((await runCliInProcess(['keys', 'revoke', id], withKey)).code).toBe(0);
+    const after = JSON.parse((await runCliInProcess(['keys', 'list', '--json'], withKey)).stdout);
     expect(after.keys.find((k: any) => String(k.id) === id).revokedAt).not.toBeNull();
-    expect((await runAnole(['keys', 'create', '--role', 'site', '--label', 'x'], withKey)).code).toBe(2);
-    expect((await runAnole(['keys', 'list'], env())).code).toBe(3);
+    expect((await runCliInProcess(['keys', 'create', '--role', 'site', '--label', 'x'], withKey)).code).toBe(2);
+    expect((await runCliInProcess(['keys', 'list'], env())).code).toBe(3);
   });
 
   it('every command has --help with examples; unknown commands are usage errors', async () => {
     const commands = [[], ['import'], ['visitor'], ['results'], ['keys'], ['keys', 'create'], ['serve']];
-    const runs = await Promise.all(commands.map((command) => runAnole([...command, '--help'])));
-    for (const [i, command] of commands.entries()) {
-      const run = runs[i]!;
+    for (const command of commands) {
+      const run = await runCliInProcess([...command, '--help']);
       expect(run.code, command.join(' ')).toBe(0);
       expect(run.stdout, command.join(' ')).toContain('Usage: anole');
       if (command.length === 1 || command.length === 0) expect(run.stdout, command.join(' ')).toContain('Examples:');
     }
+    // The real command: its exit status is the process's.
     const unknown = await runAnole(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");

@@ -2,11 +2,18 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStorage } from '../src/storage/postgres/postgres-storage.ts';
+import { runCliInProcess } from './helpers/cli-in-process.ts';
+import { createTestDatabase, testPostgres } from './helpers/postgres-database.ts';
 import { runAnole, startAnole } from './helpers/run-anole.ts';
 import { startTestServer, type TestServer } from './helpers/test-server.ts';
 import { makeTempDir } from './helpers/temp-dir.ts';
 
-/** `anole import` as a user runs it: the real command, real files, a real server on loopback or a real store. */
+/**
+ * `anole import` as a user runs it: real files, a real server on loopback or a real store. The
+ * real command (a process of its own) where the process is the subject: signals, a terminal, the
+ * exit status; the CLI's entry point in this process elsewhere (runCliInProcess).
+ */
 const temp = makeTempDir();
 afterAll(() => temp.remove());
 const file = (name: string, text: string) => {
@@ -41,7 +48,7 @@ describe('anole import against a running server', { timeout: 180_000 }, () => {
   it('imports, answers a JSON summary, writes rejected rows, and exits 1 when some are rejected', async () => {
     const csv = file('shop.csv', `visitor_code;goal;amount;time;order_id\r\nv1;36151;23,50;${hoursAgo(3)};o1\r\nv2;36151;abc;${hoursAgo(3)};o2\r\nv3;36151;9;2001-01-01T00:00:00Z;o3\r\n`);
     const errors = path.join(temp.dir, 'rejected.csv');
-    const run = await runAnole(['import', csv, '--site', 'remote1', '--url', server.url, '--decimal', ',', '--id-column', 'order_id', '--errors', errors, '--json'], env);
+    const run = await runCliInProcess(['import', csv, '--site', 'remote1', '--url', server.url, '--decimal', ',', '--id-column', 'order_id', '--errors', errors, '--json'], env);
     expect(run.code, run.stderr).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ rows: 3, accepted: 1, duplicate: 0, rejected: 2, rejectedByCode: { invalid_field: 1, time_out_of_range: 1 }, seconds: expect.any(Number) });
     const lines = fs.readFileSync(errors, 'utf8').trim().split('\r\n');
@@ -51,7 +58,7 @@ describe('anole import against a running server', { timeout: 180_000 }, () => {
     expect(lines[2]).toMatch(/^4,time,time_out_of_range,.*lateEventHorizonMs/);
 
     // The same file again: nothing new, and the exit code still tells of the rejected rows.
-    const again = await runAnole(['import', csv, '--site', 'remote1', '--url', server.url, '--decimal', ',', '--id-column', 'order_id', '--json'], env);
+    const again = await runCliInProcess(['import', csv, '--site', 'remote1', '--url', server.url, '--decimal', ',', '--id-column', 'order_id', '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({ accepted: 0, duplicate: 1, rejected: 2 });
     const visitor = await (await fetch(`${server.url}/visit/visitor?siteCode=remote1&visitorCode=v1&maxNumberPreviousVisits=5&currentVisit=true&conversion=true`)).json();
     expect(JSON.stringify(visitor)).toContain('"revenue":23.5');
@@ -60,17 +67,17 @@ describe('anole import against a running server', { timeout: 180_000 }, () => {
   it('--dry-run stores nothing and gives the same summary; --strict stops before storing anything', async () => {
     const csv = file('dry.csv', `visitorCode,goalId,revenue\nd1,5,1\nd2,5,2\nd1,5,1\n`);
     const before = await storedEvents(server);
-    const dry = await runAnole(['import', csv, '--site', 'dry', '--url', server.url, '--dry-run', '--json'], env);
+    const dry = await runCliInProcess(['import', csv, '--site', 'dry', '--url', server.url, '--dry-run', '--json'], env);
     expect(dry.code, dry.stderr).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ rows: 3, accepted: 2, duplicate: 1, rejected: 0, dryRun: true });
     expect(await storedEvents(server)).toBe(before);
 
     const bad = file('strict.csv', `visitorCode,goalId,revenue\ns1,5,1\ns2,5,oops\ns3,5,3\n`);
-    const strict = await runAnole(['import', bad, '--site', 'strict', '--url', server.url, '--strict'], env);
+    const strict = await runCliInProcess(['import', bad, '--site', 'strict', '--url', server.url, '--strict'], env);
     expect(strict.code).toBe(1);
     expect(strict.stderr).toContain('nothing was stored');
     expect(await storedEvents(server)).toBe(before);
-    const good = await runAnole(['import', csv, '--site', 'strict', '--url', server.url, '--strict', '--json'], env);
+    const good = await runCliInProcess(['import', csv, '--site', 'strict', '--url', server.url, '--strict', '--json'], env);
     expect(JSON.parse(good.stdout)).toMatchObject({ accepted: 2, duplicate: 1 });
     expect(await storedEvents(server)).toBe(before + 2);
   });
@@ -103,7 +110,7 @@ describe('anole import against a running server', { timeout: 180_000 }, () => {
     expect(JSON.parse(replay.stdout)).toMatchObject({ rows, accepted: 0, duplicate: rows });
   }, 120_000);
 
-  it('exits 3 when the server cannot be reached, and 2 on usage errors', async () => {
+  it('exits 3 when the server cannot be reached (the real command), and answers 2 on usage errors', async () => {
     const csv = file('unreachable.csv', 'visitorCode,goalId\nu1,1\n');
     const unreachable = await runAnole(['import', csv, '--site', 'x', '--url', 'http://127.0.0.1:1', '--retries', '2'], env);
     expect(unreachable.code).toBe(3);
@@ -116,10 +123,10 @@ describe('anole import against a running server', { timeout: 180_000 }, () => {
       ['import', csv, '--site', 'x', '--timezone', 'Mars/Base'],
       ['import', file('noext.data', 'x'), '--site', 'x'],
     ];
-    const runs = await Promise.all(usage.map((args) => runAnole(args, env)));
-    for (const [i, args] of usage.entries()) {
-      const run = runs[i]!;
+    for (const args of usage) {
+      const run = await runCliInProcess(args, env);
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(run.stderr).not.toBe('');
       expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
     }
   });
@@ -130,13 +137,13 @@ describe('anole import in process (--data-dir)', () => {
     const dataDir = path.join(temp.dir, 'store');
     fs.mkdirSync(dataDir);
     const csv = file('local.csv', `user_id,goal,revenue,refund,time\nu-1,9,10,no,${hoursAgo(1)}\nu-1,9,10,yes,${hoursAgo(1)}\n`);
-    const run = await runAnole(['import', csv, '--site', 'local', '--data-dir', dataDir, '--json'], env);
+    const run = await runCliInProcess(['import', csv, '--site', 'local', '--data-dir', dataDir, '--json'], env);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ rows: 2, accepted: 2 });
 
     const server = await startTestServer({ ANOLE_DATA_DIR: dataDir });
     try {
-      const refused = await runAnole(['import', csv, '--site', 'local', '--data-dir', dataDir], env);
+      const refused = await runCliInProcess(['import', csv, '--site', 'local', '--data-dir', dataDir], env);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/in use by another process \(a server on http:\/\/127\.0\.0\.1:\d+, pid \d+\).*--url/s);
       const visitor = await (await fetch(`${server.url}/visit/visitor?siteCode=local&mappingValue=u-1&maxNumberPreviousVisits=5&currentVisit=true&conversion=true`)).json();
@@ -172,6 +179,39 @@ describe('anole import in process (--data-dir)', () => {
       await server.stop();
     }
   }, 180_000);
+});
+
+const pg = testPostgres();
+
+describe.skipIf(pg.skip !== null)(`anole import in process into PostgreSQL (DATABASE_URL)${pg.skip ? ` (skipped: ${pg.skip})` : ''}`, () => {
+  it('imports through the same write path, and a re-import stores nothing twice', async () => {
+    const database = await createTestDatabase(pg.adminUrl!);
+    try {
+      const rows = 5_000;
+      const csv = bigCsv('postgres.csv', rows);
+      const args = ['import', csv, '--site', 'pgimport', '--id-column', 'order_id', '--json', '--quiet'];
+      const run = await runCliInProcess(args, { ...env, DATABASE_URL: database.url });
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ rows, accepted: rows, duplicate: 0, rejected: 0 });
+      // --database-url names the store as well; the same rows again are all duplicates.
+      const again = await runCliInProcess([...args, '--database-url', database.url, '--no-resume'], env);
+      expect(JSON.parse(again.stdout)).toMatchObject({ rows, accepted: 0, duplicate: rows });
+
+      const storage = await openPostgresStorage({ url: database.url, poolSize: 1 });
+      try {
+        expect((await storage.stats()).events).toBe(rows);
+        const site = await storage.findSite('pgimport');
+        const events = await storage.eventsOf(site!.id, [{ kind: 'visitorCode', value: 'v3' }]);
+        // v3 is every 997th row from the fourth: order ids order-3, order-1000, …
+        expect(events).toHaveLength(Math.ceil((rows - 3) / 997));
+        expect(events[0]).toMatchObject({ type: 'conversion', data: expect.objectContaining({ goalId: 7 }) });
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  }, 120_000);
 });
 
 describe('anole import output', { timeout: 180_000 }, () => {

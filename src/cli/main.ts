@@ -64,11 +64,13 @@ Examples:
       // The server runs until a signal; its own handlers set the exit status.
       exitCode = -1;
     });
-  program.addCommand(withExitOverride(importCommand(() => configOnce(), cliIo)));
-  program.addCommand(withExitOverride(visitorCommand(() => configOnce(), cliIo, run)));
-  program.addCommand(withExitOverride(resultsCommand(() => configOnce(), cliIo, run)));
-  const keys = withExitOverride(keysCommand(() => configOnce(), cliIo, run));
-  for (const sub of keys.commands) withExitOverride(sub);
+  // Commands added (not created) here inherit none of the program's settings: each gets them.
+  const settle = (command: Command) => command.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(add --help for usage and examples)');
+  program.addCommand(settle(importCommand(() => configOnce(), cliIo)));
+  program.addCommand(settle(visitorCommand(() => configOnce(), cliIo, run)));
+  program.addCommand(settle(resultsCommand(() => configOnce(), cliIo, run)));
+  const keys = settle(keysCommand(() => configOnce(), cliIo, run));
+  for (const sub of keys.commands) settle(sub);
   program.addCommand(keys);
 
   try {
@@ -85,10 +87,6 @@ Examples:
     throw error;
   }
   return exitCode;
-}
-
-function withExitOverride(command: Command): Command {
-  return command.exitOverride().showHelpAfterError('(add --help for usage and examples)');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
