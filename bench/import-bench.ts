@@ -3,7 +3,8 @@
  *
  * A generated CSV of --rows rows (1M by default: order ids, ~100k visitors, times within the last
  * day) imported by the real `anole import` command, in process (--data-dir) and through a running
- * server (--url), each into a fresh store. Beside them, two baselines from the same run:
+ * server (--url), each into a fresh store (in process twice: default settings, then a smaller key
+ * tail and page cache). Beside them, two baselines from the same run:
  *   (a) csv-parse alone reading the file (the floor of any CSV import);
  *   (b) the same rows, already as line-format text, posted as 1,000-line bodies to POST /visit/events
  *       by a plain keep-alive HTTP client with the same concurrency (what a hand-written script reaches).
@@ -50,9 +51,9 @@ async function writeFile(file: string, now: number): Promise<void> {
 }
 
 /** Runs the real command; answers its wall time, peak RSS and JSON summary. */
-async function runCommand(commandArgs: string[]): Promise<{ ms: number; peakRssMb: number; summary: Record<string, unknown> }> {
+async function runCommand(commandArgs: string[], env: Record<string, string> = {}): Promise<{ ms: number; peakRssMb: number; summary: Record<string, unknown> }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [bin, ...commandArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, ...commandArgs], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   let peakKb = 0;
@@ -94,6 +95,16 @@ async function main(): Promise<void> {
   const inProcess = rate(rows, local.ms);
   console.log(`in process (--data-dir):        ${inProcess} rows/s   peak RSS ${local.peakRssMb} MB   ${(inProcess / csvParse).toFixed(2)}x (a)   load ${load()}`);
 
+  // The same, with the store's memory settings turned down: what bounds the peak is the writer's
+  // unmerged key tail (ANOLE_SQLITE_KEY_MERGE_AT) and SQLite's page cache (ANOLE_SQLITE_CACHE_MB).
+  const smallDir = path.join(work, 'in-process-small');
+  fs.mkdirSync(smallDir);
+  const smallEnv = { ANOLE_SQLITE_KEY_MERGE_AT: '50000', ANOLE_SQLITE_CACHE_MB: '32' };
+  const small = await runCommand(['import', file, '--site', 'bench', '--data-dir', smallDir, '--id-column', 'order_id', '--json', '--quiet', '--state-dir', path.join(work, 'state')], smallEnv);
+  if (small.summary.accepted !== rows) throw new Error(`in process (small): ${JSON.stringify(small.summary)}`);
+  const inProcessSmall = rate(rows, small.ms);
+  console.log(`in process, merge at 50k, cache 32 MB: ${inProcessSmall} rows/s   peak RSS ${small.peakRssMb} MB   load ${load()}`);
+
   // (b) plain keep-alive client, 1,000-line bodies, into a fresh server.
   const lines: string[] = [];
   for (let i = 0; i < rows; i += 1000) {
@@ -131,7 +142,7 @@ async function main(): Promise<void> {
   console.log(`through a server (--url):       ${throughServer} rows/s   peak RSS ${remote.peakRssMb} MB   ${(throughServer / plain).toFixed(2)}x (b)   load ${load()}`);
 
   console.log(
-    JSON.stringify({ rows, commit, csvParseRowsPerS: csvParse, inProcessRowsPerS: inProcess, inProcessPeakRssMb: local.peakRssMb, plainClientRowsPerS: plain, remoteRowsPerS: throughServer, remotePeakRssMb: remote.peakRssMb, remoteVsPlain: Number((throughServer / plain).toFixed(2)), load: os.loadavg() }),
+    JSON.stringify({ rows, commit, csvParseRowsPerS: csvParse, inProcessRowsPerS: inProcess, inProcessPeakRssMb: local.peakRssMb, inProcessSmallRowsPerS: inProcessSmall, inProcessSmallPeakRssMb: small.peakRssMb, plainClientRowsPerS: plain, remoteRowsPerS: throughServer, remotePeakRssMb: remote.peakRssMb, remoteVsPlain: Number((throughServer / plain).toFixed(2)), load: os.loadavg() }),
   );
 }
 

@@ -27,7 +27,7 @@ interface RowState {
 /** What one column does with its cell; a rejection when the cell cannot be what the column means. */
 type CellStep = (row: RowState, value: unknown) => RowResult | null;
 
-export interface RowContext {
+export interface RowContextOptions {
   siteCode: string;
   /** --goal: the goal of rows without a goal column. */
   goalId: number | null;
@@ -36,22 +36,16 @@ export interface RowContext {
   resolver: ColumnResolver;
   /** Whether an order id column was named (--id-column): nonces then come from it. */
   byOrderId: boolean;
+  /** CSV: the header and each column's target; null for NDJSON and lines. */
+  header: readonly string[] | null;
+  targets: readonly Target[] | null;
+}
+
+export interface RowContext extends RowContextOptions {
   /** CSV: one step per header column (null for a column that fills nothing); null for NDJSON and lines. */
   steps: readonly (CellStep | null)[] | null;
   /** NDJSON: the step of each key seen so far. */
   stepsByKey: Map<string, CellStep | null>;
-}
-
-export interface RowContextOptions {
-  siteCode: string;
-  goalId: number | null;
-  numbers: NumberFormat;
-  parseTime: TimeParser;
-  resolver: ColumnResolver;
-  byOrderId: boolean;
-  /** CSV: the header and each column's target; null for NDJSON and lines. */
-  header: readonly string[] | null;
-  targets: readonly Target[] | null;
 }
 
 /** The context rows are read in: each CSV column's step is decided once, from the header. */
