@@ -12,7 +12,7 @@ import { threadData } from './threads/spawn-thread.ts';
 export interface AttributionThreadData {
   link: StoreLink;
   logLevel: string;
-  worker: Pick<WorkerOptions, 'batch' | 'idleMs' | 'leaseMs'>;
+  worker: Pick<WorkerOptions, 'batch' | 'idleMs' | 'leaseMs' | 'quotas'>;
 }
 
 const { link, logLevel, worker: options } = threadData<AttributionThreadData>();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { LIMITS } from './core/limits.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './access/rate-budgets.ts';
 import type { ConnectionLimits } from './http/connection-limits.ts';
+import type { SiteQuotas } from './core/site-settings.ts';
 
 /** The only reader of the environment: every setting, its default, and why a value is refused. */
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -65,6 +66,8 @@ const ENV = z.object({
   ANOLE_PG_POOL_SIZE: int(1, 1000).default(10),
   ANOLE_CORS_ORIGINS: origins.default('*'),
   ANOLE_MAP_PURGE_INTERVAL_MS: int(0, 86_400_000).default(600_000),
+  ANOLE_MAP_BYTES_PER_SITE: int(0, 2 ** 50).default(LIMITS.mapBytesPerSite),
+  ANOLE_REGISTRY_ENTRIES_PER_SITE: int(0, 1_000_000_000).default(LIMITS.registryEntriesPerSite),
   ANOLE_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').max(512).regex(/^[!-~]+$/, 'must be printable ASCII without spaces').optional(),
   ANOLE_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').max(512).regex(/^[!-~]+$/, 'must be printable ASCII without spaces').optional(),
   ANOLE_KEY_CACHE_MS: int(0, 60_000).default(1_000),
@@ -132,6 +135,8 @@ export interface Config {
   corsOrigins: '*' | string[];
   /** How often expired map keys are purged; 0 disables the timer (expired keys stay invisible). */
   mapPurgeIntervalMs: number;
+  /** Each site's quotas unless its settings say otherwise (maxRegistryEntries, maxMapBytes). */
+  quotas: SiteQuotas;
   /** ANOLE_* variables that name no setting, each with the closest known name: logged at start-up. */
   warnings: string[];
 }
@@ -200,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     worker: { enabled: e.ANOLE_WORKER, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS },
     corsOrigins: e.ANOLE_CORS_ORIGINS,
     mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,
+    quotas: { registryEntries: e.ANOLE_REGISTRY_ENTRIES_PER_SITE, mapBytes: e.ANOLE_MAP_BYTES_PER_SITE },
   };
 }
 

@@ -82,7 +82,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           const data: AttributionThreadData = {
             link,
             logLevel: config.logLevel,
-            worker: { batch: config.worker.batch, idleMs: config.worker.idleMs, leaseMs: config.worker.leaseMs },
+            worker: { batch: config.worker.batch, idleMs: config.worker.idleMs, leaseMs: config.worker.leaseMs, quotas: config.quotas },
           };
           return { data, transfer };
         },
@@ -136,6 +136,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       connections: config.connections,
       rateLimits: config.rateLimits,
       trustProxy: config.trustProxy,
+      quotas: config.quotas,
     },
   );
   let url: string;

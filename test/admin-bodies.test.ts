@@ -70,7 +70,7 @@ describe('admin bodies: PUT replaces, PATCH changes only what it sends', () => {
 
   it('validation errors list the allowed keys and values', async () => {
     expect((await call('PATCH', '', { horizon: 5 })).json.message).toBe(
-      'body: unknown key "horizon"; allowed keys: visitTimeoutMs, attributionWindowMs, lateEventHorizonMs, privateIngest, privateReads, openForget, ingestRequestsPerMinute, readRequestsPerMinute',
+      'body: unknown key "horizon"; allowed keys: visitTimeoutMs, attributionWindowMs, lateEventHorizonMs, privateIngest, privateReads, openForget, ingestRequestsPerMinute, readRequestsPerMinute, maxRegistryEntries, maxMapBytes',
     );
     expect((await call('PATCH', '/experiments/1', { analysisPeriod: { begin: 1 } })).json.message).toBe('analysisPeriod: unknown key "begin"; allowed keys: start, end');
     expect((await call('PATCH', '/goals/1', { kind: 'sale' })).json.message).toBe('kind: Invalid option: expected one of "conversion"|"revenue"|"engagement"|"custom"');

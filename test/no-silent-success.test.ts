@@ -115,7 +115,7 @@ describe('unknown and misspelled fields are visible', () => {
     const r = await postEvents(server.url, 'siteCode=fields&visitorCode=v1&dryRun=true', [`eventType=conversion&goalId=1&reveneu=3&nonce=${nonce(12)}`, `eventType=conversion&goalId=1&href=/x&nonce=${nonce(13)}`].join('\n'));
     expect(r.status).toBe(200);
     const report = r.json as IngestReport;
-    expect(report.events.map((v) => v.warnings?.map((w) => w.suggestion ?? w.message))).toEqual([
+    expect(report.events.map((v) => v.warnings?.map((w) => ('suggestion' in w && w.suggestion) || w.message))).toEqual([
       ['revenue'],
       [expect.stringContaining('(it is a field of page)')],
     ]);
@@ -137,6 +137,28 @@ describe('unknown and misspelled fields are visible', () => {
     expect(metrics).toMatch(/anole_events_total\{outcome="rejected",code="unknown_field"\} 1/);
     // refund (earlier test), reveneu and href were in a dry run (not counted): one field was ignored in a stored event.
     expect(metrics).toMatch(/anole_ignored_fields_total 1\n/);
+  });
+
+  it('JSON numbers and booleans sent as strings: stored as what they spell, a warning each in verdicts and dry runs, string_value under strict=true, counted in /metrics', async () => {
+    const event = (n: number) => ({ eventType: 'conversion', goalId: 1, revenue: '10.50', negative: 'true', nonce: nonce(n) });
+    const report = await verdictsOf('siteCode=strings&visitorCode=s1&json=true', JSON.stringify([event(30)]));
+    expect(report).toMatchObject({ accepted: 1, stringValues: 2, ignoredFields: 0 });
+    expect(report.events[0]!.warnings).toEqual([
+      { code: 'string_value', field: 'revenue', message: 'conversion: revenue is the string "10.50", not a JSON number; it was read as 10.5 (send it without quotes; strict=true refuses strings here)' },
+      { code: 'string_value', field: 'negative', message: 'conversion: negative is the string "true", not a JSON boolean; it was read as true (send it without quotes; strict=true refuses strings here)' },
+    ]);
+    const stored = JSON.stringify(await readAll(server.url, 'strings', 'visitorCode=s1'));
+    expect(stored).toContain('"revenue":10.5');
+    expect(stored).toContain('"negative":true');
+    const dry = await postEvents(server.url, 'siteCode=strings&visitorCode=s1&json=true&dryRun=true', JSON.stringify([event(31)]));
+    expect((dry.json as IngestReport).events[0]!.warnings?.map((w) => w.code)).toEqual(['string_value', 'string_value']);
+    // strict=true: a JSON body is all or nothing, so the request is refused with the event's reason.
+    const strict = await postEvents(server.url, 'siteCode=strings&visitorCode=s1&json=true&strict=true', JSON.stringify([event(32), { ...event(33), revenue: 1, negative: true }]));
+    expect(strict.status).toBe(400);
+    expect(strict.json).toMatchObject({ code: 'invalid_events', errors: [{ index: 0, code: 'string_value', message: 'strict=true: conversion: revenue must be a JSON number, not the string "10.50"' }] });
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${server.adminKey}` } })).text();
+    expect(metrics).toMatch(/anole_string_values_total 2\n/);
+    expect(metrics).toMatch(/anole_events_total\{outcome="rejected",code="string_value"\} 1/);
   });
 
   it('lists at most 10 warnings per event however many junk fields a line carries, and counts them all', async () => {

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { AnoleError } from '../core/error-codes.ts';
 import { hasControlCharacter } from '../core/identifiers.ts';
 import { LIMITS } from '../core/limits.ts';
-import { EXPERIMENT_STATUSES, GOAL_KINDS, defaultExperiment, type ExperimentRecord, type GoalRecord } from '../core/registry.ts';
-import type { Site, SiteSettings } from '../core/site-settings.ts';
+import { EXPERIMENT_STATUSES, GOAL_KINDS, defaultExperiment, type ExperimentRecord, type GoalRecord, type RegistryWrite } from '../core/registry.ts';
+import { quotasOf, type Site, type SiteQuotas, type SiteSettings } from '../core/site-settings.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { Storage } from '../storage/port.ts';
 
@@ -23,6 +23,8 @@ export const SITE_SETTINGS_PATCH = z
     openForget: z.boolean(),
     ingestRequestsPerMinute: z.number().int().min(1).max(1e9).nullable(),
     readRequestsPerMinute: z.number().int().min(1).max(1e9).nullable(),
+    maxRegistryEntries: z.number().int().min(0).max(1e9).nullable(),
+    maxMapBytes: z.number().int().min(0).max(2 ** 50).nullable(),
   })
   .partial()
   .strict();
@@ -133,15 +135,42 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | nul
 export interface AdminDeps {
   storage: Storage;
   sites: SiteDirectory;
+  /** The server's default quotas (a site's settings may set its own). */
+  quotas: SiteQuotas;
 }
 
-/** Changing how visits or attribution are cut changes every derived figure of the site. */
+/**
+ * Changing how visits or attribution are cut changes every derived figure of the site. Raising the
+ * registry quota of a site that refused entries recomputes it too: the ids refused meanwhile are
+ * registered as the worker meets them again.
+ */
 export async function updateSiteSettings(deps: AdminDeps, site: Site, patch: Partial<SiteSettings>): Promise<{ site: Site; recomputing: number }> {
   const next = { ...site.settings, ...patch };
   const updated = await deps.storage.updateSiteSettings(site.id, next);
   deps.sites.forget(site.code);
   const derivedChanged = next.visitTimeoutMs !== site.settings.visitTimeoutMs || next.attributionWindowMs !== site.settings.attributionWindowMs;
-  return { site: updated, recomputing: derivedChanged ? await deps.storage.markAllDirty(site.id) : 0 };
+  const registryGrew =
+    quotasOf(updated, deps.quotas).registryEntries > quotasOf(site, deps.quotas).registryEntries && (await deps.storage.siteUsage(site.id)).registryRefused > 0;
+  return { site: updated, recomputing: derivedChanged || registryGrew ? await deps.storage.markAllDirty(site.id) : 0 };
+}
+
+/** What a site uses of its quotas, beside the quotas themselves (GET /api/sites/{site}). */
+export async function siteQuotaUsage(deps: AdminDeps, site: Site) {
+  const usage = await deps.storage.siteUsage(site.id);
+  const quotas = quotasOf(site, deps.quotas);
+  return {
+    registryEntries: { used: usage.registryEntries, quota: quotas.registryEntries, refused: usage.registryRefused },
+    mapBytes: { used: usage.mapBytes, quota: quotas.mapBytes },
+  };
+}
+
+/** A registry write the quota refused: what is full, and the two ways out. */
+function registryFull(site: Site, what: string, refused: Extract<RegistryWrite, { ok: false }>): AnoleError {
+  return new AnoleError(
+    'quota_exceeded',
+    `the registry of site ${site.code} holds ${refused.entries} of its ${refused.quota} entries (experiments, variations and goals) and ${what} would add ${refused.adding}; ` +
+      `nothing was written. Raise the quota: PATCH /api/sites/${site.code} {"maxRegistryEntries": <entries>}, or ANOLE_REGISTRY_ENTRIES_PER_SITE for every site`,
+  );
 }
 
 /** PUT: replaces the experiment (absent fields take their defaults). */
@@ -169,7 +198,8 @@ async function store(deps: AdminDeps, site: Site, previous: ExperimentRecord | n
       record.variations = [...record.variations, { id: record.referenceVariationId, name: `Variation ${record.referenceVariationId}` }];
     }
   }
-  await deps.storage.saveExperiment(site.id, record);
+  const saved = await deps.storage.saveExperiment(site.id, record, { maxEntries: quotasOf(site, deps.quotas).registryEntries });
+  if (!saved.ok) throw registryFull(site, `experiment ${record.id}`, saved);
   const periodChanged =
     (previous?.analysisPeriod.start ?? null) !== record.analysisPeriod.start || (previous?.analysisPeriod.end ?? null) !== record.analysisPeriod.end;
   const recomputing = periodChanged ? await deps.storage.markAllDirty(site.id) : 0;
@@ -178,15 +208,17 @@ async function store(deps: AdminDeps, site: Site, previous: ExperimentRecord | n
 
 /** PUT: replaces the goal (absent fields take their defaults). */
 export async function saveGoal(deps: AdminDeps, site: Site, goalId: number, body: z.infer<typeof GOAL_BODY>): Promise<GoalRecord> {
-  const goal: GoalRecord = { id: goalId, name: body.name ?? `Goal ${goalId}`, kind: body.kind };
-  await deps.storage.saveGoal(site.id, goal);
-  return goal;
+  return storeGoal(deps, site, { id: goalId, name: body.name ?? `Goal ${goalId}`, kind: body.kind });
 }
 
 /** PATCH: changes only the fields sent; a goal not registered yet starts from the defaults. */
 export async function patchGoal(deps: AdminDeps, site: Site, goalId: number, patch: z.infer<typeof GOAL_PATCH>): Promise<GoalRecord> {
   const previous = (await deps.storage.listGoals(site.id)).find((g) => g.id === goalId);
-  const goal: GoalRecord = { id: goalId, name: patch.name ?? previous?.name ?? `Goal ${goalId}`, kind: patch.kind ?? previous?.kind ?? 'conversion' };
-  await deps.storage.saveGoal(site.id, goal);
+  return storeGoal(deps, site, { id: goalId, name: patch.name ?? previous?.name ?? `Goal ${goalId}`, kind: patch.kind ?? previous?.kind ?? 'conversion' });
+}
+
+async function storeGoal(deps: AdminDeps, site: Site, goal: GoalRecord): Promise<GoalRecord> {
+  const saved = await deps.storage.saveGoal(site.id, goal, { maxEntries: quotasOf(site, deps.quotas).registryEntries });
+  if (!saved.ok) throw registryFull(site, `goal ${goal.id}`, saved);
   return goal;
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../../test/helpers/temp-dir.ts';
 import type { VisitorEvent } from '../core/events.ts';
-import { DEFAULT_SITE_SETTINGS } from '../core/site-settings.ts';
+import { DEFAULT_QUOTAS, DEFAULT_SITE_SETTINGS } from '../core/site-settings.ts';
 import type { Storage } from '../storage/port.ts';
 import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.ts';
 import { runAttributionRound } from './attribution-worker.ts';
@@ -53,7 +53,7 @@ function traffic(): VisitorEvent[] {
 async function settle(storage: Storage, totals = { persons: 0, incremental: 0 }) {
   for (let i = 0; i < 1000 && (await storage.dirtyBacklog()) > 0; i++) {
     // Marks are claimable from their events' receive time on: claim as if much later.
-    const report = await runAttributionRound(storage, { batch: 50, leaseMs: 60_000, now: () => T0 + 1_000 * 1_440 * MIN });
+    const report = await runAttributionRound(storage, { batch: 50, leaseMs: 60_000, now: () => T0 + 1_000 * 1_440 * MIN, quotas: DEFAULT_QUOTAS });
     totals.persons += report.persons;
     totals.incremental += report.incremental;
   }

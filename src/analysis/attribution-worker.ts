@@ -1,5 +1,6 @@
 import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity } from '../core/events.ts';
+import { quotasOf, type SiteQuotas } from '../core/site-settings.ts';
 import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts';
 import { withRoundLinks } from './round-links.ts';
 import { attributionSettingsOf, noSeenIds, personsTouchedBy, recomputePerson, seenIdsOf } from './person-state.ts';
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   /** Pause between rounds when there is nothing to do. */
   idleMs: number;
   now: () => number;
+  /** The server's default quotas: ids seen in events are registered only while the site's registry has room. */
+  quotas: SiteQuotas;
   onError?: (error: unknown) => void;
 }
 
@@ -35,7 +38,7 @@ export interface RoundReport {
  * results, complete the marks. Safe to run in any number of processes: claims are leased, and a
  * person's state is a pure function of the events, so recomputing twice gives the same answer.
  */
-export async function runAttributionRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now'>): Promise<RoundReport> {
+export async function runAttributionRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now' | 'quotas'>): Promise<RoundReport> {
   const report: RoundReport = { marks: 0, persons: 0, incremental: 0 };
   const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: options.now() });
   if (marks.length === 0) return report;
@@ -73,7 +76,9 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
       await pause();
     }
     // One commit for the round: a commit waits for the disk, a person's recomputation does not.
-    await storage.registerSeen(siteId, seen);
+    // Ids the registry has no room for stay unregistered (their events are stored and attributed
+    // all the same); the store counts them for the site's usage and /metrics.
+    await storage.registerSeen(siteId, seen, { maxEntries: quotasOf(site, options.quotas).registryEntries });
     await storage.replacePersonsContributions(siteId, replaced);
   }
   await storage.completeDirty(marks);

@@ -45,6 +45,7 @@ export const ERROR_CODES = {
     status: 413,
     summary: 'The event\'s identity (visitor code or mapping value) already holds the most events one identity may hold (ANOLE_MAX_EVENTS_PER_IDENTITY, 100,000 by default); the event was not stored.',
   },
+  string_value: { status: 400, summary: 'strict=true and, in JSON, a number or boolean is sent as a string ("revenue":"10.50"); without strict=true it is read as the number or boolean with a warning in the verdicts.' },
 
   // Import row verdicts (a rejected row of an imported file; the event-level codes above apply too).
   invalid_row: { status: 400, summary: 'An imported row cannot be read: a CSV row of another width than its header, a line that is not a JSON object or over 64 KiB, or a file unreadable past that row.' },
@@ -68,7 +69,8 @@ export type EventRejectionCode =
   | 'time_out_of_range'
   | 'line_too_long'
   | 'unknown_field'
-  | 'identity_event_limit';
+  | 'identity_event_limit'
+  | 'string_value';
 
 /** Why an imported row was rejected: an event's reasons, or the file's. */
 export type ImportRowCode = EventRejectionCode | 'invalid_row' | 'invalid_time' | 'nonexistent_time' | 'ambiguous_identity';

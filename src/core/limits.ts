@@ -80,6 +80,16 @@ export const LIMITS = {
   siteCacheEntries: 10_000,
   /** Visitor codes one POST /visit/forget may name: each is a transaction's worth of deletes. */
   forgetVisitorsPerRequest: 10_000,
+  /**
+   * Quotas of one site (operator defaults in config.ts, per-site overrides in its settings): entries
+   * of its registry (experiments, their variations and goals) and bytes of its maps (each key's
+   * UTF-8 bytes plus its stored JSON). An open site is writable by anyone: without them, a script
+   * could grow its registry and maps without end.
+   */
+  registryEntriesPerSite: 10_000,
+  mapBytesPerSite: 256 * 1024 * 1024,
+  /** Expired keys of its site a map write that would cross the map quota reclaims first (the purge timer does the rest). */
+  quotaReclaimKeys: 1_000,
   /** API keys not revoked at once: more is a leak of keys nobody tracks. */
   activeKeys: 1_000,
   /** A key's label, in characters. */

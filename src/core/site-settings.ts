@@ -1,3 +1,5 @@
+import { LIMITS } from './limits.ts';
+
 /** Per-site settings and their defaults (DESIGN.md §1, "Site"). */
 export interface SiteSettings {
   /** A gap longer than this between two events of a visitor code starts a new visit. */
@@ -16,6 +18,10 @@ export interface SiteSettings {
   ingestRequestsPerMinute: number | null;
   /** Requests without a key per minute to this site's visitor and map reads; null: the server's default. */
   readRequestsPerMinute: number | null;
+  /** Entries (experiments, variations, goals) the site's registry may hold; null: the server's default. */
+  maxRegistryEntries: number | null;
+  /** Bytes the site's maps may hold (keys and their JSON); null: the server's default. */
+  maxMapBytes: number | null;
 }
 
 const MINUTE = 60_000;
@@ -30,6 +36,8 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   openForget: false,
   ingestRequestsPerMinute: null,
   readRequestsPerMinute: null,
+  maxRegistryEntries: null,
+  maxMapBytes: null,
 };
 
 export interface Site {
@@ -40,3 +48,18 @@ export interface Site {
 
 /** Site codes are short project identifiers, as Kameleoon issues them. */
 export const SITE_CODE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A site's quotas: its own settings where set, else the server's defaults. */
+export interface SiteQuotas {
+  registryEntries: number;
+  mapBytes: number;
+}
+
+export const DEFAULT_QUOTAS: SiteQuotas = { registryEntries: LIMITS.registryEntriesPerSite, mapBytes: LIMITS.mapBytesPerSite };
+
+export function quotasOf(site: Site, defaults: SiteQuotas): SiteQuotas {
+  return {
+    registryEntries: site.settings.maxRegistryEntries ?? defaults.registryEntries,
+    mapBytes: site.settings.maxMapBytes ?? defaults.mapBytes,
+  };
+}

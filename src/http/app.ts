@@ -6,6 +6,7 @@ import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Storage } from '../storage/port.ts';
 import type { Keyring } from '../access/api-keys.ts';
 import { LIMITS } from '../core/limits.ts';
+import { DEFAULT_QUOTAS, type SiteQuotas } from '../core/site-settings.ts';
 import { ROUTE_ACCESS } from '../access/route-access.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../access/rate-budgets.ts';
 import { createRateLimiter } from '../access/rate-limiter.ts';
@@ -58,6 +59,8 @@ export interface AppOptions {
   rateLimits?: RateLimits | null;
   /** fastify's trustProxy: whose X-Forwarded-For names the client the limits count by. */
   trustProxy?: boolean | string[];
+  /** Each site's quotas unless its settings say otherwise; LIMITS' defaults when absent. */
+  quotas?: SiteQuotas;
 }
 
 /** Counters tracked per node before old windows are dropped (a flood from many addresses). */
@@ -155,11 +158,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions): Promise<Anol
     rateLimits: limits && { limits, limiter: createRateLimiter({ now, maxKeys: RATE_LIMIT_KEYS }), onLimited: (name) => metrics.recordRateLimited(name) },
   });
 
-  registerVisitEvents(app, { ...deps, metrics, now });
+  const quotas = options.quotas ?? DEFAULT_QUOTAS;
+  registerVisitEvents(app, { ...deps, metrics, now, quotas });
   registerVisitVisitor(app, { ...deps, reads, now });
   registerVisitForget(app, deps);
-  registerMapRoutes(app, { ...deps, now, budget });
-  registerAdmin(app, { ...deps, reads, now });
+  registerMapRoutes(app, { ...deps, now, budget, quotas });
+  registerAdmin(app, { ...deps, reads, now, quotas });
   registerApiKeys(app, deps);
   registerDashboard(app);
   registerImports(app, { ...deps, now });

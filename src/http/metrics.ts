@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { EventVerdict, IngestReport } from '../ingest/ingest-events.ts';
-import type { Storage } from '../storage/port.ts';
+import type { Storage, StoreStats } from '../storage/port.ts';
 
 /** Prometheus metrics of one process. A registry per app keeps tests independent. */
 export interface Metrics {
@@ -20,6 +20,13 @@ export interface Metrics {
 
 export function createMetrics(storage: Storage): Metrics {
   const registry = new client.Registry();
+  // The store's gauges come from one read per scrape, not one each.
+  let lastStats: { at: number; value: Promise<StoreStats> } | null = null;
+  const stats = (): Promise<StoreStats> => {
+    const now = Date.now();
+    if (!lastStats || now - lastStats.at > 1000) lastStats = { at: now, value: storage.stats() };
+    return lastStats.value;
+  };
   client.collectDefaultMetrics({ register: registry, prefix: 'anole_process_' });
   const events = new client.Counter({
     name: 'anole_events_total',
@@ -62,7 +69,7 @@ export function createMetrics(storage: Storage): Metrics {
     help: 'Bytes the store occupies on disk.',
     registers: [registry],
     async collect() {
-      this.set((await storage.stats()).bytes ?? 0);
+      this.set((await stats()).bytes ?? 0);
     },
   });
   new client.Gauge({
@@ -78,8 +85,22 @@ export function createMetrics(storage: Storage): Metrics {
     help: 'Events held by the store.',
     registers: [registry],
     async collect() {
-      this.set((await storage.stats()).events);
+      this.set((await stats()).events);
     },
+  });
+
+  new client.Gauge({
+    name: 'anole_registry_refused_registrations',
+    help: 'Registry entries for experiment, variation and goal ids seen in events that the site registry quota refused (the events are stored), summed over sites since the store was created, across every node; an id refused in several worker rounds counts each time.',
+    registers: [registry],
+    async collect() {
+      this.set((await stats()).registryRefused);
+    },
+  });
+  const stringValues = new client.Counter({
+    name: 'anole_string_values_total',
+    help: 'Numbers and booleans sent as JSON strings in stored events, read as what they spell (with a warning in the verdicts; strict=true rejects such events as string_value).',
+    registers: [registry],
   });
 
   function countRejected(verdicts: readonly EventVerdict[]): void {
@@ -95,6 +116,7 @@ export function createMetrics(storage: Storage): Metrics {
       if (report.accepted) events.inc({ outcome: 'accepted', code: '' }, report.accepted);
       if (report.duplicate) events.inc({ outcome: 'duplicate', code: '' }, report.duplicate);
       if (report.ignoredFields) ignoredFields.inc(report.ignoredFields);
+      if (report.stringValues) stringValues.inc(report.stringValues);
       countRejected(report.events);
     },
     recordRejectedEvents: countRejected,

@@ -422,7 +422,7 @@ describe('decodeEvent: messages that say how to fix', () => {
 });
 
 describe('decodeEvent: fields the event type does not read', () => {
-  const warnings = (r: DecodeResult) => r.warnings?.map((w) => [w.field, w.suggestion ?? null]);
+  const warnings = (r: DecodeResult) => r.warnings?.map((w) => (w.code === 'unknown_field' ? [w.field, w.suggestion ?? null] : [w.code]));
 
   it('warns with the closest known name: case, synonyms, typos, none', () => {
     expect(warnings(json({ eventType: 'conversion', goalId: 1, Revenue: 3, refund: true, amonut: 2, colour: 'red' }))).toEqual([
@@ -459,7 +459,45 @@ describe('decodeEvent: fields the event type does not read', () => {
   it('truncates a huge unknown name in its warning', () => {
     const name = 'x'.repeat(10_000);
     const [warning] = json({ eventType: 'activity', [name]: 1 }).warnings!;
-    expect(warning!.field).toHaveLength(65);
+    expect(warning!.code === 'unknown_field' && warning!.field).toHaveLength(65);
     expect(warning!.message.length).toBeLessThan(200);
+  });
+});
+
+describe('decodeEvent: numbers and booleans sent as JSON strings', () => {
+  const inJson: DecodeContext = { ...ctx, format: 'json' };
+  const strict: DecodeContext = { ...inJson, strict: true };
+
+  it('reads them as what they spell, with a warning per field (compatibility)', () => {
+    const result = json({ eventType: 'conversion', goalId: '7', revenue: '10.50', negative: 'true', time: String(NOW - 1000), itp: '1' }, inJson);
+    expect(ok(result)).toMatchObject({ data: { goalId: 7, revenue: 10.5, negative: true }, time: NOW - 1000, itp: true });
+    expect(result.ok && result.stringValues).toBe(5);
+    expect(result.warnings).toEqual([
+      { code: 'string_value', field: 'time', message: `conversion: time is the string "${NOW - 1000}", not a JSON number; it was read as ${NOW - 1000} (send it without quotes; strict=true refuses strings here)` },
+      { code: 'string_value', field: 'goalId', message: expect.stringContaining('goalId is the string "7", not a JSON number; it was read as 7') },
+      { code: 'string_value', field: 'revenue', message: expect.stringContaining('revenue is the string "10.50", not a JSON number; it was read as 10.5') },
+      { code: 'string_value', field: 'negative', message: expect.stringContaining('negative is the string "true", not a JSON boolean; it was read as true') },
+      { code: 'string_value', field: 'itp', message: expect.stringContaining('itp is the string "1", not a JSON boolean') },
+    ]);
+  });
+
+  it('says nothing for JSON values, for text fields, in the line format, or for a field the event leaves out', () => {
+    const clean = json({ eventType: 'conversion', goalId: 7, revenue: 10.5, negative: true, metadata: '{"3":["a"]}' }, inJson);
+    expect(clean.warnings).toBeUndefined();
+    expect(json({ eventType: 'geolocation', country: 'France', postalCode: '75001' }, inJson).warnings).toBeUndefined();
+    expect(line('eventType=conversion&goalId=7&revenue=10.50&negative=true').warnings).toBeUndefined();
+  });
+
+  it('rejects them with strict=true (string_value), naming the field and the type expected', () => {
+    const result = json({ eventType: 'conversion', goalId: 7, revenue: '10.50' }, strict);
+    expect(!result.ok && result.rejection).toEqual({ code: 'string_value', message: 'strict=true: conversion: revenue must be a JSON number, not the string "10.50"' });
+    expect(code(json({ eventType: 'activity', itp: 'false' }, strict))).toBe('string_value');
+    expect(code(json({ eventType: 'activity', time: String(NOW) }, strict))).toBe('string_value');
+    expect(ok(json({ eventType: 'conversion', goalId: 7, revenue: 10.5 }, strict)).data).toMatchObject({ revenue: 10.5 });
+  });
+
+  it('still refuses a string that is not a number (invalid_field), strict or not', () => {
+    expect(code(json({ eventType: 'conversion', goalId: 7, revenue: '10,50' }, inJson))).toBe('invalid_field');
+    expect(code(json({ eventType: 'conversion', goalId: 7, negative: 'yes' }, strict))).toBe('invalid_field');
   });
 });

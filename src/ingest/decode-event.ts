@@ -4,7 +4,8 @@ import type { EventType, Identity, SdkInfo, VisitorEvent } from '../core/events.
 import { LIMITS } from '../core/limits.ts';
 import { EVENT_SPECS, eventTypeOf, type FieldSpec } from './event-specs.ts';
 import { bool, identifier, integer, isAbsent } from './field-decoders.ts';
-import { unknownFields, type FieldWarning } from './unknown-fields.ts';
+import { scalarKind, stringValueRefusal, stringValueWarning, type EventWarning } from './event-warnings.ts';
+import { unknownFields } from './unknown-fields.ts';
 
 /** What the request says about all its events. */
 export interface DecodeContext {
@@ -27,12 +28,15 @@ export interface Rejection {
   message: string;
 }
 
-/** `warnings`: fields the event carried that were ignored (absent when there are none); `ignoredFields` counts them all. */
+/**
+ * `warnings`: fields the event carried that were ignored, and (JSON) numbers or booleans sent as
+ * strings (absent when there are none); `ignoredFields` counts the ignored fields, `stringValues` the strings.
+ */
 export type DecodeResult =
-  | { ok: true; event: VisitorEvent; warnings?: FieldWarning[]; ignoredFields?: number }
-  | { ok: false; rejection: Rejection; warnings?: FieldWarning[] };
+  | { ok: true; event: VisitorEvent; warnings?: EventWarning[]; ignoredFields?: number; stringValues?: number }
+  | { ok: false; rejection: Rejection; warnings?: EventWarning[] };
 
-const reject = (code: EventRejectionCode, message: string, warnings?: FieldWarning[]): DecodeResult =>
+const reject = (code: EventRejectionCode, message: string, warnings?: EventWarning[]): DecodeResult =>
   warnings ? { ok: false, rejection: { code, message }, warnings } : { ok: false, rejection: { code, message } };
 
 const DAY = 86_400_000;
@@ -81,11 +85,13 @@ function isNonce(s: string): boolean {
 interface FieldPlan extends FieldSpec {
   name: string;
   aliases: readonly string[];
+  /** A number or boolean field: a JSON string there gets a warning (strict=true: string_value). */
+  scalar: 'number' | 'boolean' | null;
 }
 const FIELD_PLANS = Object.fromEntries(
   Object.entries(EVENT_SPECS).map(([type, spec]) => [
     type,
-    Object.entries(spec.fields).map(([name, field]): FieldPlan => ({ ...field, name, aliases: field.aliases ?? [] })),
+    Object.entries(spec.fields).map(([name, field]): FieldPlan => ({ ...field, name, aliases: field.aliases ?? [], scalar: scalarKind(field.doc.type) })),
   ]),
 ) as Record<EventType, FieldPlan[]>;
 const identityText = identifier(LIMITS.identityLength);
@@ -124,13 +130,23 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
   const type = typeof raw.eventType === 'string' ? eventTypeOf(raw.eventType) : undefined;
   if (!type) return reject('unknown_event_type', unknownTypeMessage(raw.eventType));
 
-  const unknown = unknownFields(type, raw, ctx.format !== 'json');
-  const warnings = unknown?.warnings;
-  if (warnings && ctx.strict) {
+  const json = ctx.format === 'json';
+  const unknown = unknownFields(type, raw, !json);
+  let warnings: EventWarning[] | undefined = unknown?.warnings;
+  if (unknown && ctx.strict) {
     const others = unknown.count - 1;
     const more = others > 0 ? ` (and ${others} more unknown field${others > 1 ? 's' : ''})` : '';
-    return reject('unknown_field', `strict=true: ${warnings[0]!.message.replace(' and was ignored', '')}${more}`, warnings);
+    return reject('unknown_field', `strict=true: ${unknown.warnings[0]!.message.replace(' and was ignored', '')}${more}`, warnings);
   }
+  let stringValues = 0;
+  /** A JSON string where a number or boolean belongs: a warning, or with strict=true the refusal's message. */
+  const stringly = (field: string, kind: 'number' | 'boolean', sent: unknown, value: unknown): string | null => {
+    if (!json || typeof sent !== 'string') return null;
+    if (ctx.strict) return stringValueRefusal(type, field, kind, sent);
+    (warnings ??= []).push(stringValueWarning(type, field, kind, sent, value));
+    stringValues += 1;
+    return null;
+  };
 
   if (isAbsent(raw.nonce)) return reject('missing_nonce', hinted('nonce is required', 'nonce', warnings), warnings);
   if (typeof raw.nonce !== 'string' || !isNonce(raw.nonce)) return reject('invalid_nonce', 'nonce must be 16 hexadecimal characters', warnings);
@@ -142,6 +158,8 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
   if (!isAbsent(raw.time)) {
     const t = epochMs(raw.time);
     if (!t.ok) return reject('invalid_field', `time ${t.reason} (epoch milliseconds)`, warnings);
+    const refused = stringly('time', 'number', raw.time, t.value);
+    if (refused) return reject('string_value', refused, warnings);
     supplied = t.value;
   }
   const time = eventTime(supplied, ctx.receivedAt, ctx.lateHorizonMs);
@@ -162,6 +180,10 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
     }
     const decoded = field.decode(value);
     if (!decoded.ok) return reject('invalid_field', `${type}: ${field.name} ${decoded.reason}`, warnings);
+    if (field.scalar) {
+      const refused = stringly(field.name, field.scalar, value, decoded.value);
+      if (refused) return reject('string_value', refused, warnings);
+    }
     fields[field.name] = decoded.value;
   }
   const data = spec.finish ? spec.finish(fields) : fields;
@@ -172,7 +194,11 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
   let itp = ctx.itp;
   if (!isAbsent(raw.itp)) {
     const decoded = bool(raw.itp);
-    if (decoded.ok) itp = decoded.value;
+    if (decoded.ok) {
+      const refused = stringly('itp', 'boolean', raw.itp, decoded.value);
+      if (refused) return reject('string_value', refused, warnings);
+      itp = decoded.value;
+    }
   }
   const event = {
     type,
@@ -184,11 +210,13 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
     itp,
     sdk: ctx.sdk,
   } as VisitorEvent;
-  return unknown ? { ok: true, event, warnings: unknown.warnings, ignoredFields: unknown.count } : { ok: true, event };
+  if (!warnings) return { ok: true, event };
+  return { ok: true, event, warnings, ...(unknown ? { ignoredFields: unknown.count } : {}), ...(stringValues > 0 ? { stringValues } : {}) };
 }
 
 /** A missing field's message, with the ignored field that was most likely meant for it. */
-function hinted(message: string, field: string, warnings: FieldWarning[] | undefined): string {
-  const meant = warnings?.find((w) => w.suggestion === field);
-  return meant ? `${message} (\`${meant.field}\` was sent: ${meant.suggestion!.toLowerCase() === meant.field.toLowerCase() ? 'field names are case-sensitive' : `did you mean \`${field}\`?`})` : message;
+function hinted(message: string, field: string, warnings: EventWarning[] | undefined): string {
+  const meant = warnings?.find((w) => w.code === 'unknown_field' && w.suggestion === field);
+  if (meant?.code !== 'unknown_field') return message;
+  return `${message} (\`${meant.field}\` was sent: ${meant.suggestion!.toLowerCase() === meant.field.toLowerCase() ? 'field names are case-sensitive' : `did you mean \`${field}\`?`})`;
 }

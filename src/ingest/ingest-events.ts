@@ -1,11 +1,13 @@
 import { AnoleError, type EventRejectionCode } from '../core/error-codes.ts';
 import type { Identity, SdkInfo } from '../core/events.ts';
+import { DEFAULT_QUOTAS, type SiteQuotas } from '../core/site-settings.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { SiteEvent, Storage } from '../storage/port.ts';
 import { decodeEvent, type Rejection } from './decode-event.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import { bodyFormat, parseJsonBody, parseLineBody, type RawEvent } from './parse-body.ts';
-import type { FieldWarning } from './unknown-fields.ts';
+import type { EventWarning } from './event-warnings.ts';
+import { registryWarnings } from './registry-warnings.ts';
 
 export interface IngestRequest {
   siteCode: string;
@@ -37,8 +39,11 @@ export interface EventVerdict {
   nonce?: string;
   code?: EventRejectionCode;
   message?: string;
-  /** Fields the event carried that were ignored, each with the known name most likely meant. */
-  warnings?: FieldWarning[];
+  /**
+   * Fields the event carried that were ignored (each with the known name most likely meant), numbers
+   * or booleans sent as JSON strings, and ids the site's registry has no room for.
+   */
+  warnings?: EventWarning[];
 }
 
 export interface IngestReport {
@@ -51,6 +56,8 @@ export interface IngestReport {
   rejected: number;
   /** Fields ignored across the request's events (their warnings are in the verdicts). */
   ignoredFields: number;
+  /** Numbers and booleans sent as JSON strings across the request's events (each has a warning). */
+  stringValues: number;
   /** One verdict per event, in body order; only the rejected ones when the request set verdicts=false. */
   events: EventVerdict[];
 }
@@ -59,6 +66,8 @@ export interface IngestDeps {
   storage: Storage;
   sites: SiteDirectory;
   committer: GroupCommitter;
+  /** The server's default quotas: verdicts warn about ids the site's registry has no room for. */
+  quotas?: SiteQuotas;
 }
 
 const JSON_BY_BRACKET = ' (the body starts with "[", so it was read as a JSON array of events although json=true was not given)';
@@ -114,6 +123,7 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
   // Where each valid event came from, to place a verdict the store decides (see over_limit).
   const validPositions: number[] = [];
   let ignoredFields = 0;
+  let stringValues = 0;
   for (let r = 0; r < raws.length; r++) {
     const raw = raws[r]!;
     const nonce = raw.fields !== null && typeof raw.fields.nonce === 'string' ? raw.fields.nonce : undefined;
@@ -122,6 +132,7 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
       siteEvents.push({ siteId: site.id, event: decoded.event });
       validPositions.push(r);
       ignoredFields += decoded.ignoredFields ?? 0;
+      stringValues += decoded.stringValues ?? 0;
       if (everyVerdict) {
         // Provisional until the store answers.
         const verdict = verdictAt(raw.position, nonce);
@@ -193,6 +204,12 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
     rejected += overLimit.length;
     if (overLimit.length > 0 && !everyVerdict) verdicts.sort((a, b) => (a.line ?? a.index ?? 0) - (b.line ?? b.index ?? 0));
   }
+  if (everyVerdict) {
+    for (const [i, warning] of await registryWarnings(deps.storage, site, deps.quotas ?? DEFAULT_QUOTAS, siteEvents, { dryRun: request.dryRun })) {
+      const verdict = validVerdicts[i]!;
+      if (verdict.status !== 'rejected') (verdict.warnings ??= []).push(warning);
+    }
+  }
 
   return {
     siteCode: site.code,
@@ -202,6 +219,7 @@ export async function ingestRawEvents(deps: IngestDeps, request: RawIngestReques
     duplicate,
     rejected,
     ignoredFields,
+    stringValues,
     events: verdicts,
   };
 }

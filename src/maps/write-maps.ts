@@ -1,12 +1,15 @@
 import { AnoleError } from '../core/error-codes.ts';
 import { LIMITS } from '../core/limits.ts';
 import { mapTtlHours, parseMapPatches } from '../core/maps.ts';
+import { quotasOf, type SiteQuotas } from '../core/site-settings.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
 import type { Storage } from '../storage/port.ts';
 
 export interface MapWriteDeps {
   storage: Storage;
   sites: SiteDirectory;
+  /** The server's default quotas (a site's settings may set its own). */
+  quotas: SiteQuotas;
 }
 
 export interface MapWrite {
@@ -36,9 +39,16 @@ export async function writeMaps(deps: MapWriteDeps, request: MapWrite): Promise<
   if (!patches.ok) throw new AnoleError('invalid_body', patches.message);
   const site = await deps.sites.resolve(request.siteCode);
   if (patches.patches.length === 0) return { keys: 0 };
-  const result = await deps.storage.putMaps(site.id, patches.patches, { now: request.now, expiresAt: request.now + ttl * HOUR });
-  if (!result.ok) {
-    throw new AnoleError('map_too_large', `key ${JSON.stringify(result.tooLargeKey)} would hold more than ${LIMITS.mapStoredBytes} bytes of JSON once merged; nothing was written`);
+  const maxSiteBytes = quotasOf(site, deps.quotas).mapBytes;
+  const result = await deps.storage.putMaps(site.id, patches.patches, { now: request.now, expiresAt: request.now + ttl * HOUR, maxSiteBytes });
+  if (result.ok) return { keys: patches.patches.length };
+  if (result.problem === 'map_too_large') {
+    throw new AnoleError('map_too_large', `key ${JSON.stringify(result.key)} would hold more than ${LIMITS.mapStoredBytes} bytes of JSON once merged; nothing was written`);
   }
-  return { keys: patches.patches.length };
+  throw new AnoleError(
+    'quota_exceeded',
+    `the maps of site ${site.code} hold ${result.siteBytes} bytes and this write would add ${result.adding}, over the site's map quota of ${result.quota} bytes ` +
+      `(keys and their JSON; expired keys count until purged); nothing was written. Free space by deleting keys ({"<key>": {}}) or fields, ` +
+      `or raise the quota: PATCH /api/sites/${site.code} {"maxMapBytes": <bytes>} (admin key), or ANOLE_MAP_BYTES_PER_SITE for every site`,
+  );
 }

@@ -3,7 +3,7 @@ import type { IdentityLink } from '../core/identity.ts';
 import type { MapFields, MapPatch } from '../core/maps.ts';
 import type { Site, SiteSettings } from '../core/site-settings.ts';
 import type { Contributions } from '../core/attribution/contributions.ts';
-import type { ExperimentRecord, GoalRecord, SeenIds } from '../core/registry.ts';
+import type { ExperimentRecord, GoalRecord, RegistryEntry, RegistryWrite, SeenIds } from '../core/registry.ts';
 import type { DirtyMark } from './derived-rows.ts';
 
 export { FROM_SCRATCH, type DirtyMark } from './derived-rows.ts';
@@ -73,7 +73,25 @@ export interface EventPage {
   cursor: string | null;
 }
 
-export type PutMapsResult = { ok: true } | { ok: false; tooLargeKey: string };
+/**
+ * A map write: done, or refused whole because one key's merged map would exceed LIMITS.mapStoredBytes
+ * (`map_too_large`) or the site's maps would exceed their quota (`site_quota`: the site holds
+ * `siteBytes`, the write would add `adding`).
+ */
+export type PutMapsResult =
+  | { ok: true }
+  | { ok: false; problem: 'map_too_large'; key: string }
+  | { ok: false; problem: 'site_quota'; siteBytes: number; adding: number; quota: number };
+
+/** What a site uses of its quotas (core/site-settings.ts, quotasOf). */
+export interface SiteUsage {
+  /** Experiments, variations and goals its registry holds. */
+  registryEntries: number;
+  /** Bytes of its stored maps, keys included (expired ones until purged). */
+  mapBytes: number;
+  /** Registry entries for ids seen in events that the quota refused, since the site was created (each refusal counts). */
+  registryRefused: number;
+}
 
 /**
  * What POST /visit/forget deletes, decided by the privacy use-case (which knows identity rules).
@@ -106,6 +124,8 @@ export interface StoreStats {
   events: number;
   /** Bytes the store occupies on disk, or null where the engine cannot say cheaply. */
   bytes: number | null;
+  /** SiteUsage.registryRefused summed over every site. */
+  registryRefused: number;
 }
 
 /**
@@ -157,14 +177,17 @@ export interface Storage {
 
   /**
    * Applies map patches in one transaction (see mergeMap): every written key expires at `expiresAt`;
-   * an expired key counts as absent. All or nothing: a merged map over the size limit writes nothing.
+   * an expired key counts as absent. All or nothing: a merged map over the size limit, or a write
+   * that grows the site's map bytes past `maxSiteBytes`, writes nothing. Such a write first deletes
+   * up to LIMITS.quotaReclaimKeys of the site's expired keys (they count until deleted). A write
+   * that does not grow the site's bytes is never refused by the quota.
    */
-  putMaps(siteId: number, patches: readonly MapPatch[], options: { now: number; expiresAt: number }): Promise<PutMapsResult>;
+  putMaps(siteId: number, patches: readonly MapPatch[], options: { now: number; expiresAt: number; maxSiteBytes: number }): Promise<PutMapsResult>;
   /** The live (not expired) maps of these keys; absent keys are left out. */
   getMaps(siteId: number, keys: readonly string[], now: number): Promise<Map<string, MapFields>>;
   /** Bytes of stored JSON the live maps of these keys hold, read without loading them (a read's cap is checked first). */
   mapBytes(siteId: number, keys: readonly string[], now: number): Promise<number>;
-  /** Deletes up to `limit` expired keys of any site; answers how many. */
+  /** Deletes up to `limit` expired keys of any site (their bytes leave their sites' totals); answers how many. */
   purgeExpiredMaps(now: number, limit: number): Promise<number>;
   /** Deletes what the plan names in one transaction and leaves tombstones for the deleted events. Idempotent. */
   forgetVisitors(siteId: number, plan: ForgetPlan): Promise<ForgetCounts>;
@@ -172,12 +195,27 @@ export interface Storage {
   // Registry of experiments and goals (admin API; ids seen in events are registered automatically).
   listExperiments(siteId: number): Promise<ExperimentRecord[]>;
   getExperiment(siteId: number, experimentId: number): Promise<ExperimentRecord | null>;
-  /** Creates or replaces the experiment; its variations are upserted (never removed). */
-  saveExperiment(siteId: number, experiment: ExperimentRecord): Promise<void>;
+  /**
+   * Creates or replaces the experiment; its variations are upserted (never removed). Refused whole,
+   * writing nothing, when the entries it adds (the experiment if new, its new variations) would take
+   * the site's registry past `maxEntries`.
+   */
+  saveExperiment(siteId: number, experiment: ExperimentRecord, quota: { maxEntries: number }): Promise<RegistryWrite>;
   listGoals(siteId: number): Promise<GoalRecord[]>;
-  saveGoal(siteId: number, goal: GoalRecord): Promise<void>;
-  /** Registers ids not yet known, named after their id; known ones are left as they are. Raises each experiment's latest exposure to `seen.lastExposure`. */
-  registerSeen(siteId: number, seen: SeenIds): Promise<void>;
+  /** Creates or replaces the goal; a new goal past `maxEntries` is refused. */
+  saveGoal(siteId: number, goal: GoalRecord, quota: { maxEntries: number }): Promise<RegistryWrite>;
+  /**
+   * Registers ids not yet known, named after their id; known ones are left as they are. Only as many
+   * as `maxEntries` leaves room for are registered, in the order of missingEntries; the others are
+   * counted in the site's registryRefused and answered as `refused`. Concurrent callers on any
+   * number of nodes never take the registry past its quota. Raises each registered experiment's
+   * latest exposure to `seen.lastExposure`.
+   */
+  registerSeen(siteId: number, seen: SeenIds, quota: { maxEntries: number }): Promise<{ refused: number }>;
+  /** The entries of `seen` the site's registry does not hold, in registration order (missingEntries). */
+  missingRegistryEntries(siteId: number, seen: SeenIds): Promise<RegistryEntry[]>;
+  /** What the site uses of its quotas. */
+  siteUsage(siteId: number): Promise<SiteUsage>;
   /** The latest exposure time of each experiment of the site that has one. */
   lastExposures(siteId: number): Promise<Map<number, number>>;
   updateSiteSettings(siteId: number, settings: SiteSettings): Promise<Site>;
@@ -250,6 +288,8 @@ export type DerivedStoragePart = Pick<
   | 'saveGoal'
   | 'registerSeen'
   | 'lastExposures'
+  | 'missingRegistryEntries'
+  | 'siteUsage'
   | 'updateSiteSettings'
   | 'siteById'
   | 'claimDirty'

@@ -10,6 +10,7 @@ import {
   parseBody,
   saveExperiment,
   saveGoal,
+  siteQuotaUsage,
   updateSiteSettings,
   type AdminDeps,
 } from '../../admin/registry-admin.ts';
@@ -21,7 +22,7 @@ import { LIMITS } from '../../core/limits.ts';
 import { errorResponses, INTEGER, jsonBody, nullable, NUMBER, object, STRING, EPOCH_MS } from '../openapi.ts';
 import { IDENTITY_PARAM, requiredQueryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
 import { EXPLAIN_SCHEMA, RESULTS_SCHEMA } from './results-schema.ts';
-import { SITE_SCHEMA as siteAnswer, SITE_SETTINGS_SCHEMA } from './site-schema.ts';
+import { SITE_DETAIL_SCHEMA, SITE_SETTINGS_SCHEMA } from './site-schema.ts';
 import { registerSiteReads } from './site-reads.ts';
 
 const siteParams = { type: 'object', required: ['siteCode'], properties: { siteCode: SITE_CODE_PARAM } } as const;
@@ -45,6 +46,8 @@ const recomputing = { ...INTEGER, description: 'Identities marked for recomputat
 /** A site-scoped read of an unknown site is a 404 (401 and 403 are added for every keyed route in app.ts). */
 const readErrors = errorResponses('invalid_query', 'unknown_site');
 const writeErrors = errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'unsupported_media_type');
+/** A goal or experiment write may meet the site's registry quota. */
+const registryWriteErrors = errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'quota_exceeded', 'body_too_large', 'unsupported_media_type');
 const EXPERIMENT_EXAMPLE = {
   name: 'Checkout button',
   variations: [
@@ -72,9 +75,16 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
     const siteOf = (code: string, create = false) => deps.sites.resolve(code, { create });
     registerSiteReads(api, deps);
 
-    api.get('/api/sites/:siteCode', { config: read, schema: { summary: 'A site and its settings', params: siteParams, response: { 200: { ...siteAnswer, description: 'The site and its settings.' }, ...readErrors } } }, async (request) => {
+    api.get('/api/sites/:siteCode', {
+      config: read,
+      schema: {
+        summary: 'A site, its settings and what it uses of its quotas',
+        params: siteParams,
+        response: { 200: { ...SITE_DETAIL_SCHEMA, description: 'The site, its settings, and its registry entries and map bytes against their quotas.' }, ...readErrors },
+      },
+    }, async (request) => {
       const site = await siteOf((request.params as { siteCode: string }).siteCode);
-      return { siteCode: site.code, settings: site.settings };
+      return { siteCode: site.code, settings: site.settings, usage: await siteQuotaUsage(deps, site) };
     });
 
     api.patch('/api/sites/:siteCode', {
@@ -107,7 +117,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
         params: goalParams,
         body: jsonBody(GOAL_BODY, { name: 'In-store purchase', kind: 'revenue' }),
        
-        response: { 200: { ...goal, description: 'The goal as stored.' }, ...writeErrors },
+        response: { 200: { ...goal, description: 'The goal as stored.' }, ...registryWriteErrors },
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; goalId: string };
@@ -121,7 +131,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
         summary: 'Change some fields of a goal (creates it with the defaults if needed)',
         params: goalParams,
         body: jsonBody(GOAL_PATCH, { name: 'Phone sale' }),
-        response: { 200: { ...goal, description: 'The goal as stored.' }, ...writeErrors },
+        response: { 200: { ...goal, description: 'The goal as stored.' }, ...registryWriteErrors },
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; goalId: string };
@@ -150,7 +160,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
         params: experimentParams,
         body: jsonBody(EXPERIMENT_BODY, EXPERIMENT_EXAMPLE),
        
-        response: { 200: object({ experiment, recomputing }, { description: 'The experiment as stored.' }), ...writeErrors },
+        response: { 200: object({ experiment, recomputing }, { description: 'The experiment as stored.' }), ...registryWriteErrors },
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
@@ -165,7 +175,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
         description: 'Only the fields sent change; analysisPeriod may name only start or end. Changing the analysis period recomputes results.',
         params: experimentParams,
         body: jsonBody(EXPERIMENT_PATCH, { name: 'Checkout button (green wins)', analysisPeriod: { end: 1_769_904_000_000 } }),
-        response: { 200: object({ experiment, recomputing }, { description: 'The experiment as stored.' }), ...writeErrors },
+        response: { 200: object({ experiment, recomputing }, { description: 'The experiment as stored.' }), ...registryWriteErrors },
       },
     }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MemoryBudget } from '../body-budget.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { parseKeysParam, readMap, readMaps, type MapReadDeps } from '../../maps/read-maps.ts';
-import { writeMaps } from '../../maps/write-maps.ts';
+import { writeMaps, type MapWriteDeps } from '../../maps/write-maps.ts';
 import { errorResponses, noContent } from '../openapi.ts';
 import { FLAG, flagValue, SITE_CODE_PARAM } from '../query-schema.ts';
 
@@ -18,7 +18,7 @@ function json(body: unknown, pretty: string | undefined): string {
 }
 
 /** GET /map/map, GET /map/maps and POST /map/maps: Kameleoon's key → JSON map store. */
-export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { now: () => number; budget?: MemoryBudget }): void {
+export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & MapWriteDeps & { now: () => number; budget?: MemoryBudget }): void {
   app.get('/map/map', {
     config: { access: 'visitor-read' },
     schema: {
@@ -83,7 +83,7 @@ export function registerMapRoutes(app: FastifyInstance, deps: MapReadDeps & { no
           },
         },
       },
-      response: { 204: noContent('Every key is merged and durable.'), ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'map_too_large', 'unsupported_media_type') },
+      response: { 204: noContent('Every key is merged and durable.'), ...errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'map_too_large', 'quota_exceeded', 'unsupported_media_type') },
     },
   }, async (request, reply) => {
     const q = request.query as { siteCode: string; ttlHours?: string };

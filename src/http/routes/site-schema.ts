@@ -14,8 +14,24 @@ export const SITE_SETTINGS_SCHEMA = object({
   openForget: BOOLEAN,
   ingestRequestsPerMinute: nullable({ ...INTEGER, description: 'Requests without a key per minute to ingestion; null: the server default (docs/security.md).' }),
   readRequestsPerMinute: nullable({ ...INTEGER, description: 'Requests without a key per minute to visitor and map reads; null: the server default.' }),
+  maxRegistryEntries: nullable({ ...INTEGER, description: 'Experiments, variations and goals the registry may hold; null: the server default (ANOLE_REGISTRY_ENTRIES_PER_SITE).' }),
+  maxMapBytes: nullable({ ...INTEGER, description: 'Bytes the site\'s maps may hold, keys included; null: the server default (ANOLE_MAP_BYTES_PER_SITE).' }),
 });
 export const SITE_SCHEMA = object({ siteCode: STRING, settings: SITE_SETTINGS_SCHEMA });
+
+/** One site with what it uses of its quotas (docs/limits.md, "Quotas"). */
+export const SITE_DETAIL_SCHEMA = object({
+  siteCode: STRING,
+  settings: SITE_SETTINGS_SCHEMA,
+  usage: object({
+    registryEntries: object({
+      used: INTEGER,
+      quota: INTEGER,
+      refused: { ...INTEGER, description: 'Registrations of ids seen in events that the quota refused (each refusal counts; the events are stored).' },
+    }),
+    mapBytes: object({ used: { ...INTEGER, description: 'Keys and their JSON; expired keys count until purged.' }, quota: INTEGER }),
+  }),
+});
 
 export const SITES_SCHEMA = object({
   sites: { type: 'array', items: SITE_SCHEMA },

@@ -38,7 +38,7 @@ const querystring = {
     sdkName: { type: 'string', maxLength: 64, pattern: '^[^/\\u0000-\\u001f\\u007f]*$' },
     sdkVersion: { type: 'string', maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
     verdicts: { ...FLAG, description: 'Anole extension: answer 200 with a verdict per event instead of 204.' },
-    strict: { ...FLAG, description: 'Anole extension: reject events that carry a field their type does not read (unknown_field) instead of ignoring the field.' },
+    strict: { ...FLAG, description: 'Anole extension: reject events that carry a field their type does not read (unknown_field) instead of ignoring the field, and in JSON events with a number or boolean sent as a string (string_value) instead of reading it.' },
     dryRun: { ...FLAG, description: 'Anole extension: validate and look for duplicates, store nothing, answer the verdicts.' },
   },
 } as const;
@@ -53,8 +53,18 @@ const verdict = object(
     message: STRING,
     warnings: {
       type: 'array',
-      description: 'Fields the event carried that its type does not read: ignored (or, with strict=true, the reason it was rejected).',
-      items: object({ code: { type: 'string', enum: ['unknown_field'] }, field: STRING, suggestion: { ...STRING, description: 'The known field most likely meant.' }, message: STRING }, { optional: ['suggestion'] }),
+      description:
+        'unknown_field: a field its type does not read, ignored (with strict=true, the reason it was rejected); string_value: in JSON, a number ' +
+        'or boolean sent as a string, read as what it spells (strict=true rejects it); registry_full: an id the site\'s registry has no room for (the event is stored).',
+      items: object(
+        {
+          code: { type: 'string', enum: ['unknown_field', 'string_value', 'registry_full'] },
+          field: { ...STRING, description: 'The field concerned (unknown_field, string_value).' },
+          suggestion: { ...STRING, description: 'The known field most likely meant (unknown_field).' },
+          message: STRING,
+        },
+        { optional: ['field', 'suggestion'] },
+      ),
     },
   },
   { optional: ['line', 'index', 'nonce', 'code', 'message', 'warnings'] },
@@ -73,6 +83,7 @@ export const INGEST_REPORT_SCHEMA = object(
     duplicate: INTEGER,
     rejected: INTEGER,
     ignoredFields: { ...INTEGER, description: 'Fields ignored across all events (see each verdict\'s warnings).' },
+    stringValues: { ...INTEGER, description: 'JSON: numbers and booleans sent as strings across all events, read as what they spell (see each verdict\'s warnings).' },
     events: { type: 'array', items: verdict, description: 'One verdict per event, in body order.' },
   },
   { description: 'Per-event verdicts (verdicts=true or dryRun=true).' },

@@ -5,6 +5,8 @@ import { at, conversion, mappingEvent } from './contract-events.ts';
 import type { StorageFactory, StorageFixture } from './storage-factory.ts';
 
 const NOW = Date.UTC(2026, 0, 10);
+/** A registry quota these tests never reach (the quotas part tests reaching it). */
+const ROOMY = { maxEntries: 1_000_000 };
 
 export function derivedContract(makeStorage: StorageFactory): void {
   describe('registry and derived state', () => {
@@ -19,9 +21,9 @@ export function derivedContract(makeStorage: StorageFactory): void {
     });
 
     it('registers seen ids once and never overwrites what an operator set', async () => {
-      await fx.storage.saveExperiment(site, { ...defaultExperiment(5), name: 'Checkout', variations: [{ id: 1, name: 'Control' }], referenceVariationId: 1 });
-      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1, 2])], [6, new Set([9])]]), goals: new Set([3]) });
-      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([2])]]), goals: new Set([3, 4]) });
+      await fx.storage.saveExperiment(site, { ...defaultExperiment(5), name: 'Checkout', variations: [{ id: 1, name: 'Control' }], referenceVariationId: 1 }, ROOMY);
+      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1, 2])], [6, new Set([9])]]), goals: new Set([3]) }, ROOMY);
+      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([2])]]), goals: new Set([3, 4]) }, ROOMY);
       const experiments = await fx.storage.listExperiments(site);
       expect(experiments.map((e) => [e.id, e.name, e.variations])).toEqual([
         [5, 'Checkout', [{ id: 1, name: 'Control' }, { id: 2, name: 'Variation 2' }]],
@@ -29,17 +31,17 @@ export function derivedContract(makeStorage: StorageFactory): void {
       ]);
       expect(experiments[0]).toMatchObject({ referenceVariationId: 1, analysisPeriod: { start: null, end: null }, status: 'running', trafficSplit: null });
       expect(await fx.storage.listGoals(site)).toEqual([{ id: 3, name: 'Goal 3', kind: 'conversion' }, { id: 4, name: 'Goal 4', kind: 'conversion' }]);
-      await fx.storage.saveGoal(site, { id: 3, name: 'Purchase', kind: 'revenue' });
+      await fx.storage.saveGoal(site, { id: 3, name: 'Purchase', kind: 'revenue' }, ROOMY);
       expect((await fx.storage.listGoals(site))[0]).toEqual({ id: 3, name: 'Purchase', kind: 'revenue' });
     });
 
     it('keeps each experiment\'s latest exposure, never lowered', async () => {
       expect(await fx.storage.lastExposures(site)).toEqual(new Map());
-      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1])], [6, new Set([1])]]), goals: new Set(), lastExposure: new Map([[5, 2_000], [6, 1_000]]) });
-      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1])]]), goals: new Set(), lastExposure: new Map([[5, 1_500]]) });
-      await fx.storage.registerSeen(site, { experiments: new Map([[6, new Set([1])], [7, new Set([2])]]), goals: new Set() });
+      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1])], [6, new Set([1])]]), goals: new Set(), lastExposure: new Map([[5, 2_000], [6, 1_000]]) }, ROOMY);
+      await fx.storage.registerSeen(site, { experiments: new Map([[5, new Set([1])]]), goals: new Set(), lastExposure: new Map([[5, 1_500]]) }, ROOMY);
+      await fx.storage.registerSeen(site, { experiments: new Map([[6, new Set([1])], [7, new Set([2])]]), goals: new Set() }, ROOMY);
       expect(await fx.storage.lastExposures(site)).toEqual(new Map([[5, 2_000], [6, 1_000]]));
-      await fx.storage.registerSeen(site, { experiments: new Map([[6, new Set([1])]]), goals: new Set(), lastExposure: new Map([[6, 8_640_000_000_000]]) });
+      await fx.storage.registerSeen(site, { experiments: new Map([[6, new Set([1])]]), goals: new Set(), lastExposure: new Map([[6, 8_640_000_000_000]]) }, ROOMY);
       expect((await fx.storage.lastExposures(site)).get(6)).toBe(8_640_000_000_000);
     });
 
@@ -53,7 +55,7 @@ export function derivedContract(makeStorage: StorageFactory): void {
         analysisPeriod: { start: NOW - 1000, end: NOW },
         status: 'paused' as const,
       };
-      await fx.storage.saveExperiment(site, record);
+      await fx.storage.saveExperiment(site, record, ROOMY);
       expect(await fx.storage.getExperiment(site, 7)).toEqual(record);
       expect(await fx.storage.getExperiment(site, 8)).toBeNull();
     });

@@ -27,7 +27,7 @@ export function forgetContract(makeStorage: StorageFactory): void {
       const keptByValue = conversion('x', { identity: value('user-9') });
       const kept = everyType('kept');
       await fx.storage.appendEvents(at(site, [...gone, mappingEvent('gone', 'user-9'), mappingEvent('kept', 'user-9'), byValue, keptByValue, ...kept]));
-      await fx.storage.putMaps(site, [{ key: 'gone', fields: { a: 1 } }, { key: 'kept', fields: { a: 1 } }], { now: 0, expiresAt: 8.64e15 });
+      await fx.storage.putMaps(site, [{ key: 'gone', fields: { a: 1 } }, { key: 'kept', fields: { a: 1 } }], { now: 0, expiresAt: 8.64e15, maxSiteBytes: 2 ** 40 });
       const plan: ForgetPlan = {
         ...emptyPlan,
         identities: [code('gone')],

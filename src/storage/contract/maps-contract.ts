@@ -17,7 +17,7 @@ export function mapsContract(makeStorage: StorageFactory): void {
       await fx.cleanup();
     });
     const put = (fields: Record<string, Record<string, unknown>>, now: number, ttlMs = HOUR, siteId = site) =>
-      fx.storage.putMaps(siteId, Object.entries(fields).map(([key, f]) => ({ key, fields: f })), { now, expiresAt: now + ttlMs });
+      fx.storage.putMaps(siteId, Object.entries(fields).map(([key, f]) => ({ key, fields: f })), { now, expiresAt: now + ttlMs, maxSiteBytes: 2 ** 40 });
     const get = async (keys: string[], now: number, siteId = site) => Object.fromEntries(await fx.storage.getMaps(siteId, keys, now));
 
     it('stores JSON values exactly, merges shallowly, deletes null fields and empty keys', async () => {
@@ -61,7 +61,7 @@ export function mapsContract(makeStorage: StorageFactory): void {
     it('writes nothing when one merged map would exceed 1 MB', async () => {
       const half = 'x'.repeat(600 * 1024);
       await put({ grow: { a: half } }, T0);
-      expect(await put({ first: { z: 1 }, grow: { b: half } }, T0 + 1)).toEqual({ ok: false, tooLargeKey: 'grow' });
+      expect(await put({ first: { z: 1 }, grow: { b: half } }, T0 + 1)).toEqual({ ok: false, problem: 'map_too_large', key: 'grow' });
       expect(Object.keys((await get(['grow'], T0 + 1)).grow ?? {})).toEqual(['a']);
       expect(await get(['first'], T0 + 1)).toEqual({});
     });

@@ -10,11 +10,12 @@ import { identityLimitContract } from './identity-limit-contract.ts';
 import { incrementalContract } from './incremental-contract.ts';
 import { linksContract } from './links-contract.ts';
 import { mapsContract } from './maps-contract.ts';
+import { quotasContract } from './quotas-contract.ts';
 import { siteReadsContract } from './site-reads-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'eventPages' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'incremental' | 'identityLimit' | 'apiKeys' | 'health' | 'site-reads';
+export type ContractPart = 'sites' | 'events' | 'eventPages' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'incremental' | 'identityLimit' | 'apiKeys' | 'health' | 'site-reads' | 'quotas';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
@@ -30,6 +31,7 @@ const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   identityLimit: identityLimitContract,
   health: healthContract,
   'site-reads': siteReadsContract,
+  quotas: quotasContract,
 };
 
 export interface ContractOptions {

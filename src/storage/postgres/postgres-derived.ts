@@ -1,7 +1,16 @@
 import type pg from 'pg';
 import { accumulate, contributionDelta, experimentOfKey, type Contributions } from '../../core/attribution/contributions.ts';
 import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../../core/site-settings.ts';
-import { defaultExperiment } from '../../core/registry.ts';
+import {
+  defaultExperiment,
+  idsOfExperiment,
+  idsOfGoal,
+  missingEntries,
+  variationKey,
+  type RegistryEntry,
+  type RegistryWrite,
+  type SeenIds,
+} from '../../core/registry.ts';
 import { aggregateKeyRange, contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
 import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
 import type { Transaction } from './postgres-transaction.ts';
@@ -14,6 +23,76 @@ const EXPERIMENT_SELECT = `
   FROM experiments e`;
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+const COUNT_ENTRIES = `(SELECT count(*) FROM experiments WHERE site_id = $1) + (SELECT count(*) FROM variations WHERE site_id = $1)
+  + (SELECT count(*) FROM goals WHERE site_id = $1)`;
+
+/** The entries of `seen` the site's registry lacks, found in one statement. */
+async function missing(db: Queryable, siteId: number, seen: SeenIds): Promise<RegistryEntry[]> {
+  const pairs = [...seen.experiments].flatMap(([e, ids]) => [...ids].map((v) => [e, v] as const));
+  if (seen.experiments.size === 0 && seen.goals.size === 0) return [];
+  const { rows } = await db.query<{ k: string; a: number; b: number }>(
+    `SELECT 'e' AS k, id AS a, 0 AS b FROM experiments WHERE site_id = $1 AND id = ANY($2::integer[])
+     UNION ALL SELECT 'v', v.experiment_id, v.id FROM unnest($3::integer[], $4::integer[]) AS x(e, i)
+       JOIN variations v ON v.site_id = $1 AND v.experiment_id = x.e AND v.id = x.i
+     UNION ALL SELECT 'g', id, 0 FROM goals WHERE site_id = $1 AND id = ANY($5::integer[])`,
+    [siteId, [...seen.experiments.keys()], pairs.map(([e]) => e), pairs.map(([, v]) => v), [...seen.goals]],
+  );
+  const known = { experiments: new Set<number>(), variations: new Set<string>(), goals: new Set<number>() };
+  for (const { k, a, b } of rows) {
+    if (k === 'e') known.experiments.add(a);
+    else if (k === 'v') known.variations.add(variationKey(a, b));
+    else known.goals.add(a);
+  }
+  return missingEntries(seen, known);
+}
+
+/**
+ * Registry writes of one site take its row's lock, so that nodes counting entries against the
+ * quota see each other's: the count and the inserts are one step. Map writes update the same row
+ * last in their transactions and registry writes touch no map, so the two never wait in a cycle.
+ */
+async function lockRegistry(client: pg.PoolClient, siteId: number): Promise<number> {
+  await client.query('SELECT 1 FROM sites WHERE id = $1 FOR UPDATE', [siteId]);
+  // A statement of its own: read committed gives it a snapshot taken after the lock was granted,
+  // so it counts what the previous holder inserted (a count in the locking statement would not).
+  const { rows } = await client.query<{ n: string }>(`SELECT ${COUNT_ENTRIES} AS n`, [siteId]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Whether `adding` more entries fit; answers the refusal when they do not. */
+const refusal = (entries: number, adding: number, maxEntries: number): RegistryWrite | null =>
+  adding > 0 && entries + adding > maxEntries ? { ok: false, entries, adding, quota: maxEntries } : null;
+
+async function insertEntries(client: pg.PoolClient, siteId: number, entries: readonly RegistryEntry[]): Promise<void> {
+  const experiments = entries.flatMap((e) => (e.kind === 'experiment' ? [e.id] : []));
+  const variations = entries.flatMap((e) => (e.kind === 'variation' ? [[e.experimentId, e.id] as const] : []));
+  const goals = entries.flatMap((e) => (e.kind === 'goal' ? [e.id] : []));
+  if (experiments.length > 0) {
+    await client.query(
+      `INSERT INTO experiments (site_id, id, name, reference_variation_id, traffic_split, period_start, period_end, status)
+       SELECT $1, id, name, NULL, NULL, NULL, NULL, 'running' FROM unnest($2::integer[], $3::text[]) AS x(id, name)
+       ON CONFLICT DO NOTHING`,
+      [siteId, experiments, experiments.map((id) => defaultExperiment(id).name)],
+    );
+  }
+  if (variations.length > 0) {
+    await client.query(
+      `INSERT INTO variations (site_id, experiment_id, id, name)
+       SELECT $1, e, v, 'Variation ' || v FROM unnest($2::integer[], $3::integer[]) AS x(e, v) ON CONFLICT DO NOTHING`,
+      [siteId, variations.map(([e]) => e), variations.map(([, v]) => v)],
+    );
+  }
+  if (goals.length > 0) {
+    await client.query(
+      `INSERT INTO goals (site_id, id, name, kind) SELECT $1, g, 'Goal ' || g, 'conversion' FROM unnest($2::integer[]) AS g
+       ON CONFLICT DO NOTHING`,
+      [siteId, goals],
+    );
+  }
+}
 
 /** Registry and derived state for the PostgreSQL adapter. */
 export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedStoragePart {
@@ -78,8 +157,11 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       const { rows } = await pool.query<ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = $1 AND e.id = $2`, [siteId, id]);
       return rows[0] ? toExperiment(rows[0]) : null;
     },
-    async saveExperiment(siteId, record) {
-      await transaction(async (client) => {
+    async saveExperiment(siteId, record, { maxEntries }) {
+      return transaction(async (client): Promise<RegistryWrite> => {
+        const entries = await lockRegistry(client, siteId);
+        const refused = refusal(entries, (await missing(client, siteId, idsOfExperiment(record))).length, maxEntries);
+        if (refused) return refused;
         await client.query(
           `INSERT INTO experiments (site_id, id, name, reference_variation_id, traffic_split, period_start, period_end, status)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -106,44 +188,39 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
             [siteId, record.id, variations.map((v) => v.id), variations.map((v) => v.name)],
           );
         }
+        return { ok: true };
       });
     },
     async listGoals(siteId) {
       const { rows } = await pool.query<{ id: number; name: string; kind: string }>('SELECT id, name, kind FROM goals WHERE site_id = $1 ORDER BY id', [siteId]);
       return rows.map(toGoal);
     },
-    async saveGoal(siteId, goal) {
-      await pool.query(
-        'INSERT INTO goals (site_id, id, name, kind) VALUES ($1, $2, $3, $4) ON CONFLICT (site_id, id) DO UPDATE SET name = excluded.name, kind = excluded.kind',
-        [siteId, goal.id, goal.name, goal.kind],
-      );
+    async saveGoal(siteId, goal, { maxEntries }) {
+      return transaction(async (client): Promise<RegistryWrite> => {
+        const entries = await lockRegistry(client, siteId);
+        const refused = refusal(entries, (await missing(client, siteId, idsOfGoal(goal.id))).length, maxEntries);
+        if (refused) return refused;
+        await client.query(
+          'INSERT INTO goals (site_id, id, name, kind) VALUES ($1, $2, $3, $4) ON CONFLICT (site_id, id) DO UPDATE SET name = excluded.name, kind = excluded.kind',
+          [siteId, goal.id, goal.name, goal.kind],
+        );
+        return { ok: true };
+      });
     },
-    async registerSeen(siteId, seen) {
-      const experiments = [...seen.experiments.keys()].sort((a, b) => a - b);
-      const variations = experiments.flatMap((e) => [...seen.experiments.get(e)!].sort((a, b) => a - b).map((v) => [e, v] as const));
-      const goals = [...seen.goals].sort((a, b) => a - b);
-      await transaction(async (client) => {
-        if (experiments.length > 0) {
-          await client.query(
-            `INSERT INTO experiments (site_id, id, name, reference_variation_id, traffic_split, period_start, period_end, status)
-             SELECT $1, id, name, NULL, NULL, NULL, NULL, 'running' FROM unnest($2::integer[], $3::text[]) AS x(id, name)
-             ON CONFLICT DO NOTHING`,
-            [siteId, experiments, experiments.map((id) => defaultExperiment(id).name)],
-          );
-        }
-        if (variations.length > 0) {
-          await client.query(
-            `INSERT INTO variations (site_id, experiment_id, id, name)
-             SELECT $1, e, v, 'Variation ' || v FROM unnest($2::integer[], $3::integer[]) AS x(e, v) ON CONFLICT DO NOTHING`,
-            [siteId, variations.map(([e]) => e), variations.map(([, v]) => v)],
-          );
-        }
-        if (goals.length > 0) {
-          await client.query(
-            `INSERT INTO goals (site_id, id, name, kind) SELECT $1, g, 'Goal ' || g, 'conversion' FROM unnest($2::integer[]) AS g
-             ON CONFLICT DO NOTHING`,
-            [siteId, goals],
-          );
+    async registerSeen(siteId, seen, { maxEntries }) {
+      // Nearly every round names only ids registered long ago: one read, and no registry lock.
+      const anyMissing = (await missing(pool, siteId, seen)).length > 0;
+      if (!anyMissing && (seen.lastExposure?.size ?? 0) === 0) return { refused: 0 };
+      return transaction(async (client) => {
+        let refused = 0;
+        if (anyMissing) {
+          const entries = await lockRegistry(client, siteId);
+          // Again under the lock: another node may have registered some meanwhile.
+          const adding = await missing(client, siteId, seen);
+          const room = Math.max(0, maxEntries - entries);
+          await insertEntries(client, siteId, adding.slice(0, room));
+          refused = Math.max(0, adding.length - room);
+          if (refused > 0) await client.query('UPDATE sites SET registry_refused = registry_refused + $2 WHERE id = $1', [siteId, refused]);
         }
         const exposures = [...(seen.lastExposure ?? [])].sort(([a], [b]) => a - b);
         if (exposures.length > 0) {
@@ -154,7 +231,17 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
             [siteId, exposures.map(([id]) => id), exposures.map(([, t]) => t)],
           );
         }
+        return { refused };
       });
+    },
+    missingRegistryEntries: (siteId, seen) => missing(pool, siteId, seen),
+    async siteUsage(siteId) {
+      const { rows } = await pool.query<{ n: string; map_bytes: string; registry_refused: string }>(
+        `SELECT ${COUNT_ENTRIES} AS n, map_bytes, registry_refused FROM sites WHERE id = $1`,
+        [siteId],
+      );
+      const row = rows[0];
+      return { registryEntries: Number(row?.n ?? 0), mapBytes: Number(row?.map_bytes ?? 0), registryRefused: Number(row?.registry_refused ?? 0) };
     },
     async lastExposures(siteId) {
       const { rows } = await pool.query<{ id: number; last_exposure_at: string }>(

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { identityKindCode } from '../event-rows.ts';
 import { forgottenEventDigest } from '../forget-digest.ts';
+import { MAP_ROW_BYTES_SQL } from '../map-rows.ts';
 import type { ForgetCounts, Storage } from '../port.ts';
 import { MARK_DIRTY, type Transaction } from './postgres-transaction.ts';
 import { FROM_SCRATCH } from '../port.ts';
@@ -77,7 +78,12 @@ export function postgresForget(transaction: Transaction): PostgresForget {
             .rowCount! +
           (await client.query('DELETE FROM identity_links WHERE site_id = $1 AND mapping_value = ANY($2::text[])', [siteId, [...plan.linkMappingValues]]))
             .rowCount!;
-        const maps = (await client.query('DELETE FROM maps WHERE site_id = $1 AND key = ANY($2::text[])', [siteId, [...plan.mapKeys]])).rowCount!;
+        const deletedMaps = await client.query<{ bytes: number }>(
+          `DELETE FROM maps WHERE site_id = $1 AND key = ANY($2::text[]) RETURNING ${MAP_ROW_BYTES_SQL} AS bytes`,
+          [siteId, [...plan.mapKeys]],
+        );
+        const maps = deletedMaps.rows.length;
+        const mapBytes = deletedMaps.rows.reduce((sum, r) => sum + r.bytes, 0);
         const dirty = [...new Map(plan.dirty.map((i) => [`${identityKindCode(i.kind)}\u0000${i.value}`, i])).values()].sort((a, b) =>
           a.kind === b.kind ? (a.value < b.value ? -1 : a.value > b.value ? 1 : 0) : a.kind < b.kind ? -1 : 1,
         );
@@ -90,6 +96,8 @@ export function postgresForget(transaction: Transaction): PostgresForget {
             dirty.map(() => FROM_SCRATCH),
           ]);
         }
+        // The site's row last (the lock order of postgres-maps.ts).
+        if (mapBytes > 0) await client.query('UPDATE sites SET map_bytes = map_bytes - $2 WHERE id = $1', [siteId, mapBytes]);
         return { events: deleted.length, links, maps };
       });
     },

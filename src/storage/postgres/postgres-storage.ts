@@ -371,13 +371,14 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     linksOfMappingValues: (siteId, mappingValues) => linksBy('mapping_value', siteId, mappingValues),
 
     async stats(): Promise<StoreStats> {
-      const { rows } = await pool.query<{ events: string | null; bytes: string }>(
+      const { rows } = await pool.query<{ events: string | null; bytes: string; refused: string | null }>(
         `SELECT (SELECT sum(value) FROM counters WHERE name = 'events') AS events,
+                (SELECT sum(registry_refused) FROM sites) AS refused,
                 (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c
                  WHERE c.relname IN ('sites', 'events', 'identity_links', 'counters') AND c.relkind = 'r'
                    AND c.relnamespace = current_schema()::regnamespace) AS bytes`,
       );
-      return { events: Number(rows[0]?.events ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+      return { events: Number(rows[0]?.events ?? 0), bytes: Number(rows[0]?.bytes ?? 0), registryRefused: Number(rows[0]?.refused ?? 0) };
     },
 
     async ping() {

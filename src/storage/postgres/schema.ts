@@ -141,7 +141,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_by_received_at ON events USING brin (received_at);
   `,
-  // The latest exposure per experiment (as SQLite's last migration).
+  // The latest exposure per experiment (as the SQLite migration before the quotas).
   `
   ALTER TABLE experiments ADD COLUMN last_exposure_at bigint;
   `,
@@ -170,5 +170,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_by_site_received ON events (site_id, received_at);
   DROP INDEX events_by_received_at;
+  `,
+  // Quotas (as SQLite's last migration): each site's map bytes, kept by every statement that writes or
+  // deletes a map; the registry entries its quota refused; the index a write at the quota reclaims
+  // its site's expired keys by.
+  `
+  ALTER TABLE sites ADD COLUMN map_bytes bigint NOT NULL DEFAULT 0;
+  ALTER TABLE sites ADD COLUMN registry_refused bigint NOT NULL DEFAULT 0;
+  UPDATE sites SET map_bytes = (SELECT coalesce(sum(octet_length(key) + octet_length(fields)), 0) FROM maps WHERE maps.site_id = sites.id);
+  CREATE INDEX maps_by_site_expiry ON maps (site_id, expires_at);
   `,
 ];

@@ -202,4 +202,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_by_site_received ON events (site_id, received_at);
   `,
+  // Quotas. Each site's map bytes are kept by every statement that writes or deletes a map
+  // (initialised here from the rows stored); registry_refused counts entries the registry quota
+  // refused; the index lets a write at the quota reclaim its site's expired keys without a scan.
+  `
+  ALTER TABLE sites ADD COLUMN map_bytes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sites ADD COLUMN registry_refused INTEGER NOT NULL DEFAULT 0;
+  UPDATE sites SET map_bytes = (SELECT COALESCE(SUM(octet_length(key) + octet_length(fields)), 0) FROM maps WHERE maps.site_id = sites.id);
+  CREATE INDEX maps_by_site_expiry ON maps (site_id, expires_at);
+  `,
 ];

@@ -1,6 +1,17 @@
 import type Database from 'better-sqlite3';
 import { accumulate, contributionDelta, experimentOfKey, type Contributions } from '../../core/attribution/contributions.ts';
-import { defaultExperiment, type ExperimentRecord, type GoalRecord, type SeenIds } from '../../core/registry.ts';
+import {
+  defaultExperiment,
+  idsOfExperiment,
+  idsOfGoal,
+  missingEntries,
+  variationKey,
+  type ExperimentRecord,
+  type GoalRecord,
+  type RegistryEntry,
+  type RegistryWrite,
+  type SeenIds,
+} from '../../core/registry.ts';
 import { fromSiteRow } from '../event-rows.ts';
 import {
   aggregateKeyRange,
@@ -87,7 +98,40 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     'SELECT key, vector FROM result_aggregates WHERE site_id = ? AND experiment_id = ? AND key >= ? AND key < ?',
   );
 
-  const saveExperimentTx = db.transaction((siteId: number, record: ExperimentRecord) => {
+  const hasExperiment = db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM experiments WHERE site_id = ? AND id = ?');
+  const hasVariation = db.prepare<[number, number, number], { one: number }>('SELECT 1 AS one FROM variations WHERE site_id = ? AND experiment_id = ? AND id = ?');
+  const hasGoal = db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM goals WHERE site_id = ? AND id = ?');
+  const countStatement = db.prepare<[{ site: number }], { n: number }>(
+    `SELECT (SELECT count(*) FROM experiments WHERE site_id = @site) + (SELECT count(*) FROM variations WHERE site_id = @site)
+            + (SELECT count(*) FROM goals WHERE site_id = @site) AS n`,
+  );
+  const countEntries = (siteId: number) => countStatement.get({ site: siteId })?.n ?? 0;
+  const addRefused = db.prepare('UPDATE sites SET registry_refused = registry_refused + ? WHERE id = ?');
+  const usage = db.prepare<[number], { map_bytes: number; registry_refused: number }>('SELECT map_bytes, registry_refused FROM sites WHERE id = ?');
+
+  /** The entries of `seen` this site's registry lacks: a primary-key lookup per id. */
+  function missing(siteId: number, seen: SeenIds): RegistryEntry[] {
+    const experiments = new Set<number>();
+    const variations = new Set<string>();
+    const goals = new Set<number>();
+    for (const [experimentId, ids] of seen.experiments) {
+      if (hasExperiment.get(siteId, experimentId)) experiments.add(experimentId);
+      for (const id of ids) if (hasVariation.get(siteId, experimentId, id)) variations.add(variationKey(experimentId, id));
+    }
+    for (const id of seen.goals) if (hasGoal.get(siteId, id)) goals.add(id);
+    return missingEntries(seen, { experiments, variations, goals });
+  }
+
+  /** Whether `adding` more entries fit the quota; answers the refusal when they do not. */
+  function refusal(siteId: number, adding: number, maxEntries: number): RegistryWrite | null {
+    if (adding === 0) return null;
+    const entries = countEntries(siteId);
+    return entries + adding > maxEntries ? { ok: false, entries, adding, quota: maxEntries } : null;
+  }
+
+  const saveExperimentTx = db.transaction((siteId: number, record: ExperimentRecord, maxEntries: number): RegistryWrite => {
+    const refused = refusal(siteId, missing(siteId, idsOfExperiment(record)).length, maxEntries);
+    if (refused) return refused;
     upsertExperiment.run({
       site_id: siteId,
       id: record.id,
@@ -99,6 +143,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
       status: record.status,
     });
     for (const variation of record.variations) upsertVariation.run(siteId, record.id, variation.id, variation.name);
+    return { ok: true };
   });
 
   const raiseLastExposure = db.prepare(
@@ -107,13 +152,29 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const lastExposures = db.prepare<[number], { id: number; last_exposure_at: number }>(
     'SELECT id, last_exposure_at FROM experiments WHERE site_id = ? AND last_exposure_at IS NOT NULL',
   );
-  const registerSeenTx = db.transaction((siteId: number, seen: SeenIds) => {
-    for (const [experimentId, variations] of seen.experiments) {
-      seenExperiment.run(siteId, experimentId, defaultExperiment(experimentId).name);
-      for (const variationId of variations) seenVariation.run(siteId, experimentId, variationId, `Variation ${variationId}`);
+  const saveGoalTx = db.transaction((siteId: number, goal: GoalRecord, maxEntries: number): RegistryWrite => {
+    const refused = refusal(siteId, missing(siteId, idsOfGoal(goal.id)).length, maxEntries);
+    if (refused) return refused;
+    upsertGoal.run(siteId, goal.id, goal.name, goal.kind);
+    return { ok: true };
+  });
+
+  const registerSeenTx = db.transaction((siteId: number, seen: SeenIds, maxEntries: number): number => {
+    const adding = missing(siteId, seen);
+    let refused = 0;
+    if (adding.length > 0) {
+      const room = Math.max(0, maxEntries - countEntries(siteId));
+      for (const entry of adding.slice(0, room)) {
+        if (entry.kind === 'experiment') seenExperiment.run(siteId, entry.id, defaultExperiment(entry.id).name);
+        else if (entry.kind === 'variation') seenVariation.run(siteId, entry.experimentId, entry.id, `Variation ${entry.id}`);
+        else seenGoal.run(siteId, entry.id, `Goal ${entry.id}`);
+      }
+      refused = Math.max(0, adding.length - room);
+      if (refused > 0) addRefused.run(refused, siteId);
     }
+    // Registered experiments only: one the quota refused has no row to raise.
     for (const [experimentId, time] of seen.lastExposure ?? []) raiseLastExposure.run(time, siteId, experimentId, time);
-    for (const goalId of seen.goals) seenGoal.run(siteId, goalId, `Goal ${goalId}`);
+    return refused;
   });
 
   // Persons one after another (a person named twice sees its first write), then each aggregate row
@@ -159,17 +220,24 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
       const row = getExperiment.get(siteId, id);
       return row ? toExperiment(row) : null;
     },
-    async saveExperiment(siteId, record) {
-      saveExperimentTx.immediate(siteId, record);
+    async saveExperiment(siteId, record, { maxEntries }) {
+      return saveExperimentTx.immediate(siteId, record, maxEntries);
     },
     async listGoals(siteId) {
       return listGoals.all(siteId).map(toGoal);
     },
-    async saveGoal(siteId, goal: GoalRecord) {
-      upsertGoal.run(siteId, goal.id, goal.name, goal.kind);
+    async saveGoal(siteId, goal, { maxEntries }) {
+      return saveGoalTx.immediate(siteId, goal, maxEntries);
     },
-    async registerSeen(siteId, seen) {
-      registerSeenTx.immediate(siteId, seen);
+    async registerSeen(siteId, seen, { maxEntries }) {
+      return { refused: registerSeenTx.immediate(siteId, seen, maxEntries) };
+    },
+    async missingRegistryEntries(siteId, seen) {
+      return missing(siteId, seen);
+    },
+    async siteUsage(siteId) {
+      const row = usage.get(siteId);
+      return { registryEntries: countEntries(siteId), mapBytes: row?.map_bytes ?? 0, registryRefused: row?.registry_refused ?? 0 };
     },
     async lastExposures(siteId) {
       return new Map(lastExposures.all(siteId).map((r) => [Number(r.id), Number(r.last_exposure_at)]));

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { identityKindCode } from '../event-rows.ts';
 import { forgottenEventDigest } from '../forget-digest.ts';
+import { MAP_ROW_BYTES_SQL } from '../map-rows.ts';
 import { FROM_SCRATCH, type ForgetCounts, type Storage } from '../port.ts';
 import type { DeletedRow, EventLog } from './sqlite-event-log.ts';
 
@@ -16,7 +17,8 @@ export interface SqliteForget extends Pick<Storage, 'forgetVisitors'> {
 export function sqliteForget(db: Database.Database, log: EventLog): SqliteForget {
   const deleteLinksOfCode = db.prepare('DELETE FROM identity_links WHERE site_id = ? AND visitor_code = ?');
   const deleteLinksToValue = db.prepare('DELETE FROM identity_links WHERE site_id = ? AND mapping_value = ?');
-  const deleteMap = db.prepare('DELETE FROM maps WHERE site_id = ? AND key = ?');
+  const deleteMap = db.prepare<[number, string], { bytes: number }>(`DELETE FROM maps WHERE site_id = ? AND key = ? RETURNING ${MAP_ROW_BYTES_SQL} AS bytes`);
+  const freeSiteBytes = db.prepare('UPDATE sites SET map_bytes = map_bytes - ? WHERE id = ?');
   const insertTombstone = db.prepare('INSERT INTO forgotten_events (site_id, digest, forgotten_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
   // As the append path, from scratch: the attribution worker recomputes the persons concerned.
   const markDirty = db.prepare(
@@ -39,7 +41,14 @@ export function sqliteForget(db: Database.Database, log: EventLog): SqliteForget
     for (const code of plan.linkVisitorCodes) links += deleteLinksOfCode.run(siteId, code).changes;
     for (const value of plan.linkMappingValues) links += deleteLinksToValue.run(siteId, value).changes;
     let maps = 0;
-    for (const key of plan.mapKeys) maps += deleteMap.run(siteId, key).changes;
+    let mapBytes = 0;
+    for (const key of plan.mapKeys) {
+      const row = deleteMap.get(siteId, key);
+      if (!row) continue;
+      maps += 1;
+      mapBytes += row.bytes;
+    }
+    if (mapBytes > 0) freeSiteBytes.run(mapBytes, siteId);
     for (const identity of plan.dirty) markDirty.run(siteId, identityKindCode(identity.kind), identity.value);
     const counts: ForgetCounts = { events: deleted.length, links, maps };
     return { counts, deleted };

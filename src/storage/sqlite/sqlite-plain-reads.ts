@@ -30,6 +30,7 @@ export function sqlitePlainReads(db: Database.Database, file: string): PlainRead
     'SELECT mapping_value, visitor_code, time, nonce FROM identity_links WHERE site_id = ? AND mapping_value = ?',
   );
   const readCounter = db.prepare<[string], { value: number }>('SELECT value FROM counters WHERE name = ?');
+  const registryRefused = db.prepare<[], { n: number | null }>('SELECT sum(registry_refused) AS n FROM sites');
   return {
     async findSite(code) {
       const row = findSite.get(code);
@@ -61,7 +62,7 @@ export function sqlitePlainReads(db: Database.Database, file: string): PlainRead
       } catch {
         // No WAL file yet.
       }
-      return { events: readCounter.get('events')?.value ?? 0, bytes: pages * pageSize + walBytes };
+      return { events: readCounter.get('events')?.value ?? 0, bytes: pages * pageSize + walBytes, registryRefused: registryRefused.get()?.n ?? 0 };
     },
   };
 }

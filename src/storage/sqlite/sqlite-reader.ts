@@ -24,6 +24,8 @@ export type ReaderPart = Pick<
   | 'getMaps'
   | 'listExperiments'
   | 'lastExposures'
+  | 'missingRegistryEntries'
+  | 'siteUsage'
   | 'getExperiment'
   | 'listGoals'
   | 'resultAggregates'
@@ -118,6 +120,8 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
     siteById: derived.siteById,
     listExperiments: derived.listExperiments,
     lastExposures: derived.lastExposures,
+    missingRegistryEntries: derived.missingRegistryEntries,
+    siteUsage: derived.siteUsage,
     getExperiment: derived.getExperiment,
     listGoals: derived.listGoals,
     resultAggregates: derived.resultAggregates,

@@ -52,6 +52,8 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   siteById: 'read',
   listExperiments: 'read',
   lastExposures: 'read',
+  missingRegistryEntries: 'read',
+  siteUsage: 'read',
   getExperiment: 'read',
   listGoals: 'read',
   resultAggregates: 'read',
