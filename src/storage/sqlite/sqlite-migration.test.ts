@@ -7,6 +7,7 @@ import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
 import { at, canonical, conversion, everyType, mappingEvent } from '../contract/contract-events.ts';
 import { toEventRow } from '../event-rows.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
+import { keyHash } from './sqlite-event-keys.ts';
 import { openSqliteStorage } from './sqlite-storage.ts';
 
 const vc = (value: string): Identity => ({ kind: 'visitorCode', value });
@@ -65,5 +66,36 @@ describe('sqlite migration from the clustered events table to the log', () => {
     expect(after.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
     expect((after.prepare("SELECT value FROM counters WHERE name = 'indexed_seq'").get() as { value: number }).value).toBe(old.length);
     after.close();
+  });
+});
+
+describe('sqlite migration to per-site map byte totals', () => {
+  it('counts the maps a store already holds, per site, keys included', async () => {
+    const temp = makeTempDir();
+    const file = path.join(temp.dir, 'anole.db');
+    const before = SQLITE_MIGRATIONS.length - 1;
+    const raw = new Database(file);
+    raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
+    for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
+    raw.pragma(`user_version = ${before}`);
+    const site = (code: string) => Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run(code, JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+    const [a, b, empty] = [site('a'), site('b'), site('empty')];
+    const put = raw.prepare('INSERT INTO maps (site_id, key, fields, expires_at, updated_at) VALUES (?, ?, ?, ?, 0)');
+    put.run(a, 'clé', '{"v":"é"}', 8.64e15);
+    put.run(a, 'expired', '{"x":1}', 1);
+    put.run(b, 'k', '{}', 8.64e15);
+    raw.close();
+
+    const store = openSqliteStorage({ file, cacheMb: 8 });
+    try {
+      expect((await store.siteUsage(a)).mapBytes).toBe(Buffer.byteLength('clé{"v":"é"}') + 'expired{"x":1}'.length);
+      expect((await store.siteUsage(b)).mapBytes).toBe(3);
+      expect((await store.siteUsage(empty)).mapBytes).toBe(0);
+      expect(await store.purgeExpiredMaps(2, 10)).toBe(1);
+      expect((await store.siteUsage(a)).mapBytes).toBe(Buffer.byteLength('clé{"v":"é"}'));
+    } finally {
+      await store.close();
+      temp.remove();
+    }
   });
 });
