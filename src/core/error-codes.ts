@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   invalid_query: { status: 400, summary: 'A query parameter is missing or malformed.' },
   malformed_request: { status: 400, summary: 'The HTTP request itself is malformed (bad request line or method, bad chunked encoding, Transfer-Encoding with Content-Length, a bare LF, an HTTP/1.1 request without Host); the connection is closed.' },
   invalid_body: { status: 400, summary: 'The body cannot be read in the format the request names (for example json=true with invalid JSON, or not an array).' },
-  invalid_events: { status: 400, summary: 'Nothing was stored: in JSON (json=true, or a body starting with "[") at least one event is invalid; in line format no line is valid. Every error is listed under `errors`.' },
+  invalid_events: { status: 400, summary: 'Nothing was stored: in JSON (json=true, or a body starting with "[") at least one event is invalid; in line format no line is valid. The first 1,000 errors are listed under `errors`, every one is counted and located under `rejections`.' },
   answer_too_large: { status: 400, summary: 'The answer would exceed its documented cap (GET /map/maps: 4 MiB of stored JSON over its keys); ask for fewer keys per request.' },
   unauthorized: { status: 401, summary: 'A key is required and was missing, malformed, unknown or revoked; the message says which and where keys come from (docs/security.md).' },
   forbidden: { status: 403, summary: 'The key is valid but may not do this: a site key of another site, a read key where writing is asked, a non-admin key on an admin route.' },

@@ -39,6 +39,14 @@ export const LIMITS = {
   maxLateEventHorizonMs: 366 * 24 * 3_600_000,
   /** Warnings about unknown fields one event's verdict lists (the rest are counted in one more line). */
   warningsPerEvent: 10,
+  /**
+   * Rejected events one POST /visit/events answer lists whole, with their message (verdicts, or the
+   * `errors` of invalid_events); every rejected event is also named by code and position in compact
+   * ranges, so an answer never grows many times its body.
+   */
+  listedRejections: 1_000,
+  /** Warnings one answer lists (on the first events that carry any); the other events' are counted only. */
+  listedWarnings: 1_000,
   /** A client-supplied event time may lie at most this far in the future (clock skew). */
   futureSkewMs: 5 * 60 * 1000,
   /** maxNumberPreviousVisits above this is clamped (the SDKs allow 1..25). */

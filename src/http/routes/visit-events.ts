@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyRequest } from 'fastify';
 import { AnoleError } from '../../core/error-codes.ts';
 import { ingestEvents, type EventVerdict, type IngestDeps, type IngestReport } from '../../ingest/ingest-events.ts';
+import { capErrors, capReport } from '../answer-caps.ts';
 import { createLogSampler } from '../log-sampler.ts';
 import type { Metrics } from '../metrics.ts';
+import { LIMITS } from '../../core/limits.ts';
 import { BOOLEAN, errorResponses, INTEGER, noContent, object, STRING } from '../openapi.ts';
 import { FLAG, flagValue, IDENTITY_PARAM, queryIdentity, SITE_CODE_PARAM } from '../query-schema.ts';
 
@@ -70,6 +72,17 @@ const verdict = object(
   { optional: ['line', 'index', 'nonce', 'code', 'message', 'warnings'] },
 );
 
+/** Every rejected event, by code and position, beside the first ones listed whole (answer-caps.ts). */
+export const REJECTIONS_SCHEMA = object(
+  {
+    listed: { ...INTEGER, description: 'Rejected events listed whole (with their message) in events or errors: the first ones in body order.' },
+    byCode: { type: 'object', description: 'How many events were rejected with each code.', additionalProperties: INTEGER },
+    lines: { ...STRING, description: 'Line format: every rejected line, as comma-separated numbers and ranges ("2-5,9"); a range runs over consecutive events (the blank lines it spans hold none).' },
+    indices: { ...STRING, description: 'JSON: every rejected item, as comma-separated 0-based indices and ranges ("0-3,7").' },
+  },
+  { description: 'Present when some event was rejected: enough to find each rejected event, however many there are.', optional: ['lines', 'indices'] },
+);
+
 /** Set on a 2xx answer when some lines were rejected (the others are stored). */
 export const REJECTED_HEADER = 'Anole-Rejected-Lines';
 const rejectedHeader = { [REJECTED_HEADER]: { type: 'integer', description: 'How many lines were rejected (absent when none was); ask verdicts=true or dryRun=true to see why.' } };
@@ -84,9 +97,15 @@ export const INGEST_REPORT_SCHEMA = object(
     rejected: INTEGER,
     ignoredFields: { ...INTEGER, description: 'Fields ignored across all events (see each verdict\'s warnings).' },
     stringValues: { ...INTEGER, description: 'JSON: numbers and booleans sent as strings across all events, read as what they spell (see each verdict\'s warnings).' },
-    events: { type: 'array', items: verdict, description: 'One verdict per event, in body order.' },
+    events: {
+      type: 'array',
+      items: verdict,
+      description: `One verdict per event, in body order; of the rejected events, the first ${LIMITS.listedRejections.toLocaleString('en-US')} only (every one is in rejections).`,
+    },
+    rejections: REJECTIONS_SCHEMA,
+    warningsOmitted: { ...INTEGER, description: `Events whose warnings were left out: an answer lists ${LIMITS.listedWarnings.toLocaleString('en-US')} warnings at most.` },
   },
-  { description: 'Per-event verdicts (verdicts=true or dryRun=true).' },
+  { description: 'Per-event verdicts (verdicts=true or dryRun=true).', optional: ['rejections', 'warningsOmitted'] },
 );
 
 const body = {
@@ -146,6 +165,7 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
         const errors = (error.details as { errors: EventVerdict[] }).errors;
         if (!flagValue(q.dryRun)) deps.metrics.recordRejectedEvents(errors);
         warnRejected(request, q.siteCode, errors);
+        throw new AnoleError('invalid_events', error.message, capErrors(errors));
       }
       throw error;
     }
@@ -154,7 +174,7 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
       void reply.header(REJECTED_HEADER, String(report.rejected));
       warnRejected(request, q.siteCode, report.events.filter((v) => v.status === 'rejected'));
     }
-    if (verdicts || report.dryRun) return reply.status(200).send(report);
+    if (verdicts || report.dryRun) return reply.status(200).send(capReport(report));
     return reply.status(204).send();
   });
 
