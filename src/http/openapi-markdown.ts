@@ -5,14 +5,14 @@ import { FLAG } from './query-schema.ts';
  * reference can be read without a tool (`npm run docs:api`; a test keeps the file equal to it).
  */
 
-interface Parameter {
+export interface Parameter {
   name: string;
   in: string;
   required?: boolean;
   description?: string;
   schema?: { type?: string | string[]; enum?: unknown[]; pattern?: string; maxLength?: number; minLength?: number };
 }
-interface Operation {
+export interface Operation {
   summary?: string;
   description?: string;
   parameters?: Parameter[];
@@ -26,7 +26,8 @@ export interface OpenApiDocument {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
 
-function typeOf(schema: Parameter['schema']): string {
+/** A parameter's type in a few words, with code spans in backticks. */
+export function typeOf(schema: Parameter['schema']): string {
   if (!schema) return '';
   if (schema.enum) return schema.enum.map((v) => `\`${String(v)}\``).join(', ');
   if (schema.pattern === FLAG.pattern) return 'flag: `true`, `false`, `1`, `0` (any case)';
@@ -34,6 +35,11 @@ function typeOf(schema: Parameter['schema']): string {
   if (schema.pattern) parts.push(`\`${schema.pattern}\``);
   if (schema.maxLength !== undefined) parts.push(`≤ ${schema.maxLength} chars`);
   return parts.join(' ');
+}
+
+/** Every operation of the document, in its order: what both renderings (this one and openapi-html.ts) walk. */
+export function operationsOf(doc: OpenApiDocument): { method: string; route: string; op: Operation }[] {
+  return Object.entries(doc.paths).flatMap(([route, methods]) => Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), route, op })));
 }
 
 export function openapiMarkdown(doc: OpenApiDocument): string {
@@ -47,25 +53,23 @@ export function openapiMarkdown(doc: OpenApiDocument): string {
     '`{"message", "code"}` with the codes of [errors.md](errors.md); event fields are in',
     '[events.md](events.md), admin bodies in [admin-api.md](admin-api.md).',
   ];
-  for (const [route, methods] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(methods)) {
-      out.push('', `## \`${method.toUpperCase()} ${route}\``, '');
-      if (op.summary) out.push(`${op.summary}.`, '');
-      if (op.description) out.push(op.description, '');
-      if (op.parameters?.length) {
-        out.push('| parameter | in | required | type | meaning |', '| --- | --- | --- | --- | --- |');
-        for (const p of op.parameters) out.push(`| \`${p.name}\` | ${p.in} | ${p.required ? 'yes' : 'no'} | ${cell(typeOf(p.schema))} | ${cell(p.description ?? '')} |`);
-        out.push('');
-      }
-      if (op.requestBody) {
-        for (const [type, media] of Object.entries(op.requestBody.content)) {
-          out.push(`Body (\`${type}\`)${media.schema?.description ? `: ${media.schema.description}` : ''}`, '');
-          if (media.example !== undefined) out.push('```json', JSON.stringify(media.example), '```', '');
-        }
-      }
-      out.push('| answer | meaning |', '| --- | --- |');
-      for (const [status, response] of Object.entries(op.responses)) out.push(`| ${status} | ${cell(response.description)} |`);
+  for (const { method, route, op } of operationsOf(doc)) {
+    out.push('', `## \`${method} ${route}\``, '');
+    if (op.summary) out.push(`${op.summary}.`, '');
+    if (op.description) out.push(op.description, '');
+    if (op.parameters?.length) {
+      out.push('| parameter | in | required | type | meaning |', '| --- | --- | --- | --- | --- |');
+      for (const p of op.parameters) out.push(`| \`${p.name}\` | ${p.in} | ${p.required ? 'yes' : 'no'} | ${cell(typeOf(p.schema))} | ${cell(p.description ?? '')} |`);
+      out.push('');
     }
+    if (op.requestBody) {
+      for (const [type, media] of Object.entries(op.requestBody.content)) {
+        out.push(`Body (\`${type}\`)${media.schema?.description ? `: ${media.schema.description}` : ''}`, '');
+        if (media.example !== undefined) out.push('```json', JSON.stringify(media.example), '```', '');
+      }
+    }
+    out.push('| answer | meaning |', '| --- | --- |');
+    for (const [status, response] of Object.entries(op.responses)) out.push(`| ${status} | ${cell(response.description)} |`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Storage } from '../../storage/port.ts';
 import type { Metrics } from '../metrics.ts';
 import { errorResponses, INTEGER, object, STRING } from '../openapi.ts';
+import { openapiHtml, type ReferencePage } from '../openapi-html.ts';
+import type { OpenApiDocument } from '../openapi-markdown.ts';
 
 const health = object(
   {
@@ -23,7 +25,7 @@ export interface OperationsDeps {
   now: () => number;
 }
 
-/** Health, Prometheus metrics and the OpenAPI document. */
+/** Health, Prometheus metrics, the OpenAPI document and its reference page. */
 export function registerOperations(app: FastifyInstance, deps: OperationsDeps): void {
   app.get('/health', {
     config: { access: 'public' },
@@ -63,4 +65,21 @@ export function registerOperations(app: FastifyInstance, deps: OperationsDeps): 
     config: { access: 'public' },
     schema: { summary: 'This OpenAPI document', response: { 200: { type: 'object', additionalProperties: true, description: 'OpenAPI 3.1.' }, ...errorResponses() } },
   }, async () => app.swagger());
+
+  // Rendered once: the document does not change while the process runs.
+  let page: ReferencePage | null = null;
+  app.get('/docs/api', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'This API reference as a web page: every route, its parameters, bodies and answers',
+      description: 'The OpenAPI document rendered as one HTML page with nothing loaded from elsewhere (no script; its style inline, allowed by hash).',
+      response: { 200: { description: 'The reference page.', content: { 'text/html': { schema: { type: 'string' } } } }, ...errorResponses() },
+    },
+  }, async (_request, reply) => {
+    page ??= openapiHtml(app.swagger() as unknown as OpenApiDocument);
+    return reply
+      .type('text/html; charset=utf-8')
+      .headers({ 'Content-Security-Policy': page.policy, 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-cache' })
+      .send(page.html);
+  });
 }
