@@ -94,8 +94,14 @@ describe.each(engineCases())('site quotas over HTTP ($engine)', ({ skip, start }
       [3, [13]],
     ]);
     expect(await usage(site)).toMatchObject({ registryEntries: { used: 6, quota: 6, refused: 4 } });
-    // Every event is stored, the unregistered experiments' too.
+    // Every event is stored, the unregistered experiments' too; their results say why they are missing.
     expect(JSON.stringify(await readAll(server.url, site, 'visitorCode=v5'))).toContain('"id":5');
+    const missing = await fetch(`${server.url}/api/sites/${site}/experiments/5/results`, { headers: admin() });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      code: 'not_found',
+      message: expect.stringMatching(/^experiment 5 is not registered on site quota-registry; the site's registry is full \(6 of 6 entries\).*maxRegistryEntries/),
+    });
 
     // Verdicts (and dry runs) warn about the ids that get no entry; known ids pass quietly.
     const report = await postForVerdicts(server.url, `siteCode=${site}`, [exposure(site, 'v6', 1, 11), exposure(site, 'v7', 9, 90), `eventType=conversion&goalId=4&nonce=${nonce(++n)}&visitorCode=v7`].join('\n'));

@@ -164,6 +164,18 @@ export async function siteQuotaUsage(deps: AdminDeps, site: Site) {
   };
 }
 
+/** An experiment the registry does not hold (404): said so, and when the registry is full, why and what to do. */
+export async function experimentNotRegistered(deps: AdminDeps, site: Site, experimentId: number): Promise<AnoleError> {
+  const { registryEntries } = await deps.storage.siteUsage(site.id);
+  const quota = quotasOf(site, deps.quotas).registryEntries;
+  const full =
+    registryEntries >= quota
+      ? `; the site's registry is full (${registryEntries} of ${quota} entries), so ids first seen in events are not registered: ` +
+        `raise the quota with PATCH /api/sites/${site.code} {"maxRegistryEntries": <entries>}, and its events are counted in results`
+      : '';
+  return new AnoleError('not_found', `experiment ${experimentId} is not registered on site ${site.code}${full}`);
+}
+
 /** A registry write the quota refused: what is full, and the two ways out. */
 function registryFull(site: Site, what: string, refused: Extract<RegistryWrite, { ok: false }>): AnoleError {
   return new AnoleError(

@@ -10,7 +10,7 @@ import { extendPrefix, latestQuietPoint, prefixFromJson, prefixToJson } from '..
 import type { AnalysisPeriod, AttributionSettings } from '../core/attribution/rules.ts';
 import type { Identity, VisitorEvent } from '../core/events.ts';
 import type { IdentityLink } from '../core/identity.ts';
-import type { SeenIds } from '../core/registry.ts';
+import { addSeenIds, type SeenIds } from '../core/registry.ts';
 import type { Site } from '../core/site-settings.ts';
 import type { Storage } from '../storage/port.ts';
 import { eventsOfVisitorCodes } from './read-visitor.ts';
@@ -81,14 +81,10 @@ export function noSeenIds(): SeenIds {
 export function seenIdsOf(eventsByCode: ReadonlyMap<string, readonly VisitorEvent[]>, seen: SeenIds = noSeenIds()): SeenIds {
   for (const events of eventsByCode.values()) {
     for (const event of events) {
+      addSeenIds(seen, event);
       if (event.type === 'experiment') {
-        const variations = seen.experiments.get(event.data.id) ?? new Set<number>();
-        variations.add(event.data.variationId);
-        seen.experiments.set(event.data.id, variations);
         const last = seen.lastExposure ?? (seen.lastExposure = new Map());
         if (event.time > (last.get(event.data.id) ?? -Infinity)) last.set(event.data.id, event.time);
-      } else if (event.type === 'conversion') {
-        seen.goals.add(event.data.goalId);
       }
     }
   }

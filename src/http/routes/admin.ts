@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   EXPERIMENT_BODY,
   EXPERIMENT_PATCH,
+  experimentNotRegistered,
   GOAL_BODY,
   GOAL_PATCH,
   patchExperiment,
@@ -147,8 +148,9 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
     api.get('/api/sites/:siteCode/experiments/:experimentId', { config: read, schema: { summary: 'One experiment', params: experimentParams, response: { 200: { ...experiment, description: 'The experiment.' }, ...errorResponses('invalid_query', 'unknown_site', 'not_found') } } }, async (request) => {
       const params = request.params as { siteCode: string; experimentId: string };
       const site = await siteOf(params.siteCode);
-      const experiment = await deps.storage.getExperiment(site.id, toId(params.experimentId, 'experimentId'));
-      if (!experiment) throw new AnoleError('not_found', `experiment ${params.experimentId} is not registered`);
+      const id = toId(params.experimentId, 'experimentId');
+      const experiment = await deps.storage.getExperiment(site.id, id);
+      if (!experiment) throw await experimentNotRegistered(deps, site, id);
       return experiment;
     });
 
@@ -205,13 +207,19 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps & { now: () 
       const confidence = q.confidence === undefined ? 0.95 : Number(q.confidence);
       if (!(confidence >= 0.5 && confidence < 1)) throw new AnoleError('invalid_query', 'confidence must be in [0.5, 1)');
       const site = await siteOf(params.siteCode);
-      return experimentResults(deps.storage, {
-        site,
-        experimentId: toId(params.experimentId, 'experimentId'),
-        level: q.level ?? 'visitor',
-        confidence,
-        ...(q.goalId === undefined ? {} : { goalId: toId(q.goalId, 'goalId') }),
-      });
+      const experimentId = toId(params.experimentId, 'experimentId');
+      try {
+        return await experimentResults(deps.storage, {
+          site,
+          experimentId,
+          level: q.level ?? 'visitor',
+          confidence,
+          ...(q.goalId === undefined ? {} : { goalId: toId(q.goalId, 'goalId') }),
+        });
+      } catch (error) {
+        if (error instanceof AnoleError && error.code === 'not_found') throw await experimentNotRegistered(deps, site, experimentId);
+        throw error;
+      }
     });
 
     api.get('/api/sites/:siteCode/experiments/:experimentId/explain', {
