@@ -47,5 +47,20 @@ describe('POST /visit/events: events per identity', () => {
     expect(body.message).toContain(`the ${CAP} others were stored`);
     expect(body.errors.map((e) => e.index)).toEqual([100, 101, 102, 103, 104]);
     expect(body.errors.every((e) => e.code === 'identity_event_limit')).toBe(true);
+    expect(body).toMatchObject({ duplicate: 0, rejections: { listed: 5, byCode: { identity_event_limit: 5 }, indices: '100-104' } });
+  });
+
+  it('json=true: a flood past the cap lists the first 1,000 refused events and locates every one', async () => {
+    const flood = 6_000;
+    const events = Array.from({ length: flood }, (_, i) => ({ eventType: 'conversion', goalId: 1, nonce: nonce(20_000 + i) }));
+    const payload = JSON.stringify(events);
+    const r = await postEvents(server.url, 'siteCode=flood&visitorCode=flooder&json=true', payload, { 'Content-Type': 'application/json' });
+    expect(r.status).toBe(413);
+    const body = r.json as { code: string; errors: { index: number }[]; accepted: number; rejections: { listed: number; byCode: Record<string, number>; indices: string } };
+    expect(body).toMatchObject({ code: 'identity_event_limit', accepted: CAP });
+    expect(body.errors).toHaveLength(1_000);
+    expect(body.errors[0]!.index).toBe(CAP);
+    expect(body.rejections).toEqual({ listed: 1_000, byCode: { identity_event_limit: flood - CAP }, indices: `${CAP}-${flood - 1}` });
+    expect(r.text.length).toBeLessThan(payload.length);
   });
 });

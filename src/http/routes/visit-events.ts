@@ -139,7 +139,7 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
       response: {
         200: { ...INGEST_REPORT_SCHEMA, headers: rejectedHeader },
         204: { ...noContent('Every accepted event is durable.'), headers: rejectedHeader },
-        ...errorResponses('invalid_query', 'invalid_body', 'invalid_events', 'unknown_site', 'body_too_large', 'too_many_events', 'unsupported_media_type'),
+        ...errorResponses('invalid_query', 'invalid_body', 'invalid_events', 'unknown_site', 'body_too_large', 'too_many_events', 'unsupported_media_type', 'identity_event_limit'),
       },
     },
   }, async (request, reply) => {
@@ -166,6 +166,14 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
         if (!flagValue(q.dryRun)) deps.metrics.recordRejectedEvents(errors);
         warnRejected(request, q.siteCode, errors);
         throw new AnoleError('invalid_events', error.message, capErrors(errors));
+      }
+      if (error instanceof AnoleError && error.code === 'identity_event_limit') {
+        // JSON events refused at commit by the per-identity cap (the others were stored): listed
+        // under the same cap as invalid_events, so that a flood of them answers no more than its body.
+        const details = error.details as { errors: EventVerdict[]; accepted: number; duplicate: number };
+        if (!flagValue(q.dryRun)) deps.metrics.recordRejectedEvents(details.errors);
+        warnRejected(request, q.siteCode, details.errors);
+        throw new AnoleError('identity_event_limit', error.message, { ...capErrors(details.errors), accepted: details.accepted, duplicate: details.duplicate });
       }
       throw error;
     }
