@@ -20,13 +20,13 @@ export interface Metrics {
 
 export function createMetrics(storage: Storage): Metrics {
   const registry = new client.Registry();
-  // The store's gauges come from one read per scrape, not one each.
-  let lastStats: { at: number; value: Promise<StoreStats> } | null = null;
-  const stats = (): Promise<StoreStats> => {
-    const now = Date.now();
-    if (!lastStats || now - lastStats.at > 1000) lastStats = { at: now, value: storage.stats() };
-    return lastStats.value;
-  };
+  // The store's gauges come from one read per scrape, not one each: a scrape collects its gauges
+  // together, so they share the read in flight; the next scrape reads afresh (never a stale count).
+  let pending: Promise<StoreStats> | null = null;
+  const stats = (): Promise<StoreStats> =>
+    (pending ??= storage.stats().finally(() => {
+      pending = null;
+    }));
   client.collectDefaultMetrics({ register: registry, prefix: 'anole_process_' });
   const events = new client.Counter({
     name: 'anole_events_total',
