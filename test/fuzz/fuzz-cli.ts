@@ -28,9 +28,13 @@ const options: FuzzOptions = {
 const database = engine === 'postgres' ? await createTestDatabaseOn(process.env.ANOLE_TEST_DATABASE_URL) : null;
 if (database) options.databaseUrl = database.url;
 let last = 0;
+let printed = 0;
 const report = await runFuzz({
   ...options,
   onProgress(done, r) {
+    // Each failure as soon as it is seen: a run stopped before its end keeps what it found.
+    for (const f of r.failures.slice(printed)) console.log(`failure #${f.index} ${f.target}: ${f.problem}\n    ${f.request}`);
+    printed = r.failures.length;
     if (r.seconds - last < 10 && done < options.cases) return;
     last = r.seconds;
     console.log(`${done} cases, ${(done / r.seconds).toFixed(0)} cases/s, ${r.failures.length} failures, RSS peak ${r.memory.rssPeakMb} MB, longest loop delay ${r.loopDelayMaxMs.toFixed(0)} ms`);
