@@ -14,6 +14,22 @@ export interface NodeStore {
 }
 
 /**
+ * The SQLite store's settings from the configuration: one place, so that the server and a local
+ * import (`anole import --data-dir`) open the same file with the same cap, merge threshold and
+ * commit size.
+ */
+export function sqliteStorageOptions(config: Config): Parameters<typeof openSqliteStorage>[0] {
+  return {
+    file: config.sqliteFile,
+    cacheMb: config.sqliteCacheMb,
+    walAutocheckpointPages: config.sqliteWalAutocheckpointPages,
+    keyMergeAt: config.sqliteKeyMergeAt,
+    maxCommitEvents: config.maxCommitEvents,
+    eventsPerIdentity: config.maxEventsPerIdentity,
+  };
+}
+
+/**
  * The node's store, picked by the configuration (DATABASE_URL: the shared PostgreSQL, migrated on
  * open under an advisory lock; else the embedded SQLite file with its writer thread). Together
  * with main.ts and the thread entries it starts, the only place that wires adapters.
@@ -25,15 +41,7 @@ export async function openNodeStore(config: Config, onFatal: (error: Error) => v
     const storage = await openPostgresStorage({ url, poolSize: config.pgPoolSize, eventsPerIdentity });
     return { storage, share: async (connections) => ({ link: { engine: 'postgres', url, poolSize: connections, eventsPerIdentity }, transfer: [] }) };
   }
-  const storage = openSqliteStorage({
-    file: config.sqliteFile,
-    cacheMb: config.sqliteCacheMb,
-    walAutocheckpointPages: config.sqliteWalAutocheckpointPages,
-    keyMergeAt: config.sqliteKeyMergeAt,
-    maxCommitEvents: config.maxCommitEvents,
-    eventsPerIdentity: config.maxEventsPerIdentity,
-    onFatal,
-  });
+  const storage = openSqliteStorage({ ...sqliteStorageOptions(config), onFatal });
   return {
     storage,
     async share() {
