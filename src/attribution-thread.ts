@@ -8,15 +8,19 @@ import { createLogger } from './log.ts';
 import { attachNodeStore, type StoreLink } from './store-link.ts';
 import { serveRpc } from './threads/rpc.ts';
 import { threadData } from './threads/spawn-thread.ts';
+import { lowerThreadPriority } from './threads/thread-priority.ts';
 
 export interface AttributionThreadData {
   link: StoreLink;
   logLevel: string;
-  worker: Pick<WorkerOptions, 'batch' | 'idleMs' | 'leaseMs' | 'quotas'>;
+  /** OS niceness of this thread: recomputations take the cores only when acknowledgements and reads leave them. */
+  niceness: number;
+  worker: Pick<WorkerOptions, 'batch' | 'idleMs' | 'gatherMs' | 'leaseMs' | 'quotas'>;
 }
 
-const { link, logLevel, worker: options } = threadData<AttributionThreadData>();
+const { link, logLevel, niceness, worker: options } = threadData<AttributionThreadData>();
 const logger = createLogger(logLevel);
+if ((await lowerThreadPriority(niceness)) === null) logger.warn({ niceness }, 'this platform cannot lower one thread\'s priority: the attribution thread runs at the process\'s');
 const storage = await attachNodeStore(link);
 const worker = startAttributionWorker(storage, {
   ...options,

@@ -86,6 +86,8 @@ const ENV = z.object({
   ANOLE_WORKER_BATCH: int(1, 100_000).default(500),
   ANOLE_WORKER_IDLE_MS: int(1, 60_000).default(100),
   ANOLE_WORKER_LEASE_MS: int(1_000, 3_600_000).default(30_000),
+  ANOLE_WORKER_NICE: int(0, 19).default(19),
+  ANOLE_WORKER_GATHER_MS: int(0, 10_000).default(50),
   ANOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -130,7 +132,7 @@ export interface Config {
   /** A second listener serving /metrics without a key; null: /metrics only on the main port, behind a key. */
   metricsListener: { host: string; port: number } | null;
   /** Whether this node runs the attribution worker that keeps results up to date. */
-  worker: { enabled: boolean; batch: number; idleMs: number; leaseMs: number };
+  worker: { enabled: boolean; batch: number; idleMs: number; gatherMs: number; leaseMs: number; niceness: number };
   /** Origins browsers may call from: `*` (any, like the hosted service) or an exact list. */
   corsOrigins: '*' | string[];
   /** How often expired map keys are purged; 0 disables the timer (expired keys stay invisible). */
@@ -202,7 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConnectionsPerAddress: e.ANOLE_MAX_CONNECTIONS_PER_ADDRESS,
     },
     metricsListener: e.ANOLE_METRICS_PORT === undefined ? null : { host: e.ANOLE_METRICS_HOST, port: e.ANOLE_METRICS_PORT },
-    worker: { enabled: e.ANOLE_WORKER, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS },
+    worker: { enabled: e.ANOLE_WORKER, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, gatherMs: e.ANOLE_WORKER_GATHER_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS, niceness: e.ANOLE_WORKER_NICE },
     corsOrigins: e.ANOLE_CORS_ORIGINS,
     mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,
     quotas: { registryEntries: e.ANOLE_REGISTRY_ENTRIES_PER_SITE, mapBytes: e.ANOLE_MAP_BYTES_PER_SITE },

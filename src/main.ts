@@ -82,7 +82,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
           const data: AttributionThreadData = {
             link,
             logLevel: config.logLevel,
-            worker: { batch: config.worker.batch, idleMs: config.worker.idleMs, leaseMs: config.worker.leaseMs, quotas: config.quotas },
+            niceness: config.worker.niceness,
+            worker: { batch: config.worker.batch, idleMs: config.worker.idleMs, gatherMs: config.worker.gatherMs, leaseMs: config.worker.leaseMs, quotas: config.quotas },
           };
           return { data, transfer };
         },

@@ -5,7 +5,7 @@ import type { VisitorEvent } from '../core/events.ts';
 import { DEFAULT_QUOTAS, DEFAULT_SITE_SETTINGS } from '../core/site-settings.ts';
 import type { Storage } from '../storage/port.ts';
 import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.ts';
-import { runAttributionRound } from './attribution-worker.ts';
+import { runAttributionRound, startAttributionWorker, type RoundReport } from './attribution-worker.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 const MIN = 60_000;
@@ -110,5 +110,52 @@ describe('attribution worker: incremental updates', () => {
     const again = await settle(live);
     expect(again.incremental).toBe(0);
     expect(rounded(await live.resultAggregates(siteB, 3))).toEqual(rounded(await whole.resultAggregates(siteA, 3)));
+  });
+});
+
+describe('attribution worker: rounds under a trickle of events', () => {
+  const temp = makeTempDir();
+
+  it('gathers the marks that arrive after a round that emptied the backlog, whatever the kicks, and stops at once', async () => {
+    const storage = openSqliteStorage({ file: path.join(temp.dir, 'gather.db'), cacheMb: 8 });
+    try {
+      const siteId = (await storage.ensureSite('g', DEFAULT_SITE_SETTINGS)).id;
+      const now = Date.now();
+      let n = 0;
+      const page = (code: string) => ({
+        siteId,
+        event: {
+          identity: { kind: 'visitorCode' as const, value: code },
+          nonce: (++n).toString(16).padStart(16, '0'),
+          time: now,
+          receivedAt: now,
+          itp: false,
+          sdk: null,
+          type: 'page' as const,
+          data: { href: 'https://x/', canonicalHref: null, title: '', keyPagesIndices: [], referrerHref: null, referrersIndices: [] },
+        },
+      });
+      const rounds: RoundReport[] = [];
+      await storage.appendEvents([page('first')]);
+      const worker = startAttributionWorker(storage, { batch: 500, leaseMs: 60_000, idleMs: 5, gatherMs: 60_000, now: Date.now, quotas: DEFAULT_QUOTAS, onRound: (r) => rounds.push(r) });
+      for (let i = 0; i < 200 && rounds.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(rounds).toHaveLength(1);
+      // A trickle of events, each kicking the worker as a commit does: none starts a round early.
+      for (let i = 0; i < 10; i++) {
+        await storage.appendEvents([page(`v${i}`)]);
+        worker.kick();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(rounds).toHaveLength(1);
+      expect(await storage.dirtyBacklog()).toBe(10);
+      // settle() ends the gathering pause: the ten marks are handled in one round.
+      await worker.settle();
+      expect(rounds.map((r) => r.marks)).toEqual([1, 10]);
+      const stopping = performance.now();
+      await worker.stop();
+      expect(performance.now() - stopping).toBeLessThan(5_000);
+    } finally {
+      await storage.close();
+    }
   });
 });
