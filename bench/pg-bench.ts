@@ -6,7 +6,11 @@
  * 1. baseline: a bare COPY of the same kind of rows into the same events table (no HTTP, no parsing,
  *    no de-duplication), same run, same server;
  * 2. one node ingests N events (the store grows past N), reported per tenth of the run;
- * 3. two nodes ingest M more events together, on top of those N.
+ * 3. two nodes ingest M more events together, on top of those N;
+ * 4. the attribution worker (off while ingesting): one node catches up with the backlog the
+ *    ingestion left, then recomputes every person after a settings change, first alone, then with a
+ *    second node sharing the leased marks (persons/s from the backlog gauge, CPU per phase).
+ *    `--no-worker` skips it; `--worker-minutes N` caps each of its phases (default 5).
  * CPU seconds of the node processes and of PostgreSQL are reported per phase, so the figures say
  * where the time went when the machine saturates. Everything stops by itself.
  */
@@ -30,6 +34,9 @@ const TWO_NODE_EVENTS = Number(arg('two-node-events') ?? Math.max(200_000, Math.
 const BATCH = Number(arg('batch') ?? 500);
 const CONCURRENCY = Number(arg('concurrency') ?? 8);
 const SITE = 'bench';
+const WORKER = !process.argv.includes('--no-worker');
+const WORKER_MINUTES = Number(arg('worker-minutes') ?? 5);
+const ADMIN_KEY = 'pg-bench-admin-key-0123456789abcdef';
 
 // ---- events ---------------------------------------------------------------------------------
 
@@ -100,7 +107,7 @@ interface NodeProcess {
   child: ChildProcess;
 }
 
-async function startNode(databaseUrl: string, dataDir: string): Promise<NodeProcess> {
+async function startNode(databaseUrl: string, dataDir: string, worker = false): Promise<NodeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
@@ -109,9 +116,9 @@ async function startNode(databaseUrl: string, dataDir: string): Promise<NodeProc
       ANOLE_HOST: '127.0.0.1',
       ANOLE_DATA_DIR: dataDir,
       ANOLE_LOG_LEVEL: 'warn',
-      ANOLE_WORKER: 'false',
+      ANOLE_WORKER: String(worker),
       ANOLE_PG_POOL_SIZE: '10',
-      ANOLE_ADMIN_KEY: 'pg-bench-admin-key-0123456789abcdef',
+      ANOLE_ADMIN_KEY: ADMIN_KEY,
       // Every node of a fleet hashes keys with the same secret.
       ANOLE_KEY_SECRET: 'fleet-key-secret-0123456789abcdefghijklmnop',
     },
@@ -219,6 +226,75 @@ async function load(nodes: NodeProcess[], first: number, count: number, windowEv
   };
 }
 
+// ---- the attribution worker ----------------------------------------------------------------
+
+const api = (node: NodeProcess, route: string, init: RequestInit = {}) =>
+  fetch(`${node.url}${route}`, { ...init, headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json', ...init.headers } });
+
+/** Identities waiting for the worker, from the node's /metrics. */
+async function backlogOf(node: NodeProcess): Promise<number> {
+  const match = /^anole_dirty_backlog (\S+)$/m.exec(await (await api(node, '/metrics')).text());
+  return match ? Number(match[1]) : NaN;
+}
+
+interface Drain {
+  nodes: number;
+  backlogAtStart: number;
+  seconds: number;
+  personsPerSecond: number;
+  caughtUp: boolean;
+  nodeCpuSeconds: number;
+  postgresCpuSeconds: number;
+}
+
+/** Waits until the backlog is empty (or WORKER_MINUTES passed), watching the first node's gauge. */
+async function drain(nodes: NodeProcess[], label: string, started = performance.now(), first?: number): Promise<Drain> {
+  const cpu0 = nodes.reduce((s, n) => s + cpuSecondsOf(n.child.pid!), 0);
+  const pg0 = postgresCpuSeconds();
+  const backlogAtStart = first ?? (await backlogOf(nodes[0]!));
+  let backlog = backlogAtStart;
+  let lastLog = performance.now();
+  while (backlog > 0 && performance.now() - started < WORKER_MINUTES * 60_000) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    backlog = await backlogOf(nodes[0]!);
+    if (performance.now() - lastLog > 10_000) {
+      lastLog = performance.now();
+      console.error(`  ${label}: ${Math.round((lastLog - started) / 1000)} s, backlog ${backlog.toLocaleString('en')}`);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const handled = backlogAtStart - backlog;
+  const result = {
+    nodes: nodes.length,
+    backlogAtStart,
+    seconds: Math.round(seconds * 10) / 10,
+    personsPerSecond: Math.round(handled / seconds),
+    caughtUp: backlog === 0,
+    nodeCpuSeconds: Math.round(nodes.reduce((s, n) => s + cpuSecondsOf(n.child.pid!), 0) - cpu0),
+    postgresCpuSeconds: Math.round(postgresCpuSeconds() - pg0),
+  };
+  console.error(`${label}: ${handled.toLocaleString('en')} identities in ${result.seconds} s = ${result.personsPerSecond.toLocaleString('en')}/s${result.caughtUp ? '' : ' (did NOT finish)'}`);
+  return result;
+}
+
+/**
+ * Every identity of the site marked dirty: the analysis period of one experiment set to start at
+ * epoch 0 changes no figure but, like any period change, asks for a full recompute.
+ */
+async function fullRecompute(nodes: NodeProcess[], label: string): Promise<Drain> {
+  const { experiments: items } = (await (await api(nodes[0]!, `/api/sites/${SITE}/experiments`)).json()) as { experiments: { id: number }[] };
+  if (items.length === 0) throw new Error('no experiment is registered: the worker registers them as it attributes');
+  const id = items[0]!.id;
+  const record = (await (await api(nodes[0]!, `/api/sites/${SITE}/experiments/${id}`)).json()) as Record<string, unknown>;
+  const started = performance.now();
+  const put = await api(nodes[0]!, `/api/sites/${SITE}/experiments/${id}`, {
+    method: 'PUT',
+    body: JSON.stringify({ name: record.name, variations: record.variations, referenceVariationId: record.referenceVariationId, analysisPeriod: { start: 0, end: null } }),
+  });
+  if (!put.ok) throw new Error(`PUT experiment answered ${put.status}: ${await put.text()}`);
+  return drain(nodes, label, started);
+}
+
 // ---- run ------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -287,6 +363,23 @@ async function main(): Promise<void> {
     const stored = await db.query<{ n: string; bytes: string }>("SELECT count(*) AS n, pg_total_relation_size('events') AS bytes FROM events");
     await db.end();
     const oneNodeTail = oneNode.windows.at(-1)?.eventsPerSecond ?? oneNode.eventsPerSecond;
+
+    // 4. The worker: the ingestion's backlog on one node, then a full recompute on one and on two.
+    let worker: { catchUp: Drain; fullRecomputeOneNode: Drain; fullRecomputeTwoNodes: Drain; twoNodeSpeedup: number } | null = null;
+    if (WORKER) {
+      for (const node of nodes.splice(0)) await stopNode(node);
+      nodes.push(await startNode(url, path.join(temp.dir, 'node0'), true));
+      const catchUp = await drain(nodes, 'worker, one node, catch-up after the ingestion');
+      const fullRecomputeOneNode = await fullRecompute(nodes, 'worker, one node, full recompute');
+      nodes.push(await startNode(url, path.join(temp.dir, 'node1'), true));
+      const fullRecomputeTwoNodes = await fullRecompute(nodes, 'worker, two nodes, full recompute');
+      worker = {
+        catchUp,
+        fullRecomputeOneNode,
+        fullRecomputeTwoNodes,
+        twoNodeSpeedup: Math.round((fullRecomputeTwoNodes.personsPerSecond / fullRecomputeOneNode.personsPerSecond) * 100) / 100,
+      };
+    }
     const report = {
       machine: { cores: os.cpus().length, memoryGiB: Math.round(memoryGb), postgres: (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v },
       settings: { batch: BATCH, concurrencyPerNode: CONCURRENCY, sharedBuffers, fsync: 'on', synchronousCommit: 'on' },
@@ -294,6 +387,7 @@ async function main(): Promise<void> {
       oneNode,
       twoNodes,
       twoNodeSpeedupVsOneNodeTail: Math.round((twoNodes.eventsPerSecond / oneNodeTail) * 100) / 100,
+      worker,
       storedEvents: Number(stored.rows[0]!.n),
       eventsTableBytes: Number(stored.rows[0]!.bytes),
     };
