@@ -4,6 +4,7 @@ import { quotasOf, type SiteQuotas } from '../core/site-settings.ts';
 import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts';
 import { withRoundLinks } from './round-links.ts';
 import { attributionSettingsOf, noSeenIds, personsTouchedBy, recomputePerson, seenIdsOf } from './person-state.ts';
+import { replaceInChunks, runRecomputeStep } from './full-recompute.ts';
 
 const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
 /**
@@ -35,21 +36,33 @@ export interface WorkerOptions {
   onRound?: (report: RoundReport) => void;
 }
 
-/** What a round did: marks handled, persons recomputed, and how many of those incrementally. */
+/** What a round did: marks handled, persons recomputed, how many of those incrementally, and persons a site-wide recomputation did. */
 export interface RoundReport {
   marks: number;
   persons: number;
   incremental: number;
+  scanned: number;
 }
 
 /**
- * One round: claim dirty identities, recompute every person they touch (incrementally when the
- * person's stored state allows, see recomputePerson), replace the person's contributions to the
- * results, complete the marks. Safe to run in any number of processes: claims are leased, and a
- * person's state is a pure function of the events, so recomputing twice gives the same answer.
+ * One round: the dirty marks (markedRound), then one step of a site-wide recomputation when one
+ * is waiting (full-recompute.ts), so that marks keep being handled while a large site is
+ * recomputed from scratch.
  */
 export async function runAttributionRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now' | 'quotas'>): Promise<RoundReport> {
-  const report: RoundReport = { marks: 0, persons: 0, incremental: 0 };
+  const report = await markedRound(storage, options);
+  report.scanned = await runRecomputeStep(storage, options);
+  return report;
+}
+
+/**
+ * Claim dirty identities, recompute every person they touch (incrementally when the person's
+ * stored state allows, see recomputePerson), replace the person's contributions to the results,
+ * complete the marks. Safe to run in any number of processes: claims are leased, and a person's
+ * state is a pure function of the events, so recomputing twice gives the same answer.
+ */
+async function markedRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now' | 'quotas'>): Promise<RoundReport> {
+  const report: RoundReport = { marks: 0, persons: 0, incremental: 0, scanned: 0 };
   const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: options.now() });
   if (marks.length === 0) return report;
   report.marks = marks.length;
@@ -85,11 +98,11 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
       if (result.incremental) report.incremental += 1;
       await pause();
     }
-    // One commit for the round: a commit waits for the disk, a person's recomputation does not.
     // Ids the registry has no room for stay unregistered (their events are stored and attributed
-    // all the same); the store counts them for the site's usage and /metrics.
+    // all the same); the store counts them for the site's usage and /metrics. Contributions go in
+    // short transactions (replaceInChunks), so that appends never wait long behind a round.
     await storage.registerSeen(siteId, seen, { maxEntries: quotasOf(site, options.quotas).registryEntries });
-    await storage.replacePersonsContributions(siteId, replaced);
+    await replaceInChunks(storage, siteId, replaced);
   }
   await storage.completeDirty(marks);
   return report;
@@ -124,16 +137,19 @@ export function startAttributionWorker(storage: Storage, options: WorkerOptions)
   const loop = (async () => {
     while (!stopped) {
       let handled = 0;
+      let scanning = false;
       try {
         const report = await runAttributionRound(storage, options);
         handled = report.marks;
-        if (handled > 0) options.onRound?.(report);
+        scanning = report.scanned > 0;
+        if (handled > 0 || scanning) options.onRound?.(report);
       } catch (error) {
         options.onError?.(error);
       }
       if (stopped) break;
-      if (handled === 0) await pause(options.idleMs, true);
-      else if (handled < options.batch && options.gatherMs > 0) await pause(options.gatherMs, false);
+      // A site-wide recomputation under way goes on at once: it has a whole site to do.
+      if (handled === 0 && !scanning) await pause(options.idleMs, true);
+      else if (!scanning && handled < options.batch && options.gatherMs > 0) await pause(options.gatherMs, false);
       else await new Promise((resolve) => setImmediate(resolve));
     }
   })();

@@ -1,4 +1,4 @@
-import { attributePerson, NO_PREFIX, type ExperimentAttribution } from '../core/attribution/attribute-person.ts';
+import { attributePerson, NO_PREFIX, type ExperimentAttribution, type PersonPrefix } from '../core/attribution/attribute-person.ts';
 import { personContributions, type Contributions } from '../core/attribution/contributions.ts';
 import {
   personsTouchedByVisitorCode,
@@ -149,15 +149,33 @@ export async function recomputePerson(
   const prefix = usable ? prefixFromJson(previous.prefix) : NO_PREFIX;
   const from = usable ? previous.point : null;
   const events = await eventsOfVisitorCodes(storage, site.id, codes, from === null ? {} : { since: from });
-  const next = personContributions(attributePerson(events, settings, prefix), prefix.visitUnits);
+  return { ...attributeFrom(events, settings, codes, { prefix, from }), events, incremental: usable };
+}
 
+/** A person's contributions and state from every one of its events (`codes` sorted): the pure part of a recomputation from scratch. */
+export function recomputeFromEvents(
+  events: ReadonlyMap<string, readonly VisitorEvent[]>,
+  settings: AttributionSettings & { key: string },
+  codes: readonly string[],
+): Pick<PersonRecomputation, 'next' | 'state'> {
+  return attributeFrom(events, settings, codes, { prefix: NO_PREFIX, from: null });
+}
+
+/** Attributes the events since `from` (null: every event) on top of `prefix`, and the state with the summary moved to the latest quiet point. */
+function attributeFrom(
+  events: ReadonlyMap<string, readonly VisitorEvent[]>,
+  settings: AttributionSettings & { key: string },
+  codes: readonly string[],
+  { prefix, from }: { prefix: PersonPrefix; from: number | null },
+): Pick<PersonRecomputation, 'next' | 'state'> {
+  const next = personContributions(attributePerson(events, settings, prefix), prefix.visitUnits);
   const point = latestQuietPoint(events, settings.visitTimeoutMs) ?? from;
-  if (point === null) return { next, state: null, events, incremental: usable };
+  if (point === null) return { next, state: null };
   let moved = prefix;
   if (from === null || point > from) {
     const before = new Map([...events].map(([code, list]) => [code, list.filter((e) => e.time < point)]));
     moved = extendPrefix(prefix, before, settings, point);
   }
-  const state: PersonState = { v: 1, settings: settings.key, codes, point, prefix: prefixToJson(moved) };
-  return { next, state: JSON.stringify(state), events, incremental: usable };
+  const state: PersonState = { v: 1, settings: settings.key, codes: [...codes], point, prefix: prefixToJson(moved) };
+  return { next, state: JSON.stringify(state) };
 }

@@ -74,6 +74,18 @@ export interface EventPage {
 }
 
 /**
+ * A site's recomputation from every event (after markAllDirty), as a worker holds it: `gen` moves
+ * when the site is marked again (the scan then starts over), `cursor` is where the scan goes on
+ * (Storage.scanEvents; null: from the start), `done` persons were recomputed by it so far.
+ */
+export interface SiteRecompute {
+  siteId: number;
+  gen: number;
+  cursor: string | null;
+  done: number;
+}
+
+/**
  * A map write: done, or refused whole because one key's merged map would exceed LIMITS.mapStoredBytes
  * (`map_too_large`) or the site's maps would exceed their quota (`site_quota`: the site holds
  * `siteBytes`, the write would add `adding`).
@@ -170,6 +182,16 @@ export interface Storage {
    * the page, never with the identity's history.
    */
   eventPage(siteId: number, identity: Identity, options: { limit: number; cursor?: string | null }): Promise<EventPage>;
+  /**
+   * The site's events, whole identities at a time, in an order of the engine's choosing that an
+   * index gives (the same on every call): the events of the identities after `cursor` (from the
+   * first when null), identity after identity, until at least `limit` events or the last identity,
+   * and the cursor after them (null once the last identity was answered). An identity's events all
+   * come in one page. An event appended or forgotten during a scan may be in it or not (its own
+   * dirty mark covers it); every event stored before the scan began and still stored is in
+   * exactly one page.
+   */
+  scanEvents(siteId: number, options: { cursor: string | null; limit: number }): Promise<EventPage>;
   /** Every link, past and present, made by these visitor codes. */
   linksOfVisitorCodes(siteId: number, visitorCodes: readonly string[]): Promise<IdentityLink[]>;
   /** Every link, past and present, to these mapping values. */
@@ -226,8 +248,27 @@ export interface Storage {
   // the persons concerned, and complete the marks (a mark touched again meanwhile stays).
   claimDirty(options: { limit: number; leaseMs: number; now: number }): Promise<DirtyMark[]>;
   completeDirty(marks: readonly DirtyMark[]): Promise<void>;
-  /** Marks every identity of the site dirty (settings or periods changed); answers how many. */
+  /**
+   * Asks for every person of the site to be recomputed from every event (settings or periods
+   * changed): one site-wide recomputation that a worker claims and runs as a scan of the site's
+   * events (claimSiteRecompute), restarted from the beginning when one was under way. Existing
+   * marks of the site move to a new generation and ask for a recomputation from scratch, so a round
+   * that claimed them before keeps them. Answers the persons to recompute (the site's persons with
+   * stored contributions), which dirtyBacklog counts down as the scan goes.
+   */
   markAllDirty(siteId: number): Promise<number>;
+  /**
+   * Claims a site-wide recomputation no other worker holds (or whose holder's lease ran out), for
+   * `leaseMs`; null when there is none.
+   */
+  claimSiteRecompute(options: { leaseMs: number; now: number }): Promise<SiteRecompute | null>;
+  /**
+   * Records a claimed recomputation's progress: its scan now stands at `cursor` (null: finished,
+   * the recomputation is removed) with `persons` more recomputed, and the lease runs `leaseMs`
+   * from `now`. Answers false, changing nothing, when the recomputation moved on meanwhile (marked
+   * again, or taken over by another worker after the lease): the holder must stop.
+   */
+  advanceSiteRecompute(job: SiteRecompute, progress: { cursor: string | null; persons: number; leaseMs: number; now: number }): Promise<boolean>;
   /**
    * Replaces persons' contributions and adds (new − old) to the result aggregates, atomically, in
    * one transaction (the last entry of a person wins): a worker round pays one commit, and each
@@ -238,7 +279,7 @@ export interface Storage {
   personStates(siteId: number, personKeys: readonly string[]): Promise<Map<string, string>>;
   /** The summed contributions of every person exposed to the experiment; only rows of these kinds when given. */
   resultAggregates(siteId: number, experimentId: number, kinds?: readonly AggregateKind[]): Promise<Contributions>;
-  /** Dirty marks waiting (claimed or not). */
+  /** Dirty marks waiting (claimed or not), plus the persons site-wide recomputations have still to do (at least 1 each). */
   dirtyBacklog(): Promise<number>;
 
   // API keys, stored as keyed hashes only (see access/api-keys.ts).
@@ -295,6 +336,8 @@ export type DerivedStoragePart = Pick<
   | 'claimDirty'
   | 'completeDirty'
   | 'markAllDirty'
+  | 'claimSiteRecompute'
+  | 'advanceSiteRecompute'
   | 'replacePersonsContributions'
   | 'personStates'
   | 'resultAggregates'

@@ -91,13 +91,6 @@ export function derivedContract(makeStorage: StorageFactory): void {
       expect(other.map((m) => m.identity)).toEqual(['c']);
     });
 
-    it('marks every identity of a site dirty on demand', async () => {
-      await fx.storage.appendEvents(at(site, [conversion('d'), conversion('e'), mappingEvent('f', 'u1')]));
-      await fx.storage.completeDirty(await fx.storage.claimDirty({ limit: 10, leaseMs: 1000, now: NOW }));
-      expect(await fx.storage.markAllDirty(site)).toBe(3);
-      expect(await fx.storage.dirtyBacklog()).toBe(3);
-    });
-
     it('replaces a person\'s contributions by adding exactly (new − old) to the aggregates', async () => {
       await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map([['U|5|1|visitor|100', [1]], ['G|5|1|3|visitor', [1, 0, 0, 0, 2, 4]]]) }]);
       await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p2', next: new Map([['U|5|1|visitor|100', [1]], ['U|6|2|visitor|101', [1]]]) }]);

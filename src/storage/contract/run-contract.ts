@@ -11,11 +11,12 @@ import { incrementalContract } from './incremental-contract.ts';
 import { linksContract } from './links-contract.ts';
 import { mapsContract } from './maps-contract.ts';
 import { quotasContract } from './quotas-contract.ts';
+import { recomputeContract } from './recompute-contract.ts';
 import { siteReadsContract } from './site-reads-contract.ts';
 import { sitesContract } from './sites-contract.ts';
 import type { StorageFactory } from './storage-factory.ts';
 
-export type ContractPart = 'sites' | 'events' | 'eventPages' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'incremental' | 'identityLimit' | 'apiKeys' | 'health' | 'site-reads' | 'quotas';
+export type ContractPart = 'sites' | 'events' | 'eventPages' | 'links' | 'maps' | 'forget' | 'derived' | 'contributions' | 'incremental' | 'identityLimit' | 'apiKeys' | 'health' | 'site-reads' | 'quotas' | 'recompute';
 
 const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   sites: sitesContract,
@@ -32,6 +33,7 @@ const PARTS: Record<ContractPart, (makeStorage: StorageFactory) => void> = {
   health: healthContract,
   'site-reads': siteReadsContract,
   quotas: quotasContract,
+  recompute: recomputeContract,
 };
 
 export interface ContractOptions {

@@ -131,14 +131,21 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       // A person with no contributions and no state has nothing to keep.
       const gone = keys.filter((key) => nextOf.get(key)!.size === 0 && !stateOf.get(key));
       const kept = keys.filter((key) => nextOf.get(key)!.size > 0 || stateOf.get(key));
-      if (gone.length > 0) await client.query('DELETE FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[])', [siteId, gone]);
+      let added = 0;
+      if (gone.length > 0) {
+        const deleted = await client.query('DELETE FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[])', [siteId, gone]);
+        added -= deleted.rowCount ?? 0;
+      }
       if (kept.length > 0) {
         await client.query(
           `INSERT INTO person_contributions (site_id, person_key, data, state) SELECT $1, k, d, s FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, d, s)
            ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state`,
           [siteId, kept, kept.map((key) => contributionsToJson(nextOf.get(key)!)), kept.map((key) => stateOf.get(key) ?? null)],
         );
+        added += kept.filter((key) => !previous.has(key)).length;
       }
+      // Last, as map writes do: the site's row is the one lock every writer of the site may want.
+      if (added !== 0) await client.query('UPDATE sites SET persons = persons + $2 WHERE id = $1', [siteId, added]);
     });
   }
 
@@ -292,13 +299,42 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       });
     },
     async markAllDirty(siteId) {
-      const result = await pool.query(
-        `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since)
-         SELECT DISTINCT site_id, id_kind, identity, 1, 0, $2::bigint FROM events WHERE site_id = $1
-         ON CONFLICT (site_id, id_kind, identity) DO UPDATE SET gen = dirty_identities.gen + 1, since = $2::bigint`,
-        [siteId, FROM_SCRATCH],
+      return transaction(async (client) => {
+        // Nothing stored, nothing to recompute (a settings change on a new site).
+        const { rows: any } = await client.query('SELECT 1 FROM events WHERE site_id = $1 LIMIT 1', [siteId]);
+        if (any.length === 0) return 0;
+        await client.query(`UPDATE dirty_identities SET gen = gen + 1, since = $2::bigint WHERE site_id = $1`, [siteId, FROM_SCRATCH]);
+        const { rows } = await client.query<{ persons: string }>(
+          `INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done)
+           SELECT id, 1, NULL, 0, persons, 0 FROM sites WHERE id = $1
+           ON CONFLICT (site_id) DO UPDATE SET gen = site_recomputes.gen + 1, cursor = NULL, claimed_until = 0, persons = excluded.persons, done = 0
+           RETURNING persons`,
+          [siteId],
+        );
+        return Math.max(1, Number(rows[0]?.persons ?? 0));
+      });
+    },
+    async claimSiteRecompute({ leaseMs, now }) {
+      const { rows } = await pool.query<{ site_id: number; gen: string; cursor: string | null; done: string }>(
+        `UPDATE site_recomputes r SET claimed_until = $1
+         FROM (SELECT site_id FROM site_recomputes WHERE claimed_until <= $2 ORDER BY site_id LIMIT 1 FOR UPDATE SKIP LOCKED) c
+         WHERE r.site_id = c.site_id
+         RETURNING r.site_id, r.gen, r.cursor, r.done`,
+        [now + leaseMs, now],
       );
-      return result.rowCount ?? 0;
+      const row = rows[0];
+      return row ? { siteId: row.site_id, gen: Number(row.gen), cursor: row.cursor, done: Number(row.done) } : null;
+    },
+    async advanceSiteRecompute(job, { cursor, persons, leaseMs, now }) {
+      const result =
+        cursor === null
+          ? await pool.query('DELETE FROM site_recomputes WHERE site_id = $1 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3', [job.siteId, job.gen, job.cursor])
+          : await pool.query(
+              `UPDATE site_recomputes SET cursor = $4, done = done + $5, claimed_until = $6
+               WHERE site_id = $1 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3`,
+              [job.siteId, job.gen, job.cursor, cursor, persons, now + leaseMs],
+            );
+      return (result.rowCount ?? 0) > 0;
     },
     replacePersonsContributions: replacePersons,
     async personStates(siteId, personKeys) {
@@ -324,7 +360,10 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       return new Map(rows.map((r) => [r.key, r.vector.map(Number)]));
     },
     async dirtyBacklog() {
-      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dirty_identities');
+      // A running scan counts the persons it has left, at least 1 until it is done.
+      const { rows } = await pool.query<{ n: string }>(
+        'SELECT (SELECT count(*) FROM dirty_identities) + (SELECT coalesce(sum(greatest(1, persons - done)), 0) FROM site_recomputes) AS n',
+      );
       return Number(rows[0]?.n ?? 0);
     },
   };

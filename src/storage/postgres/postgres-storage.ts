@@ -367,6 +367,25 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
       return { events: rows.map(fromEventRow), cursor: rows.length < limit || !last ? null : `${last.time}:${last.nonce}` };
     },
 
+    async scanEvents(siteId, { cursor, limit }) {
+      // Primary-key order; the cursor is the last identity answered, as JSON [kind, identity].
+      const [kind, identity] = cursor ? (JSON.parse(cursor) as [number, string]) : [-1, ''];
+      const take = Math.max(1, limit);
+      const { rows } = await pool.query<EventRow>(
+        `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events
+         WHERE site_id = $1 AND (id_kind, identity) > ($2::smallint, $3::text) ORDER BY id_kind, identity, nonce LIMIT $4`,
+        [siteId, kind, identity, take],
+      );
+      const last = rows.at(-1);
+      if (!last || rows.length < take) return { events: rows.map(fromEventRow), cursor: null };
+      // The page ends with its last identity whole: the rest of that identity's events.
+      const { rows: rest } = await pool.query<EventRow>(
+        `SELECT id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events
+         WHERE site_id = $1 AND id_kind = $2 AND identity = $3 AND nonce > $4 ORDER BY nonce`,
+        [siteId, last.id_kind, last.identity, last.nonce],
+      );
+      return { events: [...rows, ...rest].map(fromEventRow), cursor: JSON.stringify([Number(last.id_kind), last.identity]) };
+    },
     linksOfVisitorCodes: (siteId, visitorCodes) => linksBy('visitor_code', siteId, visitorCodes),
     linksOfMappingValues: (siteId, mappingValues) => linksBy('mapping_value', siteId, mappingValues),
 

@@ -180,4 +180,19 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   UPDATE sites SET map_bytes = (SELECT coalesce(sum(octet_length(key) + octet_length(fields)), 0) FROM maps WHERE maps.site_id = sites.id);
   CREATE INDEX maps_by_site_expiry ON maps (site_id, expires_at);
   `,
+  // Full recomputations (as SQLite's last migration): one leased row per site-wide recomputation,
+  // run as a scan of the site's events in primary-key order; each site's persons with stored
+  // contributions, counted here once and then kept by every replacement of them.
+  `
+  CREATE TABLE site_recomputes (
+    site_id integer PRIMARY KEY,
+    gen bigint NOT NULL,
+    cursor text,
+    claimed_until bigint NOT NULL,
+    persons bigint NOT NULL,
+    done bigint NOT NULL
+  );
+  ALTER TABLE sites ADD COLUMN persons bigint NOT NULL DEFAULT 0;
+  UPDATE sites SET persons = (SELECT count(*) FROM person_contributions p WHERE p.site_id = sites.id);
+  `,
 ];

@@ -211,4 +211,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE sites SET map_bytes = (SELECT COALESCE(SUM(octet_length(key) + octet_length(fields)), 0) FROM maps WHERE maps.site_id = sites.id);
   CREATE INDEX maps_by_site_expiry ON maps (site_id, expires_at);
   `,
+  // Full recomputations: a settings or period change asks for one site-wide recomputation, run
+  // as a scan of the site's events by a worker holding a lease on this row (its gen moves when the
+  // site is marked again; cursor is where the scan stands), instead of a dirty mark per identity.
+  // Each site counts its persons with stored contributions (kept by every replacement of them),
+  // so the backlog can say how many the scan has left; counted here once for the rows stored.
+  `
+  CREATE TABLE site_recomputes (
+    site_id INTEGER PRIMARY KEY,
+    gen INTEGER NOT NULL,
+    cursor TEXT,
+    claimed_until INTEGER NOT NULL,
+    persons INTEGER NOT NULL,
+    done INTEGER NOT NULL
+  );
+  ALTER TABLE sites ADD COLUMN persons INTEGER NOT NULL DEFAULT 0;
+  UPDATE sites SET persons = (SELECT count(*) FROM person_contributions p WHERE p.site_id = sites.id);
+  `,
 ];

@@ -31,9 +31,6 @@ const EXPERIMENT_SELECT = `
                    WHERE v.site_id = e.site_id AND v.experiment_id = e.id), '[]') AS variations
   FROM experiments e`;
 
-/** Log rows one markAllDirty transaction reads: a few milliseconds of the writer. */
-const MARK_STRETCH = 20_000;
-
 /** Registry and derived state for the SQLite adapter. */
 export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const listExperiments = db.prepare<[number], ExperimentRow>(`${EXPERIMENT_SELECT} WHERE e.site_id = ? ORDER BY e.id`);
@@ -68,16 +65,29 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   );
   const complete = db.prepare('DELETE FROM dirty_identities WHERE site_id = ? AND id_kind = ? AND identity = ? AND gen = ?');
   const release = db.prepare('UPDATE dirty_identities SET claimed_until = 0 WHERE site_id = ? AND id_kind = ? AND identity = ?');
-  const identitiesLogged = db.prepare<[number, number, number], { id_kind: number; identity: string }>(
-    'SELECT DISTINCT id_kind, identity FROM events WHERE site_id = ? AND seq > ? AND seq <= ?',
+  const bumpMarks = db.prepare(`UPDATE dirty_identities SET gen = gen + 1, since = ${FROM_SCRATCH} WHERE site_id = ?`);
+  const sitePersons = db.prepare<[number], number>('SELECT persons FROM sites WHERE id = ?').pluck();
+  const hasEvents = db.prepare<[number], number>('SELECT 1 FROM events INDEXED BY events_by_site_received WHERE site_id = ? LIMIT 1').pluck();
+  const askRecompute = db.prepare(
+    `INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done) VALUES (?, 1, NULL, 0, ?, 0)
+     ON CONFLICT (site_id) DO UPDATE SET gen = gen + 1, cursor = NULL, claimed_until = 0, persons = excluded.persons, done = 0`,
   );
-  const lastLogged = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'log_seq'");
-  const markOne = db.prepare(
-    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since) VALUES (?, ?, ?, 1, 0, ${FROM_SCRATCH})
-     ON CONFLICT DO UPDATE SET gen = gen + 1, since = ${FROM_SCRATCH}`,
+  const claimRecompute = db.prepare<[number, number], { site_id: number; gen: number; cursor: string | null; done: number }>(
+    `UPDATE site_recomputes SET claimed_until = ?
+     WHERE site_id = (SELECT site_id FROM site_recomputes WHERE claimed_until <= ? ORDER BY site_id LIMIT 1)
+     RETURNING site_id, gen, cursor, done`,
   );
+  const advanceRecompute = db.prepare(
+    'UPDATE site_recomputes SET cursor = ?, done = done + ?, claimed_until = ? WHERE site_id = ? AND gen = ? AND cursor IS ?',
+  );
+  const finishRecompute = db.prepare('DELETE FROM site_recomputes WHERE site_id = ? AND gen = ? AND cursor IS ?');
+  const addPersons = db.prepare('UPDATE sites SET persons = persons + ? WHERE id = ?');
   // Kept by triggers (schema migration 5): COUNT(*) would scan every mark on each results request.
-  const backlog = db.prepare<[], { n: number }>("SELECT value AS n FROM counters WHERE name = 'dirty_marks'");
+  // A running scan counts the persons it has left, at least 1 until it is done.
+  const backlog = db.prepare<[], { n: number }>(
+    `SELECT (SELECT value FROM counters WHERE name = 'dirty_marks')
+          + COALESCE((SELECT SUM(MAX(1, persons - done)) FROM site_recomputes), 0) AS n`,
+  );
   const readPerson = db.prepare<[number, string], { data: string }>('SELECT data FROM person_contributions WHERE site_id = ? AND person_key = ?');
   const readState = db.prepare<[number, string], { state: string | null }>('SELECT state FROM person_contributions WHERE site_id = ? AND person_key = ?');
   const writePerson = db.prepare(
@@ -181,12 +191,18 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   // once with the summed deltas: one commit and one write per row for a whole worker round.
   const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[]) => {
     const total: Contributions = new Map();
+    let added = 0;
     for (const { personKey, next, state } of persons) {
-      accumulate(total, contributionDelta(contributionsFromJson(readPerson.get(siteId, personKey)?.data), next));
+      const stored = readPerson.get(siteId, personKey);
+      accumulate(total, contributionDelta(contributionsFromJson(stored?.data), next));
       // A person with no contributions and no state has nothing to keep.
-      if (next.size === 0 && !state) deletePerson.run(siteId, personKey);
-      else writePerson.run(siteId, personKey, contributionsToJson(next), state ?? null);
+      if (next.size === 0 && !state) added -= deletePerson.run(siteId, personKey).changes;
+      else {
+        writePerson.run(siteId, personKey, contributionsToJson(next), state ?? null);
+        if (!stored) added += 1;
+      }
     }
+    if (added !== 0) addPersons.run(added, siteId);
     for (const [key, delta] of total) {
       if (delta.every((d) => d === 0)) continue;
       const experimentId = experimentOfKey(key);
@@ -195,14 +211,13 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     }
   });
 
-  // Marks the identities of one stretch of the log not marked by an earlier stretch.
-  const markStretchTx = db.transaction((siteId: number, after: number, upTo: number, marked: Set<string>) => {
-    for (const { id_kind, identity } of identitiesLogged.all(siteId, after, upTo)) {
-      const key = `${id_kind}\u0000${identity}`;
-      if (marked.has(key)) continue;
-      marked.add(key);
-      markOne.run(siteId, id_kind, identity);
-    }
+  const markAllTx = db.transaction((siteId: number): number => {
+    // Nothing stored, nothing to recompute (a settings change on a new site).
+    if (!hasEvents.get(siteId)) return 0;
+    bumpMarks.run(siteId);
+    const persons = sitePersons.get(siteId) ?? 0;
+    askRecompute.run(siteId, persons);
+    return Math.max(1, persons);
   });
 
   const completeTx = db.transaction((marks: readonly DirtyMark[]) => {
@@ -259,16 +274,18 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
       completeTx.immediate(marks);
     },
     async markAllDirty(siteId) {
-      // In stretches of the log, each its own short transaction, so that commits interleave with
-      // the marking of a large site instead of waiting for all of it. Events logged after the
-      // first stretch started are marked by their own append.
-      const upTo = lastLogged.get()?.value ?? 0;
-      const marked = new Set<string>();
-      for (let after = 0; after < upTo; after += MARK_STRETCH) {
-        markStretchTx.immediate(siteId, after, Math.min(upTo, after + MARK_STRETCH), marked);
-        if (after + MARK_STRETCH < upTo) await new Promise((resolve) => setImmediate(resolve));
-      }
-      return marked.size;
+      return markAllTx.immediate(siteId);
+    },
+    async claimSiteRecompute({ leaseMs, now }) {
+      const row = claimRecompute.get(now + leaseMs, now);
+      return row ? { siteId: row.site_id, gen: row.gen, cursor: row.cursor, done: row.done } : null;
+    },
+    async advanceSiteRecompute(job, { cursor, persons, leaseMs, now }) {
+      const changed =
+        cursor === null
+          ? finishRecompute.run(job.siteId, job.gen, job.cursor)
+          : advanceRecompute.run(cursor, persons, now + leaseMs, job.siteId, job.gen, job.cursor);
+      return changed.changes > 0;
     },
     async replacePersonsContributions(siteId, persons) {
       if (persons.length > 0) replacePersonsTx.immediate(siteId, persons);

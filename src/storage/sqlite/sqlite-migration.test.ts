@@ -55,7 +55,9 @@ describe('sqlite migration from the clustered events table to the log', () => {
       const fresh = conversion('old-visitor');
       expect(await store.appendEvents(at(siteId, [fresh, fresh]))).toEqual(['accepted', 'duplicate']);
       expect((await store.stats()).events).toBe(old.length + 1);
-      expect(await store.markAllDirty(siteId)).toBe(2);
+      // No person computed yet: one site-wide recomputation, counted as one.
+      expect(await store.markAllDirty(siteId)).toBe(1);
+      expect((await store.scanEvents(siteId, { cursor: null, limit: 1_000 })).events).toHaveLength(old.length + 1);
       const plan = { identities: [vc('old-visitor')], events: [], linkVisitorCodes: [], linkMappingValues: [], mapKeys: [], dirty: [] };
       expect((await store.forgetVisitors(siteId, plan)).events).toBe(visitor.length + 2);
       expect(await store.appendEvents(at(siteId, [fresh, visitor[0]!]))).toEqual(['duplicate', 'duplicate']);
@@ -73,7 +75,7 @@ describe('sqlite migration to per-site map byte totals', () => {
   it('counts the maps a store already holds, per site, keys included', async () => {
     const temp = makeTempDir();
     const file = path.join(temp.dir, 'anole.db');
-    const before = SQLITE_MIGRATIONS.length - 1;
+    const before = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('ADD COLUMN map_bytes'));
     const raw = new Database(file);
     raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
     for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
@@ -93,6 +95,36 @@ describe('sqlite migration to per-site map byte totals', () => {
       expect((await store.siteUsage(empty)).mapBytes).toBe(0);
       expect(await store.purgeExpiredMaps(2, 10)).toBe(1);
       expect((await store.siteUsage(a)).mapBytes).toBe(Buffer.byteLength('clé{"v":"é"}'));
+    } finally {
+      await store.close();
+      temp.remove();
+    }
+  });
+});
+
+describe('sqlite migration to per-site person counts', () => {
+  it('counts the persons a store already holds, per site, and asks a full recomputation for them', async () => {
+    const temp = makeTempDir();
+    const file = path.join(temp.dir, 'anole.db');
+    const before = SQLITE_MIGRATIONS.length - 1;
+    const raw = new Database(file);
+    raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
+    for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
+    raw.pragma(`user_version = ${before}`);
+    const site = (code: string) => Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run(code, JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+    const [a, b] = [site('a'), site('b')];
+    const person = raw.prepare("INSERT INTO person_contributions (site_id, person_key, data) VALUES (?, ?, '[]')");
+    for (const key of ['v:1', 'v:2', 'm:u']) person.run(a, key);
+    person.run(b, 'v:1');
+    raw
+      .prepare("INSERT INTO events (seq, site_id, id_kind, identity, nonce, type, time, received_at, data, itp) VALUES (1, ?, 0, 'v', 'n', 'page', 0, 0, '{}', 0)")
+      .run(a);
+    raw.close();
+
+    const store = openSqliteStorage({ file, cacheMb: 8 });
+    try {
+      expect(await store.markAllDirty(a)).toBe(3);
+      expect(await store.markAllDirty(b)).toBe(0);
     } finally {
       await store.close();
       temp.remove();

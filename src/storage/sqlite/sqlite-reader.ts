@@ -5,6 +5,7 @@ import type { Storage } from '../port.ts';
 import { IdentityTail, identityKey } from './sqlite-event-keys.ts';
 import { sqliteEventReads } from './sqlite-event-reads.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
+import { sqliteEventScan } from './sqlite-event-scan.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
@@ -35,6 +36,7 @@ export type ReaderPart = Pick<
   | 'countApiKeys'
   | 'eventsOf'
   | 'eventPage'
+  | 'scanEvents'
 >;
 
 export interface SqliteReaderOptions {
@@ -134,6 +136,8 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
           return { events: page.rows.map(fromEventRow), cursor: page.cursor };
         }
       : refuse,
+    // Reads only what is committed (the scan reads the unmerged stretch itself), but on the log: not on the HTTP thread.
+    scanEvents: options.events ? sqliteEventScan(db).scanEvents : refuse,
   };
   return {
     reads,

@@ -67,6 +67,7 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   linksOfMappingValues: 'read',
   eventsOf: 'events',
   eventPage: 'events',
+  scanEvents: 'events',
   // Up to `scan` rows of one site: kept off the HTTP thread like the other log reads.
   latestEvents: 'events',
   alreadyStored: 'write',
@@ -82,6 +83,8 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   claimDirty: 'write',
   completeDirty: 'write',
   markAllDirty: 'write',
+  claimSiteRecompute: 'write',
+  advanceSiteRecompute: 'write',
   replacePersonsContributions: 'write',
   createApiKey: 'write',
   revokeApiKey: 'write',

@@ -10,6 +10,7 @@ import { sqliteEventLog } from './sqlite-event-log.ts';
 import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteForget } from './sqlite-forget.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
+import { sqliteEventScan } from './sqlite-event-scan.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
@@ -184,8 +185,11 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     ...sqlitePlainReads(db, options.file),
     ...sqliteMaps(db),
     ...sqliteApiKeys(db),
+    ...sqliteEventScan(db),
     ...derived,
     claimDirty: relaxed(derived.claimDirty),
+    claimSiteRecompute: relaxed(derived.claimSiteRecompute),
+    advanceSiteRecompute: relaxed(derived.advanceSiteRecompute),
     completeDirty: relaxed(derived.completeDirty),
     registerSeen: relaxed(derived.registerSeen),
     replacePersonsContributions: relaxed(derived.replacePersonsContributions),
