@@ -5,7 +5,8 @@ import type { VisitorEvent } from '../core/events.ts';
 import { DEFAULT_QUOTAS, DEFAULT_SITE_SETTINGS } from '../core/site-settings.ts';
 import type { Storage } from '../storage/port.ts';
 import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.ts';
-import { runAttributionRound, startAttributionWorker, type RoundReport } from './attribution-worker.ts';
+import { markedRound, runAttributionRound, startAttributionWorker, type RoundReport } from './attribution-worker.ts';
+import { runRecomputeStep } from './full-recompute.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 const MIN = 60_000;
@@ -110,6 +111,44 @@ describe('attribution worker: incremental updates', () => {
     const again = await settle(live);
     expect(again.incremental).toBe(0);
     expect(rounded(await live.resultAggregates(siteB, 3))).toEqual(rounded(await whole.resultAggregates(siteA, 3)));
+  });
+
+  it('recomputes a whole site page by page to the same results while new events keep arriving and marks keep being handled', async () => {
+    const events = [...traffic()].sort((a, b) => a.time - b.time);
+    const open = (name: string) => {
+      const s = openSqliteStorage({ file: path.join(temp.dir, `${name}.db`), cacheMb: 8 });
+      stores.push(s);
+      return s;
+    };
+    const whole = open('scan-whole');
+    const siteA = (await whole.ensureSite('w', DEFAULT_SITE_SETTINGS)).id;
+    await whole.appendEvents(events.map((event) => ({ siteId: siteA, event })));
+    await settle(whole);
+
+    const busy = open('scan-busy');
+    const siteB = (await busy.ensureSite('w', DEFAULT_SITE_SETTINGS)).id;
+    const first = events.filter((_, i) => i % 3 !== 0);
+    const later = events.filter((_, i) => i % 3 === 0);
+    await busy.appendEvents(first.map((event) => ({ siteId: siteB, event })));
+    await settle(busy);
+    expect(await busy.markAllDirty(siteB)).toBeGreaterThan(30);
+    const now = () => T0 + 1_000 * 1_440 * MIN;
+    let steps = 0;
+    // One page of 40 events per step; between steps, new events (links among them) and a round of their marks.
+    while ((await runRecomputeStep(busy, { leaseMs: 60_000, now, quotas: DEFAULT_QUOTAS, pageEvents: 40, stepMs: 0 })) > 0) {
+      steps += 1;
+      const batch = later.splice(0, 25);
+      if (batch.length > 0) await busy.appendEvents(batch.map((event) => ({ siteId: siteB, event })));
+      if (steps % 2 === 0) await markedRound(busy, { batch: 10, leaseMs: 60_000, now, quotas: DEFAULT_QUOTAS });
+      expect(steps).toBeLessThan(500);
+    }
+    expect(steps).toBeGreaterThan(10);
+    await busy.appendEvents(later.map((event) => ({ siteId: siteB, event })));
+    await settle(busy);
+    expect(await busy.dirtyBacklog()).toBe(0);
+    expect(rounded(await busy.resultAggregates(siteB, 3))).toEqual(rounded(await whole.resultAggregates(siteA, 3)));
+    // The persons' states were kept: the next events of a person are attributed incrementally.
+    expect((await busy.personStates(siteB, ['v:dev1', 'v:dev2'])).size).toBe(2);
   });
 });
 

@@ -61,7 +61,7 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
  * complete the marks. Safe to run in any number of processes: claims are leased, and a person's
  * state is a pure function of the events, so recomputing twice gives the same answer.
  */
-async function markedRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now' | 'quotas'>): Promise<RoundReport> {
+export async function markedRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now' | 'quotas'>): Promise<RoundReport> {
   const report: RoundReport = { marks: 0, persons: 0, incremental: 0, scanned: 0 };
   const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: options.now() });
   if (marks.length === 0) return report;

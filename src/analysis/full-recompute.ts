@@ -17,7 +17,9 @@ export interface RecomputeStepOptions {
   leaseMs: number;
   now: () => number;
   quotas: SiteQuotas;
+  /** Events per page (SCAN_PAGE_EVENTS) and how long a step goes on reading pages (STEP_MS): tests make them small. */
   pageEvents?: number;
+  stepMs?: number;
 }
 
 /** Writes persons' contributions in chunks of WRITE_CHUNK_PERSONS, each its own short transaction. */
@@ -145,7 +147,7 @@ export async function runRecomputeStep(storage: Storage, options: RecomputeStepO
       writes.push(async () => {
         if (!(await storage.advanceSiteRecompute(from, { cursor: page.cursor, persons: persons.length, leaseMs: options.leaseMs, now: options.now() }))) lost = true;
       });
-      if (page.cursor === null || lost || performance.now() - started >= STEP_MS) break;
+      if (page.cursor === null || lost || performance.now() - started >= (options.stepMs ?? STEP_MS)) break;
       await pause();
     }
   } catch (error) {

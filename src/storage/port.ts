@@ -187,9 +187,10 @@ export interface Storage {
    * index gives (the same on every call): the events of the identities after `cursor` (from the
    * first when null), identity after identity, until at least `limit` events or the last identity,
    * and the cursor after them (null once the last identity was answered). An identity's events all
-   * come in one page. An event appended or forgotten during a scan may be in it or not (its own
-   * dirty mark covers it); every event stored before the scan began and still stored is in
-   * exactly one page.
+   * come in one page, and a page holds every event of its identities committed before it was read
+   * (a worker's recomputation from a page is as fresh as the page). So every event stored before
+   * the scan began and not forgotten is in exactly one page; one appended during the scan is in
+   * the page of its identity when that page comes later, else only its own dirty mark covers it.
    */
   scanEvents(siteId: number, options: { cursor: string | null; limit: number }): Promise<EventPage>;
   /** Every link, past and present, made by these visitor codes. */

@@ -82,10 +82,14 @@ export function recomputeContract(makeStorage: StorageFactory): void {
         mapKeys: [],
         dirty: [{ kind: 'visitorCode', value: 'mid-7' }],
       });
+      const later: VisitorEvent[] = [];
       while (page.cursor !== null) {
         page = await fx.storage.scanEvents(site, { cursor: page.cursor, limit: 4 });
-        seen.push(...page.events);
+        later.push(...page.events);
       }
+      seen.push(...later);
+      // A page read after an append holds the appended events of its identities.
+      for (const e of later) expect(later.map((l) => l.nonce)).toContain(during.find((d) => d.identity.value === e.identity.value)!.nonce);
       const nonces = seen.map((e) => e.nonce);
       expect(new Set(nonces).size).toBe(nonces.length);
       for (const e of before) if (e.identity.value !== 'mid-7') expect(nonces).toContain(e.nonce);

@@ -8,27 +8,71 @@ import { identityHash } from './sqlite-event-keys.ts';
 const END = Number.MAX_SAFE_INTEGER;
 
 /**
- * Where a scan stands: the last identity hash answered, and the stretch of the log that was not
- * merged into the key index when the scan began (seq in (merged, logged]). Rows of that stretch
- * are found by a read of the stretch itself; rows merged since are found twice and kept once.
+ * Where a scan stands: the last identity hash answered, and the key index's watermark when the
+ * scan began. Rows past that watermark are found by reading the log past it (they are few: the
+ * unmerged tail, and what was appended since); rows merged since are found twice and kept once.
  */
 interface ScanCursor {
   after: number;
   merged: number;
-  logged: number;
 }
 
 function decode(cursor: string): ScanCursor {
-  const [after, merged, logged] = cursor.split(':').map(Number);
-  if (![after, merged, logged].every((n) => Number.isSafeInteger(n))) throw new Error(`invalid scan cursor ${cursor}`);
-  return { after: after!, merged: merged!, logged: logged! };
+  const [after, merged, ...rest] = cursor.split(':').map(Number);
+  if (rest.length > 0 || ![after, merged].every((n) => Number.isSafeInteger(n))) throw new Error(`invalid scan cursor ${cursor}`);
+  return { after: after!, merged: merged! };
 }
 
-/** The unmerged stretch's rows of one site, by identity hash: what a scan reads besides the index. */
-interface Stretch {
-  key: string;
-  vkeys: Float64Array;
-  seqs: Float64Array;
+/** Rows kept unsorted before they are folded into the sorted ones: each page looks at them one by one. */
+const FOLD_AT = 4_096;
+
+/**
+ * One site's rows past the scan's watermark, as (identity hash, seq): sorted by hash, plus the
+ * rows read since, folded in once they are many.
+ */
+class Stretch {
+  vkeys = new Float64Array(0);
+  seqs = new Float64Array(0);
+  recent: [number, number][] = [];
+  /** The last seq of the log read into it. */
+  upTo: number;
+
+  constructor(
+    readonly key: string,
+    merged: number,
+  ) {
+    this.upTo = merged;
+  }
+
+  /**
+   * Folds the recent rows into the sorted ones when they are many (always with `force`), one
+   * linear merge, dropping rows the index has merged since (`merged`): the index answers them.
+   */
+  fold(force: boolean, merged: number): void {
+    if (this.recent.length === 0 || (!force && this.recent.length < FOLD_AT)) return;
+    const recent = this.recent.filter((p) => p[1] > merged).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const vkeys: number[] = [];
+    const seqs: number[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.vkeys.length || j < recent.length) {
+      const takeOld = j >= recent.length || (i < this.vkeys.length && (this.vkeys[i]! < recent[j]![0] || (this.vkeys[i] === recent[j]![0] && this.seqs[i]! < recent[j]![1])));
+      if (takeOld) {
+        if (this.seqs[i]! > merged) {
+          vkeys.push(this.vkeys[i]!);
+          seqs.push(this.seqs[i]!);
+        }
+        i += 1;
+      } else {
+        vkeys.push(recent[j]![0]);
+        seqs.push(recent[j]![1]);
+        j += 1;
+      }
+    }
+    this.vkeys = Float64Array.from(vkeys);
+    this.seqs = Float64Array.from(seqs);
+    this.recent = [];
+  }
 }
 
 type RawRow = [number, number, string, string, string, number, number, string, number, string | null];
@@ -52,8 +96,9 @@ function firstAbove(vkeys: Float64Array, after: number): number {
 /**
  * Storage.scanEvents for SQLite: identities in the order of their hash in the key index
  * (event_keys: site, identity hash, nonce hash, seq), so a page is one range of the index and one
- * row read per event; the rows the index does not hold yet (the log's unmerged tail) are read
- * once per scan and kept in memory as (hash, seq) pairs, sorted like the index. Every statement
+ * row read per event; the rows the index did not hold when the scan began (the log's unmerged
+ * tail, then whatever is appended during the scan) are read from the log once each and kept in
+ * memory as (hash, seq) pairs, sorted like the index. Every statement
  * of a page runs in one read transaction, so the page sees one state of the store. Works on any
  * connection (the writer's or a reader's): it needs only what is committed.
  */
@@ -75,21 +120,22 @@ export function sqliteEventScan(db: Database.Database): Pick<Storage, 'scanEvent
     .prepare<[number, number], RawRow>('SELECT seq, id_kind, identity, nonce, type, time, received_at, data, itp, sdk FROM events WHERE seq = ? AND site_id = ?')
     .raw();
 
-  // One stretch at a time: a worker runs one scan after another, each reading its stretch once.
+  // One stretch at a time: a worker runs one scan after another. Each page first reads the log
+  // rows committed since the previous page, so it sees every event committed before it began.
   let stretch: Stretch | null = null;
-  function stretchOf(siteId: number, merged: number, logged: number): Stretch {
-    const key = `${siteId}:${merged}:${logged}`;
-    if (stretch?.key === key) return stretch;
-    const pairs: [number, number][] = [];
-    for (const [seq, kind, identity] of stretchRows.iterate(merged, logged, siteId)) pairs.push([identityHash(kind, identity), seq]);
-    pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    stretch = { key, vkeys: Float64Array.from(pairs, (p) => p[0]), seqs: Float64Array.from(pairs, (p) => p[1]) };
+  function stretchOf(siteId: number, merged: number): Stretch {
+    const key = `${siteId}:${merged}`;
+    if (stretch?.key !== key) stretch = new Stretch(key, merged);
+    const logged = counter.get('log_seq') ?? 0;
+    for (const [seq, kind, identity] of stretchRows.iterate(stretch.upTo, logged, siteId)) stretch.recent.push([identityHash(kind, identity), seq]);
+    stretch.upTo = Math.max(stretch.upTo, logged);
+    stretch.fold(stretch.vkeys.length === 0, counter.get('indexed_seq') ?? 0);
     return stretch;
   }
 
   const page = db.transaction((siteId: number, cursor: string | null, limit: number) => {
-    const at = cursor ? decode(cursor) : { after: -1, merged: counter.get('indexed_seq') ?? 0, logged: counter.get('log_seq') ?? 0 };
-    const tail = stretchOf(siteId, at.merged, at.logged);
+    const at = cursor ? decode(cursor) : { after: -1, merged: counter.get('indexed_seq') ?? 0 };
+    const tail = stretchOf(siteId, at.merged);
     const first = firstAbove(tail.vkeys, at.after);
     const take = Math.max(1, limit);
     // The page ends at the `limit`-th hash after the cursor in the index or in the stretch, whichever comes first.
@@ -104,16 +150,17 @@ export function sqliteEventScan(db: Database.Database): Pick<Storage, 'scanEvent
       else byIdentity.set(id, [toEvent(row)]);
     };
     for (const row of indexed.iterate(siteId, at.after, hi)) add(row);
-    for (let i = first; i < tail.vkeys.length && tail.vkeys[i]! <= hi; i++) {
-      const seq = tail.seqs[i]!;
-      if (seen.has(seq)) continue;
-      // Absent when a forget deleted it since the scan began.
+    const fromStretch = (seq: number) => {
+      if (seen.has(seq)) return;
+      // Absent when a forget deleted it since it was read into the stretch.
       const row = rowAt.get(seq, siteId);
       if (row) add(row);
-    }
+    };
+    for (let i = first; i < tail.vkeys.length && tail.vkeys[i]! <= hi; i++) fromStretch(tail.seqs[i]!);
+    for (const [vkey, seq] of tail.recent) if (vkey > at.after && vkey <= hi) fromStretch(seq);
     const events: VisitorEvent[] = [];
     for (const list of byIdentity.values()) for (const event of list) events.push(event);
-    return { events, cursor: hi >= END ? null : `${hi}:${at.merged}:${at.logged}` };
+    return { events, cursor: hi >= END ? null : `${hi}:${at.merged}` };
   });
 
   return {
