@@ -205,8 +205,9 @@ async function drain(api: Api, started: number, backlog: number, maxMinutes: num
 }
 
 /**
- * Every identity recomputed by the worker with nothing else running: the analysis period is set to
- * start at 0 (epoch), which changes no figure but, like any period change, marks the whole site dirty.
+ * Every person recomputed by the worker with nothing else running: the analysis period is set to
+ * start at 0 (epoch), which changes no figure but, like any period change, asks for a recomputation
+ * of the whole site (one scan of its events); the backlog counts the persons it has left.
  */
 async function fullRecompute(api: Api): Promise<Drain> {
   log('\n== full recompute by the worker (analysis period set to start at epoch 0: same figures) ==');
@@ -370,7 +371,9 @@ async function main(): Promise<void> {
 
     log('\n== worker catching up after the fill (no load) ==');
     const caught = await drain(api, filled.endedAt, filled.backlogAtEnd, settings.catchUpMinutes);
-    log(`worker: ${f0(caught.backlogAtStart)} identities left at the end of the fill, done ${f1(caught.seconds)} s later = ${f0(caught.identitiesPerSecond)} persons/s${caught.caughtUp ? '' : ' (did NOT catch up in time)'}`);
+    log(
+      `worker: ${f0(caught.backlogAtStart)} identities left at the end of the fill, done ${f1(caught.seconds)} s later = ${f0(caught.identitiesPerSecond)} persons/s${caught.caughtUp ? '' : ' (did NOT catch up in time)'}; load average ${loadAvg()}`,
+    );
     const dbFile = path.join(dataDir, 'anole.db');
     const storeBytes = fs.readdirSync(dataDir).reduce((sum, name) => sum + fs.statSync(path.join(dataDir, name)).size, 0);
 
@@ -400,7 +403,10 @@ async function main(): Promise<void> {
     log(`visit level:   p50 ${f2(visitLatency.p50)} ms, p99 ${f2(visitLatency.p99)} ms, max ${f2(visitLatency.max)} ms (${visitLatency.requests} requests)`);
 
     const recomputed = await fullRecompute(api);
-    log(`worker: ${f0(recomputed.backlogAtStart)} identities recomputed in ${f1(recomputed.seconds)} s = ${f0(recomputed.identitiesPerSecond)} persons/s${recomputed.caughtUp ? '' : ' (did NOT finish in time)'}`);
+    log(
+      `worker: ${f0(recomputed.backlogAtStart)} persons recomputed in ${f1(recomputed.seconds)} s = ${f0(recomputed.identitiesPerSecond)} persons/s` +
+        ` (${f2(recomputed.identitiesPerSecond / (baseline.persons / (baseline.scanMs / 1000)))}× the baseline's scan and attribution)${recomputed.caughtUp ? '' : ' (did NOT finish in time)'}; load average ${loadAvg()}`,
+    );
     const afterRecompute = [
       ...compareFigures((await api.results('?level=visitor')).body, baseline.visitor),
       ...compareFigures((await api.results('?level=visit')).body, baseline.visit),
@@ -412,7 +418,10 @@ async function main(): Promise<void> {
     for (const [phase, rate] of settings.loadRates.entries()) {
       const fresh = await freshness(api, server, rate, phase, onLoad);
       freshRuns.push(fresh);
-      log(`background load: ${f0(fresh.loadEventsPerSecond)} events/s achieved, ack p99 ${f2(fresh.loadAckP99)} ms, ${fresh.loadErrors} errors${fresh.loadFirstError ? ` (first: ${fresh.loadFirstError})` : ''}; worker backlog at most ${f0(fresh.maxBacklog)}`);
+      log(
+        `freshness p50 / p99 / max ${f0(fresh.delay.p50)} / ${f0(fresh.delay.p99)} / ${f0(fresh.delay.max)} ms; background load: ${f0(fresh.loadEventsPerSecond)} events/s achieved, ack p99 ${f2(fresh.loadAckP99)} ms, ` +
+          `${fresh.loadErrors} errors${fresh.loadFirstError ? ` (first: ${fresh.loadFirstError})` : ''}; worker backlog at most ${f0(fresh.maxBacklog)}; load average ${loadAvg()}`,
+      );
     }
 
     const exitCode = await server.stop();

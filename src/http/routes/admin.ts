@@ -43,7 +43,7 @@ const experiment = object({
   analysisPeriod: object({ start: nullable(EPOCH_MS), end: nullable(EPOCH_MS) }),
   status: { type: 'string', enum: [...EXPERIMENT_STATUSES] },
 });
-const recomputing = { ...INTEGER, description: 'Identities marked for recomputation by this change (0 when results are unaffected).' };
+const recomputing = { ...INTEGER, description: 'Persons this change has the worker recompute from every event (the site\'s persons with stored results, at least 1 when it holds events; 0 when results are unaffected).' };
 /** A site-scoped read of an unknown site is a 404 (401 and 403 are added for every keyed route in app.ts). */
 const readErrors = errorResponses('invalid_query', 'unknown_site');
 const writeErrors = errorResponses('invalid_query', 'invalid_body', 'unknown_site', 'body_too_large', 'unsupported_media_type');

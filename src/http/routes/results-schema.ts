@@ -78,7 +78,7 @@ export const RESULTS_SCHEMA = object({
   level: { type: 'string', enum: ['visitor', 'visit'] },
   confidence: NUMBER,
   attributionWindowMs: INTEGER,
-  pendingRecomputations: { ...INTEGER, description: 'Identities still waiting for the attribution worker.' },
+  pendingRecomputations: { ...INTEGER, description: 'Identities still waiting for the attribution worker, plus the persons a site-wide recomputation (after a settings or period change) has still to do.' },
   units: { type: 'object', additionalProperties: INTEGER, description: 'Exposed units per variation id.' },
   health: object({
     persons: INTEGER,
