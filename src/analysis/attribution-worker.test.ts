@@ -70,14 +70,14 @@ describe('attribution worker: incremental updates', () => {
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
   });
+  const open = (name: string) => {
+    const s = openSqliteStorage({ file: path.join(temp.dir, `${name}.db`), cacheMb: 8 });
+    stores.push(s);
+    return s;
+  };
 
   it('ends with the results of one recomputation from every event, whatever the order and split of arrival', async () => {
     const events = traffic();
-    const open = (name: string) => {
-      const s = openSqliteStorage({ file: path.join(temp.dir, `${name}.db`), cacheMb: 8 });
-      stores.push(s);
-      return s;
-    };
     // Once, everything at once.
     const whole = open('whole');
     const siteA = (await whole.ensureSite('w', DEFAULT_SITE_SETTINGS)).id;
@@ -115,11 +115,6 @@ describe('attribution worker: incremental updates', () => {
 
   it('recomputes a whole site page by page to the same results while new events keep arriving and marks keep being handled', async () => {
     const events = [...traffic()].sort((a, b) => a.time - b.time);
-    const open = (name: string) => {
-      const s = openSqliteStorage({ file: path.join(temp.dir, `${name}.db`), cacheMb: 8 });
-      stores.push(s);
-      return s;
-    };
     const whole = open('scan-whole');
     const siteA = (await whole.ensureSite('w', DEFAULT_SITE_SETTINGS)).id;
     await whole.appendEvents(events.map((event) => ({ siteId: siteA, event })));
