@@ -278,8 +278,9 @@ async function drain(nodes: NodeProcess[], label: string, started = performance.
 }
 
 /**
- * Every identity of the site marked dirty: the analysis period of one experiment set to start at
- * epoch 0 changes no figure but, like any period change, asks for a full recompute.
+ * The whole site recomputed: the analysis period of one experiment set to start at epoch 0 changes
+ * no figure but, like any period change, asks for a full recompute (one leased scan of the site,
+ * whose steps any node may take in turn; the backlog counts the persons it has left).
  */
 async function fullRecompute(nodes: NodeProcess[], label: string): Promise<Drain> {
   const { experiments: items } = (await (await api(nodes[0]!, `/api/sites/${SITE}/experiments`)).json()) as { experiments: { id: number }[] };
