@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
 import { defaultExperiment } from '../../core/registry.ts';
-import { at, conversion, mappingEvent } from './contract-events.ts';
+import { at, conversion } from './contract-events.ts';
 import type { StorageFactory, StorageFixture } from './storage-factory.ts';
 
 const NOW = Date.UTC(2026, 0, 10);
