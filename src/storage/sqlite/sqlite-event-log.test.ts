@@ -69,12 +69,12 @@ describe('sqlite event log: keys in memory, in the index, and across restarts', 
     await untilMerged(file, 40);
     const unmerged = Array.from({ length: 15 }, (_, i) => conversion(`c${i % 5}`));
     await store.appendEvents(at(site, unmerged));
-    // The database and its WAL as a crash leaves them: the handle is still open, nothing checkpointed.
+    // The database and its WAL as a power loss leaves them: the handle is still open, the checkpointer
+    // may be copying the WAL meanwhile. The shared-memory index is not durable, so it is not copied:
+    // the copy rebuilds it from the WAL, as a machine restarting would.
     const crashDir = path.join(temp.dir, 'crash');
     fs.mkdirSync(crashDir);
-    for (const name of fs.readdirSync(temp.dir)) {
-      if (name.startsWith('anole.db')) fs.copyFileSync(path.join(temp.dir, name), path.join(crashDir, name));
-    }
+    for (const name of ['anole.db', 'anole.db-wal']) fs.copyFileSync(path.join(temp.dir, name), path.join(crashDir, name));
     const recovered = openStore({ keyMergeAt: 20, keyMergeStepMs: 1 }, path.join(crashDir, 'anole.db'));
     const all = [...merged, ...unmerged];
     expect(await recovered.appendEvents(at(site, [...all].reverse()))).toEqual(all.map(() => 'duplicate'));
@@ -121,6 +121,31 @@ describe('sqlite event log: keys in memory, in the index, and across restarts', 
     expect(await store.eventsOf(site, [vc('newcomer')])).toEqual([newcomer]);
     expect(canonical(await store.eventsOf(site, [vc('victim')]))).toEqual(canonical(stored));
   });
+  it('checkpoints the WAL on a thread of its own, not in a commit: the writer alone would not before 10M pages', async () => {
+    const store = openStore({ walAutocheckpointPages: 10_000_000 });
+    const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    for (let i = 0; i < 20; i++) await store.appendEvents(at(site, Array.from({ length: 200 }, (_, j) => conversion(`w${j}`))));
+    // The database file alone (its WAL left behind) holds the events once a checkpoint copied them.
+    const copy = path.join(temp.dir, 'main-file-only.db');
+    const inMainFile = () => {
+      fs.copyFileSync(file, copy);
+      const raw = new Database(copy, { readonly: true });
+      try {
+        // Before the first checkpoint even the schema is only in the WAL.
+        const exists = raw.prepare("SELECT 1 FROM sqlite_master WHERE name = 'events'").get();
+        return exists ? (raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n : 0;
+      } finally {
+        raw.close();
+      }
+    };
+    let n = inMainFile();
+    for (let i = 0; i < 250 && n < 4000; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      n = inMainFile();
+    }
+    expect(n).toBe(4000);
+  });
+
   it('keeps the unmerged tail bounded under appends that never pause: commits merge as they append once a run waits', async () => {
     // Steps of 0 ms merge 128 keys per turn, far fewer than a turn appends: without backpressure
     // the tail (the writer's memory) would grow with every event.

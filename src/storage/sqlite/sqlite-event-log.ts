@@ -3,7 +3,9 @@ import type { Identity } from '../../core/events.ts';
 import type { EventColumns } from '../event-columns.ts';
 import { identityKindCode } from '../event-rows.ts';
 import { sqliteEventReads, type EventReads, type SeqRow } from './sqlite-event-reads.ts';
-import { KeyTail, loggedKey, type IdentityTail, type LoggedKey } from './sqlite-event-keys.ts';
+import { KeyTail, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
+import type { IdentityTail } from './sqlite-identity-tail.ts';
+import { KeySeqTable } from './sqlite-key-table.ts';
 import { sqliteKeyIndex, type MergeRun } from './sqlite-key-index.ts';
 
 export interface EventLogOptions {
@@ -38,8 +40,9 @@ export interface EventLog extends EventReads {
   /** The key of row `i` of the columns (seq 0 until appended). */
   keyOf(columns: EventColumns, i: number): LoggedKey;
   /**
-   * Whether a live row has this key: memory first, then the index, confirmed against the log.
-   * `probeIndex: false` when the identity is known to have no key in the index.
+   * Whether a live row has this key: the running transaction's rows, then the tails, then the
+   * index, each hash match confirmed against the log row. `probeIndex: false` when the identity is
+   * known to have no key in the index.
    */
   isStored(key: LoggedKey, kind: number, identity: string, nonce: string, options?: { probeIndex: boolean }): boolean;
   /** Appends row `i` of the columns (inside the write transaction); sets `key.seq`. */
@@ -74,8 +77,20 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
      WHERE k.site_id = ? AND k.vkey = ? AND k.nkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ? AND e.nonce = ? LIMIT 1`,
   );
   const deleteRow = db.prepare('DELETE FROM events WHERE seq = ?');
+  const keyAt = db.prepare<[number], { site_id: number; id_kind: number; identity: string; nonce: string }>(
+    'SELECT site_id, id_kind, identity, nonce FROM events WHERE seq = ?',
+  );
+
+  // Hash matches are confirmed against the row; `confirm` is made once, and reads the key asked.
+  let asked = { siteId: 0, kind: 0, identity: '', nonce: '' };
+  const confirm = (seq: number): boolean => {
+    const row = keyAt.get(seq);
+    return row !== undefined && row.site_id === asked.siteId && row.id_kind === asked.kind && row.identity === asked.identity && row.nonce === asked.nonce;
+  };
 
   let tail = new KeyTail();
+  /** Keys of the rows the running write transaction appended: they join the tail once committed. */
+  let pending = new KeySeqTable(64);
   let merging: MergeRun | null = null;
   /** The highest seq this handle has seen committed. */
   let lastSeq = index.watermark();
@@ -146,7 +161,9 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     },
 
     isStored(key, kind, identity, nonce, { probeIndex } = { probeIndex: true }) {
-      for (const t of tails()) if (t.seqOf(key.event) !== undefined) return true;
+      asked = { siteId: key.siteId, kind, identity, nonce };
+      if (pending.some(key.siteId, key.vkey, key.nkey, confirm)) return true;
+      for (const t of tails()) if (t.some(key, confirm)) return true;
       return probeIndex && indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, identity, nonce) !== undefined;
     },
 
@@ -154,6 +171,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       if (writing === 0) writing = Math.max(lastSeq, readSeq.get()?.value ?? 0);
       writing += 1;
       key.seq = writing;
+      pending.add(key.siteId, key.vkey, key.nkey, writing);
       insertRow.run(writing, key.siteId, c.kind[i], c.identity[i], c.nonce[i], c.type[i], c.time[i], c.receivedAt[i], c.data[i], c.itp[i], c.sdk[i]);
     },
 
@@ -163,6 +181,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
     committed(keys) {
       for (const key of keys) tail.add(key);
+      pending = new KeySeqTable(64);
       if (writing > 0) lastSeq = writing;
       writing = 0;
       // Backpressure: a merge whose steps are starved by appends that never pause (an import's)
@@ -177,6 +196,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
     rolledBack() {
       writing = 0;
+      pending = new KeySeqTable(64);
     },
 
     rowsOf: reads.rowsOf,

@@ -1,20 +1,37 @@
 import type Database from 'better-sqlite3';
 import type { Identity } from '../../core/events.ts';
 import { identityKindCode, type EventRow } from '../event-rows.ts';
-import { identityHash, identityKey, type IdentityTail } from './sqlite-event-keys.ts';
+import { identityHash } from './sqlite-event-keys.ts';
+import { below, type IdentityTail, type Position, type TailCursor } from './sqlite-identity-tail.ts';
 
 export type SeqRow = EventRow & { seq: number; site_id: number };
 
-/** Where an event page ends: (time, seq) of its oldest event, the next page starts below it. */
-interface Position {
-  time: number;
-  seq: number;
-}
-
+/** Where an event page ends is a Position: (time, seq) of its oldest event, the next page starts below it. */
 const TOP: Position = { time: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER };
 
-const below = (a: Position, b: Position) => a.time < b.time || (a.time === b.time && a.seq < b.seq);
-const newestFirst = (a: Position, b: Position) => b.time - a.time || b.seq - a.seq;
+/** The newest row of several tails' cursors, and a way to step past it. */
+function newestOf(cursors: readonly TailCursor[]): { peek(): Position | undefined; advance(): void } {
+  let newest: TailCursor | undefined;
+  const pick = () => {
+    newest = undefined;
+    let best: Position | undefined;
+    for (const cursor of cursors) {
+      const head = cursor.peek();
+      if (head && (!best || below(best, head))) {
+        best = head;
+        newest = cursor;
+      }
+    }
+    return best;
+  };
+  return {
+    peek: pick,
+    advance() {
+      pick();
+      newest?.advance();
+    },
+  };
+}
 
 export function encodeCursor(position: Position): string {
   return `${position.time}:${position.seq}`;
@@ -66,33 +83,21 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
         seen.add(row.seq);
         out.push(row);
       };
-      for (const row of indexedRowsOf.iterate(siteId, identityHash(kind, identity.value), siteId, kind, identity.value)) take(row);
-      const id = identityKey(siteId, kind, identity.value);
-      for (const tail of tails()) {
-        const pairs = tail.pairsOf(id);
-        for (let i = 0; i < pairs.length; i += 2) if (!seen.has(pairs[i]!)) take(rowAt.get(pairs[i]!));
-      }
+      const vkey = identityHash(kind, identity.value);
+      for (const row of indexedRowsOf.iterate(siteId, vkey, siteId, kind, identity.value)) take(row);
+      for (const tail of tails()) for (const seq of tail.seqsOf(siteId, vkey)) if (!seen.has(seq)) take(rowAt.get(seq));
       return out;
     },
 
     pageOf(siteId, identity, limit, cursor) {
       const kind = identityKindCode(identity.kind);
       const vkey = identityHash(kind, identity.value);
-      const id = identityKey(siteId, kind, identity.value);
       let from = decodeCursor(cursor);
-      // The tail's rows below the cursor, newest first (a tail holds a small recent part of the log).
-      const fromTails: Position[] = [];
-      for (const tail of tails()) {
-        const pairs = tail.pairsOf(id);
-        for (let i = 0; i < pairs.length; i += 2) {
-          const position = { seq: pairs[i]!, time: pairs[i + 1]! };
-          if (below(position, from)) fromTails.push(position);
-        }
-      }
-      fromTails.sort(newestFirst);
+      // The tails' rows below the cursor, newest first, read as the page consumes them: each tail
+      // keeps an identity's rows in time order, so a page costs its rows, not the identity's tail.
+      const fromTails = newestOf(tails().map((tail) => tail.below(siteId, vkey, from)));
       const rows: SeqRow[] = [];
       const seen = new Set<number>();
-      let t = 0;
       for (;;) {
         const indexed = indexedBelow.all(siteId, vkey, from.time, from.seq, limit);
         // Walk both sources in order, but never past the index's last entry while it may hold more.
@@ -101,14 +106,14 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
         let i = 0;
         while (rows.length < limit) {
           const a = indexed[i];
-          const b = fromTails[t];
+          const b = fromTails.peek();
           let next: Position | undefined;
           if (a && (!b || !below(a, b))) {
             next = a;
             i += 1;
           } else if (b && (indexDone || (last && !below(b, last)))) {
             next = b;
-            t += 1;
+            fromTails.advance();
           } else break;
           from = next;
           if (seen.has(next.seq)) continue;
@@ -117,7 +122,7 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
           if (isOf(row, siteId, kind, identity.value)) rows.push(row);
         }
         if (rows.length >= limit) return { rows, cursor: encodeCursor(from) };
-        if (indexDone && t >= fromTails.length) return { rows, cursor: null };
+        if (indexDone && fromTails.peek() === undefined) return { rows, cursor: null };
         // Otherwise the index page was used up before the page filled (tail rows in between, hash
         // collisions, forgotten rows): read its next entries below the last one taken.
       }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { IdentityTail } from './sqlite-event-keys.ts';
+import type { IdentityTail } from './sqlite-identity-tail.ts';
 
-/** Identities whose counts the writer keeps; the least recently used are read again when needed. */
+/** Identities whose counts the writer keeps per generation; older ones are read again when needed. */
 const KEPT = 100_000;
 
 export interface IdentityCount {
@@ -16,23 +16,34 @@ export interface IdentityCount {
 }
 
 export interface IdentityCounts {
-  of(siteId: number, vkey: number, identity: string): IdentityCount;
+  of(siteId: number, vkey: number): IdentityCount;
   /** One more event accepted for the identity (inside the transaction). */
-  add(identity: string): void;
+  add(siteId: number, vkey: number): void;
   /** One more event another handle stored: counted if the identity's count is held. */
-  seen(identity: string): void;
+  seen(siteId: number, vkey: number): void;
   /** A merge moved keys from the tail into the index: any identity may now be found there. */
   merged(): void;
   /** The transaction rolled back, or rows were deleted: counts read from now on come from the store. */
   reset(): void;
 }
 
+/** A site's held counts: the recently used ones, and the generation before them. */
+interface Generations {
+  young: Map<number, IdentityCount>;
+  old: Map<number, IdentityCount>;
+}
+
 /**
  * How many events each identity holds, for the per-identity cap, and whether the index holds any
- * of them. Counted once from the key index (by identity hash: a collision can only over-count, by
- * the other identity's events, or send the check to the index for nothing) and the tail, then kept
- * up to date by the writer as it accepts events. Another handle's rows are counted as this one
- * catches up on them (`seen`), so the cap holds with several writers on one file.
+ * of them. Identities are named by (site, identity hash), as in the index and the tail: a collision
+ * can only over-count, by the other identity's events, or send the check to the index for nothing.
+ * Counted once from the key index and the tail, then kept up to date by the writer as it accepts
+ * events. Another handle's rows are counted as this one catches up on them (`seen`), so the cap
+ * holds with several writers on one file.
+ *
+ * Held counts are two generations per site instead of an LRU list: a hit in the young one costs one
+ * Map lookup (an LRU's delete and re-insert per event cost more than the count), a hit in the old one
+ * moves the count up, and once the young one holds KEPT counts the old one is dropped.
  */
 export function sqliteIdentityCounts(db: Database.Database, tails: () => readonly IdentityTail[]): IdentityCounts {
   // Keys of a merge in progress are in the index and still in its tail: the index counts only up to
@@ -41,42 +52,49 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
     `SELECT count(*) AS "all", sum(seq <= (SELECT value FROM counters WHERE name = 'indexed_seq')) AS merged
      FROM event_keys WHERE site_id = ? AND vkey = ?`,
   );
-  const counts = new Map<string, IdentityCount>();
+  const sites = new Map<number, Generations>();
+  const held = (siteId: number, vkey: number): IdentityCount | undefined => {
+    const site = sites.get(siteId);
+    if (!site) return undefined;
+    const young = site.young.get(vkey);
+    if (young) return young;
+    const old = site.old.get(vkey);
+    if (old) keep(site, vkey, old);
+    return old;
+  };
+  const keep = (site: Generations, vkey: number, count: IdentityCount) => {
+    site.young.set(vkey, count);
+    if (site.young.size >= KEPT) {
+      site.old = site.young;
+      site.young = new Map();
+    }
+  };
   return {
-    of(siteId, vkey, identity) {
-      const known = counts.get(identity);
-      if (known !== undefined) {
-        counts.delete(identity);
-        counts.set(identity, known);
-        return known;
-      }
+    of(siteId, vkey) {
+      const known = held(siteId, vkey);
+      if (known) return known;
       const row = indexed.get(siteId, vkey);
       let n = row?.merged ?? 0;
-      for (const tail of tails()) n += tail.pairsOf(identity).length / 2;
+      for (const tail of tails()) n += tail.countOf(siteId, vkey);
       const count = { n, indexed: (row?.all ?? 0) > 0 };
-      counts.set(identity, count);
-      if (counts.size > KEPT) {
-        let drop = KEPT / 10;
-        for (const key of counts.keys()) {
-          counts.delete(key);
-          if (--drop <= 0) break;
-        }
-      }
+      let site = sites.get(siteId);
+      if (!site) sites.set(siteId, (site = { young: new Map(), old: new Map() }));
+      keep(site, vkey, count);
       return count;
     },
-    add(identity) {
-      const known = counts.get(identity);
+    add(siteId, vkey) {
+      const known = held(siteId, vkey);
       if (known) known.n += 1;
     },
-    seen(identity) {
-      const known = counts.get(identity);
+    seen(siteId, vkey) {
+      const known = held(siteId, vkey);
       if (known) known.n += 1;
     },
     merged() {
-      for (const count of counts.values()) count.indexed = true;
+      for (const site of sites.values()) for (const generation of [site.young, site.old]) for (const count of generation.values()) count.indexed = true;
     },
     reset() {
-      counts.clear();
+      sites.clear();
     },
   };
 }

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { fromEventRow } from '../event-rows.ts';
 import type { Storage } from '../port.ts';
-import { IdentityTail, identityKey } from './sqlite-event-keys.ts';
+import { identityHash } from './sqlite-event-keys.ts';
+import { IdentityTail } from './sqlite-identity-tail.ts';
 import { sqliteEventReads } from './sqlite-event-reads.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
@@ -83,7 +84,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
     let segment = segments.at(-1);
     for (const row of rowsAfter.iterate(lastSeq)) {
       if (!segment || segment.tail.size >= SEGMENT_ROWS) segments.push((segment = { tail: new IdentityTail(), upTo: row.seq }));
-      segment.tail.add(identityKey(row.site_id, row.id_kind, row.identity), row.seq, row.time);
+      segment.tail.add(row.site_id, identityHash(row.id_kind, row.identity), row.seq, row.time);
       segment.upTo = row.seq;
       lastSeq = row.seq;
     }

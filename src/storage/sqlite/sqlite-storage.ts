@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { MessageChannel, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type TransferListItem, type Worker } from 'node:worker_threads';
 import { deserializeError, rpcClient, type RpcClient } from '../../threads/rpc.ts';
 import { spawnThread } from '../../threads/spawn-thread.ts';
 import { toEventColumns, VERDICT_NAMES } from '../event-columns.ts';
@@ -8,6 +8,10 @@ import type { Storage } from '../port.ts';
 import { openSqliteReader, type ReaderPart, type SqliteReader } from './sqlite-reader.ts';
 import type { SqliteOptions } from './sqlite-store.ts';
 import type { WriterThreadData } from './sqlite-writer-thread.ts';
+import type { CheckpointThreadData } from './sqlite-checkpoint-thread.ts';
+
+/** How often the checkpointer thread copies the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 100;
 
 export type { SqliteOptions } from './sqlite-store.ts';
 
@@ -132,10 +136,17 @@ export function openSqliteStorage(options: ThreadedSqliteOptions): SqliteStorage
   const writer = rpcClient(worker);
   let closing = false;
   let reader: SqliteReader | null = null;
+  let checkpointer: Worker | null = null;
   const ready = new Promise<ReaderPart>((resolve, reject) => {
     worker.on('message', (message: { kind?: string; error?: Parameters<typeof deserializeError>[0] }) => {
       if (message.kind === 'ready') {
         reader = openSqliteReader({ file: options.file, cacheMb: readerCacheMb ?? 32, events: false });
+        // Checkpoints off the commit path (sqlite-checkpoint-thread.ts); a checkpointer that dies
+        // leaves the writer's auto-checkpoint in charge, nothing else depends on it.
+        const data: CheckpointThreadData = { file: options.file, intervalMs: CHECKPOINT_INTERVAL_MS };
+        checkpointer = spawnThread(new URL('./sqlite-checkpoint-thread.ts', import.meta.url), data, { name: 'anole sqlite checkpointer' });
+        checkpointer.on('error', () => undefined);
+        checkpointer.unref();
         resolve(reader.reads);
       } else if (message.kind === 'failed') reject(deserializeError(message.error!));
     });
@@ -163,6 +174,7 @@ export function openSqliteStorage(options: ThreadedSqliteOptions): SqliteStorage
       try {
         await ready;
         reader?.close();
+        await stopCheckpointer(checkpointer);
         await writer.call('close', []);
       } finally {
         await worker.terminate();
@@ -175,6 +187,18 @@ export function openSqliteStorage(options: ThreadedSqliteOptions): SqliteStorage
       return { link: { file: options.file, cacheMb: readerCacheMb ?? 32, writer: port2 }, transfer: [port2] };
     },
   };
+}
+
+/** Asks the checkpointer to close its connection, and waits until its thread is gone. */
+async function stopCheckpointer(checkpointer: Worker | null): Promise<void> {
+  if (!checkpointer) return;
+  const exited = new Promise((resolve) => checkpointer.once('exit', resolve));
+  checkpointer.postMessage('stop');
+  // A thread still starting (loading its module) gets the message once it listens; past a second
+  // it is stopped outright (a checkpoint cut short is redone by the next one).
+  const timeout = setTimeout(() => void checkpointer.terminate(), 1000);
+  await exited;
+  clearTimeout(timeout);
 }
 
 /**

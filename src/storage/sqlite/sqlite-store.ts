@@ -15,6 +15,7 @@ import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
 import { sqliteIdentityCounts, type IdentityCounts } from './sqlite-identity-counts.ts';
+import { sqliteDirtyMarks } from './sqlite-dirty-marks.ts';
 import { LIMITS } from '../../core/limits.ts';
 
 export interface SqliteOptions {
@@ -88,7 +89,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     mergeAt: options.keyMergeAt ?? 200_000,
     mergeStepMs: options.keyMergeStepMs ?? 10,
     // Another handle's appends count toward the cap as soon as this one sees them.
-    onForeignRow: (key) => counts.seen(key.identity),
+    onForeignRow: (key) => counts.seen(key.siteId, key.vkey),
     onMerged: () => counts.merged(),
   });
   const insertLink = db.prepare(
@@ -96,13 +97,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
   );
   const addToCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?');
 
-  // A new mark is claimable from its receive time on, and workers claim the oldest first, so a mark
-  // waits behind the backlog, never behind every identity that sorts before it. A mark touched again
-  // keeps its place (and its lease, when claimed).
-  const markDirty = db.prepare(
-    `INSERT INTO dirty_identities (site_id, id_kind, identity, gen, claimed_until, since) VALUES (?, ?, ?, 1, ?, ?)
-     ON CONFLICT DO UPDATE SET gen = gen + 1, since = min(since, excluded.since)`,
-  );
+  const marks = sqliteDirtyMarks(db);
 
   const forgetting = sqliteForget(db, log);
   const cap = options.eventsPerIdentity ?? LIMITS.eventsPerIdentity;
@@ -110,7 +105,6 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     log.sync();
     const verdicts = new Uint8Array(c.site.length);
     const keys: LoggedKey[] = [];
-    const inBatch = new Set<string>();
     /** Per identity: site, kind, identity, receive time of its first event, oldest event time. */
     const touched = new Map<string, [number, number, string, number, number]>();
     for (let i = 0; i < c.site.length; i++) {
@@ -119,9 +113,8 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       const identity = c.identity[i]!;
       const nonce = c.nonce[i]!;
       const key = log.keyOf(c, i);
-      const count = counts.of(siteId, key.vkey, key.identity);
-      const duplicate =
-        inBatch.has(key.event) || forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce, { probeIndex: count.indexed });
+      const count = counts.of(siteId, key.vkey);
+      const duplicate = forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce, { probeIndex: count.indexed });
       if (duplicate) {
         verdicts[i] = VERDICT_CODES.duplicate;
         continue;
@@ -130,18 +123,18 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
         verdicts[i] = VERDICT_CODES.over_limit;
         continue;
       }
-      counts.add(key.identity);
-      inBatch.add(key.event);
+      counts.add(siteId, key.vkey);
       log.append(key, c, i);
       keys.push(key);
-      const mark = touched.get(key.identity);
-      if (!mark) touched.set(key.identity, [siteId, kind, identity, c.receivedAt[i]!, c.time[i]!]);
+      const markKey = `${siteId}\u0000${kind}\u0000${identity}`;
+      const mark = touched.get(markKey);
+      if (!mark) touched.set(markKey, [siteId, kind, identity, c.receivedAt[i]!, c.time[i]!]);
       else if (c.time[i]! < mark[4]) mark[4] = c.time[i]!;
       const mappingValue = c.link[i];
       if (mappingValue) insertLink.run(siteId, mappingValue, identity, c.time[i], nonce);
     }
     // Derived state (results) is recomputed from these marks by the attribution worker.
-    for (const [siteId, kind, identity, receivedAt, since] of touched.values()) markDirty.run(siteId, kind, identity, receivedAt, since);
+    for (const [siteId, kind, identity, receivedAt, since] of touched.values()) marks.mark(siteId, kind, identity, receivedAt, since);
     if (keys.length > 0) addToCounter.run(keys.length, 'events');
     log.endAppend();
     return { verdicts, keys };
@@ -170,9 +163,11 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       result = append.immediate(columns);
     } catch (error) {
       log.rolledBack();
+      marks.rolledBack();
       counts.reset();
       throw error;
     }
+    marks.committed();
     log.committed(result.keys);
     return result.verdicts;
   }
@@ -187,10 +182,17 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     ...sqliteApiKeys(db),
     ...sqliteEventScan(db),
     ...derived,
-    claimDirty: relaxed(derived.claimDirty),
+    async claimDirty(options) {
+      const claimed = await relaxed(derived.claimDirty)(options);
+      marks.settled(claimed);
+      return claimed;
+    },
     claimSiteRecompute: relaxed(derived.claimSiteRecompute),
     advanceSiteRecompute: relaxed(derived.advanceSiteRecompute),
-    completeDirty: relaxed(derived.completeDirty),
+    async completeDirty(done) {
+      marks.settled(done);
+      return relaxed(derived.completeDirty)(done);
+    },
     registerSeen: relaxed(derived.registerSeen),
     replacePersonsContributions: relaxed(derived.replacePersonsContributions),
     async forgetVisitors(siteId, plan) {

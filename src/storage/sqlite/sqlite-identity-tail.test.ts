@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { IdentityTail, type Position } from './sqlite-identity-tail.ts';
+import { KeySeqTable } from './sqlite-key-table.ts';
+
+const TOP: Position = { time: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER };
+
+function drain(tail: IdentityTail, siteId: number, vkey: number, from: Position = TOP): Position[] {
+  const out: Position[] = [];
+  const cursor = tail.below(siteId, vkey, from);
+  for (let head = cursor.peek(); head; head = cursor.peek()) {
+    out.push(head);
+    cursor.advance();
+  }
+  return out;
+}
+
+const newestFirst = (rows: Position[]) => [...rows].sort((a, b) => b.time - a.time || b.seq - a.seq);
+
+describe('identity tail: an identity rows newest first, without sorting them per read', () => {
+  it('reads rows arriving in any time order newest first, below any cursor, across folds of late rows', () => {
+    const tail = new IdentityTail();
+    const rows: Position[] = [];
+    // In order, then a long run of late rows (more than are kept unsorted), then ties on time.
+    for (let seq = 1; seq <= 3000; seq++) {
+      const time = seq <= 1000 ? seq * 10 : seq <= 2600 ? (3000 - seq) * 7 : 5000;
+      tail.add(1, 42, seq, time);
+      rows.push({ seq, time });
+    }
+    tail.add(1, 43, 3001, 1);
+    tail.add(2, 42, 3002, 1);
+    expect(tail.size).toBe(3002);
+    expect(tail.countOf(1, 42)).toBe(3000);
+    expect(drain(tail, 1, 42)).toEqual(newestFirst(rows));
+    const from = { time: 5000, seq: 2800 };
+    const expected = newestFirst(rows).filter((r) => r.time < from.time || (r.time === from.time && r.seq < from.seq));
+    expect(drain(tail, 1, 42, from)).toEqual(expected);
+    expect(drain(tail, 2, 42)).toEqual([{ seq: 3002, time: 1 }]);
+    expect(drain(tail, 3, 42)).toEqual([]);
+    expect(tail.seqsOf(1, 42).sort((a, b) => a - b)).toEqual(rows.map((r) => r.seq));
+  });
+
+  it('drops removed rows from the ordered and the late ones', () => {
+    const tail = new IdentityTail();
+    tail.add(1, 7, 1, 100);
+    tail.add(1, 7, 2, 50);
+    tail.add(1, 7, 3, 200);
+    tail.remove(1, 7, 2);
+    tail.remove(1, 7, 3);
+    expect(drain(tail, 1, 7)).toEqual([{ seq: 1, time: 100 }]);
+    tail.remove(1, 7, 1);
+    expect(tail.size).toBe(0);
+    expect(tail.countOf(1, 7)).toBe(0);
+  });
+});
+
+describe('key table: seqs by (site, identity hash, nonce hash)', () => {
+  it('keeps every seq of colliding keys, finds them past removed ones, and survives growth', () => {
+    const table = new KeySeqTable(4);
+    const seqsOf = (site: number, vkey: number, nkey: number) => {
+      const found: number[] = [];
+      table.some(site, vkey, nkey, (seq) => (found.push(seq), false));
+      return found.sort((a, b) => a - b);
+    };
+    for (let i = 1; i <= 5000; i++) table.add(1, 2 ** 52 + i, 2 ** 40 + (i % 97), i);
+    table.add(1, 2 ** 52 + 5, 2 ** 40 + 5, 9001);
+    table.add(2, 2 ** 52 + 5, 2 ** 40 + 5, 9002);
+    expect(seqsOf(1, 2 ** 52 + 5, 2 ** 40 + 5)).toEqual([5, 9001]);
+    expect(seqsOf(2, 2 ** 52 + 5, 2 ** 40 + 5)).toEqual([9002]);
+    table.remove(1, 2 ** 52 + 5, 2 ** 40 + 5, 5);
+    expect(seqsOf(1, 2 ** 52 + 5, 2 ** 40 + 5)).toEqual([9001]);
+    expect(table.has(1, 2 ** 52 + 5, 2 ** 40 + 5, 5)).toBe(false);
+    expect(table.has(1, 2 ** 52 + 4999, 2 ** 40 + (4999 % 97), 4999)).toBe(true);
+    expect(table.some(1, 2 ** 52 + 5, 2 ** 40 + 5, (seq) => seq === 9001)).toBe(true);
+    expect(seqsOf(1, 123, 456)).toEqual([]);
+  });
+});
