@@ -30,6 +30,25 @@ export function sqliteStorageOptions(config: Config): Parameters<typeof openSqli
 }
 
 /**
+ * What an in-process import (`anole import --data-dir`) holds at most, whatever the configuration
+ * says (a lower setting is kept): the import writes without pause, so SQLite's page cache would
+ * fill to the store's size and the unmerged key tail to two runs, for no gain to a bulk load
+ * (docs/performance-import.md measures both).
+ */
+export const IMPORT_SQLITE_BOUNDS = { cacheMb: 32, keyMergeAt: 50_000, readerCacheMb: 8 } as const;
+
+/** The SQLite store's settings for an in-process import: the server's, within IMPORT_SQLITE_BOUNDS. */
+export function importSqliteStorageOptions(config: Config): Parameters<typeof openSqliteStorage>[0] {
+  const options = sqliteStorageOptions(config);
+  return {
+    ...options,
+    cacheMb: Math.min(options.cacheMb ?? IMPORT_SQLITE_BOUNDS.cacheMb, IMPORT_SQLITE_BOUNDS.cacheMb),
+    keyMergeAt: Math.min(options.keyMergeAt ?? IMPORT_SQLITE_BOUNDS.keyMergeAt, IMPORT_SQLITE_BOUNDS.keyMergeAt),
+    readerCacheMb: IMPORT_SQLITE_BOUNDS.readerCacheMb,
+  };
+}
+
+/**
  * The node's store, picked by the configuration (DATABASE_URL: the shared PostgreSQL, migrated on
  * open under an advisory lock; else the embedded SQLite file with its writer thread). Together
  * with main.ts and the thread entries it starts, the only place that wires adapters.

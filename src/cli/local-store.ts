@@ -6,7 +6,7 @@ import { createSiteDirectory } from '../sites/site-directory.ts';
 import { openPostgresStorage } from '../storage/postgres/postgres-storage.ts';
 import { openSqliteStorage } from '../storage/sqlite/sqlite-storage.ts';
 import { lockSqliteStore, StoreLockedError } from '../storage/sqlite/sqlite-store-lock.ts';
-import { sqliteStorageOptions } from '../store-link.ts';
+import { importSqliteStorageOptions } from '../store-link.ts';
 import { UsageError } from './usage-error.ts';
 
 export interface LocalStore {
@@ -41,7 +41,7 @@ export async function openLocalStore(target: { dataDir: string } | { databaseUrl
     }
     throw error;
   }
-  const storage = openSqliteStorage(sqliteStorageOptions(config));
+  const storage = openSqliteStorage(importSqliteStorageOptions(config));
   return wire(storage, config.sqliteFile, async () => {
     await storage.close();
     lock.release();

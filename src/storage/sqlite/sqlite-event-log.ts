@@ -5,7 +5,7 @@ import { identityKindCode } from '../event-rows.ts';
 import { sqliteEventReads, type EventReads, type SeqRow } from './sqlite-event-reads.ts';
 import { KeyTail, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
 import type { IdentityTail } from './sqlite-identity-tail.ts';
-import { KeySeqTable } from './sqlite-key-table.ts';
+import { KeyRows } from './sqlite-key-table.ts';
 import { sqliteKeyIndex, type MergeRun } from './sqlite-key-index.ts';
 
 export interface EventLogOptions {
@@ -90,7 +90,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
   let tail = new KeyTail();
   /** Keys of the rows the running write transaction appended: they join the tail once committed. */
-  let pending = new KeySeqTable(64);
+  let pending = new KeyRows(64);
   let merging: MergeRun | null = null;
   /** The highest seq this handle has seen committed. */
   let lastSeq = index.watermark();
@@ -117,7 +117,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
   function mergeStep(budgetMs: number, minKeys = 0): boolean {
     if (!merging) {
       if (tail.size < options.mergeAt) return false;
-      merging = { tail, buckets: tail.buckets(), bucket: 0, next: 0, merged: 0, upTo: lastSeq };
+      merging = { tail, order: tail.mergeOrder(), bucket: 0, next: 0, merged: 0, upTo: lastSeq };
       tail = new KeyTail();
     }
     try {
@@ -171,7 +171,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       if (writing === 0) writing = Math.max(lastSeq, readSeq.get()?.value ?? 0);
       writing += 1;
       key.seq = writing;
-      pending.add(key.siteId, key.vkey, key.nkey, writing);
+      pending.add(key.siteId, key.vkey, key.nkey, writing, key.time);
       insertRow.run(writing, key.siteId, c.kind[i], c.identity[i], c.nonce[i], c.type[i], c.time[i], c.receivedAt[i], c.data[i], c.itp[i], c.sdk[i]);
     },
 
@@ -181,7 +181,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
     committed(keys) {
       for (const key of keys) tail.add(key);
-      pending = new KeySeqTable(64);
+      pending = new KeyRows(64);
       if (writing > 0) lastSeq = writing;
       writing = 0;
       // Backpressure: a merge whose steps are starved by appends that never pause (an import's)
@@ -196,7 +196,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
     rolledBack() {
       writing = 0;
-      pending = new KeySeqTable(64);
+      pending = new KeyRows(64);
     },
 
     rowsOf: reads.rowsOf,

@@ -1,12 +1,14 @@
 import type Database from 'better-sqlite3';
-import { compareKeys, type KeyTail, type LoggedKey } from './sqlite-event-keys.ts';
+import type { KeyTail, LoggedKey, MergeOrder } from './sqlite-event-keys.ts';
 
 /** A frozen tail being merged into the index, in index order, a bounded chunk at a time. */
 export interface MergeRun {
   tail: KeyTail;
-  /** tail.buckets(); each bucket is sorted when the merge reaches it. */
-  buckets: LoggedKey[][];
+  /** tail.mergeOrder(); each bucket is sorted when the merge reaches it. */
+  order: MergeOrder;
+  /** The bucket of `next`. */
   bucket: number;
+  /** Position in order.rows of the next key to write. */
   next: number;
   /** Keys of the run written so far (skipped forgotten ones included). */
   merged: number;
@@ -46,27 +48,26 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
 
   // Answers where the next chunk starts; the run itself advances only once the chunk is committed.
   const chunk = db.transaction((run: MergeRun, deadline: number, minKeys: number): [number, number, number] => {
-    const { buckets, tail } = run;
+    const { rows: order, starts } = run.order;
+    const { rows } = run.tail;
+    const compare = (a: number, b: number) => rows.compare(a, b);
     let bucket = run.bucket;
     let next = run.next;
     let written = 0;
-    while (bucket < buckets.length) {
-      const keys = buckets[bucket]!;
-      if (next === 0) keys.sort(compareKeys);
-      const key = keys[next]!;
+    while (next < order.length) {
+      while (starts[bucket + 1]! <= next) bucket += 1;
+      // A bucket is sorted as the merge enters it (again after a chunk that rolled back: harmless).
+      if (next === starts[bucket]) order.subarray(starts[bucket], starts[bucket + 1]).sort(compare);
+      const r = order[next]!;
       next += 1;
-      if (next >= keys.length) {
-        bucket += 1;
-        next = 0;
-      }
-      if (tail.holds(key)) {
-        insert.run(key.siteId, key.vkey, key.nkey, key.seq);
-        insertTime.run(key.siteId, key.vkey, key.time, key.seq);
+      if (rows.isLive(r)) {
+        insert.run(rows.siteAt(r), rows.vkeyAt(r), rows.nkeyAt(r), rows.seqAt(r));
+        insertTime.run(rows.siteAt(r), rows.vkeyAt(r), rows.timeAt(r), rows.seqAt(r));
       }
       written += 1;
       if ((written & 127) === 0 && written >= minKeys && performance.now() >= deadline) break;
     }
-    if (bucket >= buckets.length) raiseWatermark.run(run.upTo);
+    if (next >= order.length) raiseWatermark.run(run.upTo);
     return [bucket, next, written];
   });
 
@@ -81,7 +82,7 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
         run.bucket = bucket;
         run.next = next;
         run.merged += written;
-        return run.bucket >= run.buckets.length;
+        return run.next >= run.order.rows.length;
       } finally {
         db.pragma('synchronous = FULL');
       }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IdentityTail, type Position } from './sqlite-identity-tail.ts';
-import { KeySeqTable } from './sqlite-key-table.ts';
+import { KeyTail } from './sqlite-event-keys.ts';
+import { KeyRows } from './sqlite-key-table.ts';
 
 const TOP: Position = { time: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER };
 
@@ -53,24 +54,41 @@ describe('identity tail: an identity rows newest first, without sorting them per
   });
 });
 
-describe('key table: seqs by (site, identity hash, nonce hash)', () => {
-  it('keeps every seq of colliding keys, finds them past removed ones, and survives growth', () => {
-    const table = new KeySeqTable(4);
+describe('key rows: seqs by (site, identity hash, nonce hash)', () => {
+  it('keeps every seq of colliding keys, skips dead rows, and survives growth of rows and slots', () => {
+    const rows = new KeyRows(4);
     const seqsOf = (site: number, vkey: number, nkey: number) => {
       const found: number[] = [];
-      table.some(site, vkey, nkey, (seq) => (found.push(seq), false));
+      rows.some(site, vkey, nkey, (seq: number) => (found.push(seq), false));
       return found.sort((a, b) => a - b);
     };
-    for (let i = 1; i <= 5000; i++) table.add(1, 2 ** 52 + i, 2 ** 40 + (i % 97), i);
-    table.add(1, 2 ** 52 + 5, 2 ** 40 + 5, 9001);
-    table.add(2, 2 ** 52 + 5, 2 ** 40 + 5, 9002);
+    for (let i = 1; i <= 5000; i++) rows.add(1, 2 ** 52 + i, 2 ** 40 + (i % 97), i, 1000 + i);
+    rows.add(1, 2 ** 52 + 5, 2 ** 40 + 5, 9001, 7);
+    rows.add(2, 2 ** 52 + 5, 2 ** 40 + 5, 9002, 7);
+    expect(rows.length).toBe(5002);
     expect(seqsOf(1, 2 ** 52 + 5, 2 ** 40 + 5)).toEqual([5, 9001]);
     expect(seqsOf(2, 2 ** 52 + 5, 2 ** 40 + 5)).toEqual([9002]);
-    table.remove(1, 2 ** 52 + 5, 2 ** 40 + 5, 5);
+    const r = rows.rowOf(1, 2 ** 52 + 5, 2 ** 40 + 5, 5);
+    expect([rows.seqAt(r), rows.timeAt(r), rows.siteAt(r)]).toEqual([5, 1005, 1]);
+    rows.kill(r);
+    expect(rows.isLive(r)).toBe(false);
     expect(seqsOf(1, 2 ** 52 + 5, 2 ** 40 + 5)).toEqual([9001]);
-    expect(table.has(1, 2 ** 52 + 5, 2 ** 40 + 5, 5)).toBe(false);
-    expect(table.has(1, 2 ** 52 + 4999, 2 ** 40 + (4999 % 97), 4999)).toBe(true);
-    expect(table.some(1, 2 ** 52 + 5, 2 ** 40 + 5, (seq) => seq === 9001)).toBe(true);
+    expect(rows.rowOf(1, 2 ** 52 + 5, 2 ** 40 + 5, 5)).toBe(-1);
+    expect(rows.rowOf(1, 2 ** 52 + 4999, 2 ** 40 + (4999 % 97), 4999)).toBeGreaterThanOrEqual(0);
+    expect(rows.some(1, 2 ** 52 + 5, 2 ** 40 + 5, (seq: number) => seq === 9001)).toBe(true);
     expect(seqsOf(1, 123, 456)).toEqual([]);
+  });
+});
+
+describe('key tail: the merge order', () => {
+  it('hands out every row once, by site and then by identity hash range, each bucket sortable alone', () => {
+    const tail = new KeyTail();
+    const keys = Array.from({ length: 3000 }, (_, i) => ({ seq: i + 1, siteId: 1 + (i % 3), vkey: ((i * 2654435761) % 2 ** 32) * 2 ** 21 + i, nkey: i * 7, time: i }));
+    for (const key of keys) tail.add(key);
+    const { rows, starts } = tail.mergeOrder();
+    for (let b = 0; b + 1 < starts.length; b++) rows.subarray(starts[b], starts[b + 1]).sort((x, y) => tail.rows.compare(x, y));
+    const merged = [...rows].map((r) => [tail.rows.siteAt(r), tail.rows.vkeyAt(r), tail.rows.nkeyAt(r), tail.rows.seqAt(r)]);
+    const expected = keys.map((k) => [k.siteId, k.vkey, k.nkey, k.seq]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]! || a[3]! - b[3]!);
+    expect(merged).toEqual(expected);
   });
 });
