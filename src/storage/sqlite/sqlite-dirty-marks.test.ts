@@ -1,10 +1,8 @@
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTempDir } from '../../../test/helpers/temp-dir.ts';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
 import { at, conversion } from '../contract/contract-events.ts';
 import type { Storage } from '../port.ts';
-import { openSqliteStorage } from './sqlite-storage.ts';
+import { useSqliteStores } from './sqlite-test-stores.ts';
 
 const T = Date.UTC(2026, 0, 10);
 const claimAll = (storage: Storage, now = T + 60_000) => storage.claimDirty({ limit: 100, leaseMs: 60_000, now });
@@ -12,22 +10,7 @@ const claimAll = (storage: Storage, now = T + 60_000) => storage.claimDirty({ li
 // The writer skips the upsert of a mark it wrote and no worker settled since: these are the cases
 // where skipping would lose a recomputation if it were wrong.
 describe('sqlite: dirty marks the writer remembers', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let file: string;
-  const open: Storage[] = [];
-  const openStore = () => {
-    const store = openSqliteStorage({ file, cacheMb: 8 });
-    open.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    temp = makeTempDir();
-    file = path.join(temp.dir, 'anole.db');
-  });
-  afterEach(async () => {
-    for (const store of open.splice(0)) await store.close();
-    temp.remove();
-  });
+  const { openStore } = useSqliteStores();
 
   it('an event after a claim moves the generation on, so the claim completes as a release and the mark stays', async () => {
     const store = openStore();

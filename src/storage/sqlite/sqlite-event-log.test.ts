@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTempDir } from '../../../test/helpers/temp-dir.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Identity } from '../../core/events.ts';
 import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
 import { at, canonical, conversion, everyType } from '../contract/contract-events.ts';
-import type { Storage } from '../port.ts';
 import { identityHash, keyHash } from './sqlite-event-keys.ts';
-import { openSqliteStorage, type SqliteOptions } from './sqlite-storage.ts';
+import { useSqliteStores } from './sqlite-test-stores.ts';
 
 const vc = (value: string): Identity => ({ kind: 'visitorCode', value });
 const counter = (file: string, name: string): number => {
@@ -27,21 +25,13 @@ async function untilMerged(file: string, upTo: number): Promise<void> {
 }
 
 describe('sqlite event log: keys in memory, in the index, and across restarts', () => {
-  let temp: ReturnType<typeof makeTempDir>;
+  const stores = useSqliteStores();
+  const openStore = stores.openStore;
   let file: string;
-  const open: Storage[] = [];
-  const openStore = (options: Partial<SqliteOptions> = {}, at = file): Storage => {
-    const store = openSqliteStorage({ file: at, cacheMb: 8, ...options });
-    open.push(store);
-    return store;
-  };
+  let temp: { dir: string };
   beforeEach(() => {
-    temp = makeTempDir();
-    file = path.join(temp.dir, 'anole.db');
-  });
-  afterEach(async () => {
-    for (const store of open.splice(0)) await store.close();
-    temp.remove();
+    file = stores.file();
+    temp = { dir: stores.dir() };
   });
 
   it('reopened with every key still unmerged: replays are duplicates and reads are complete', async () => {
