@@ -11,10 +11,15 @@ export interface DirtyMarks {
   committed(): void;
   /** The append rolled back: its marks were not written. */
   rolledBack(): void;
-  /** A worker claimed or completed these marks: the next event of each must write its mark again. */
+  /**
+   * A claim is about to run. Until `settled` names what it claimed, every mark is written: the
+   * claim's answer arrives a microtask later, and an append may run in between.
+   */
+  claiming(): void;
+  /** A claim answered (with the marks it claimed, or null if it failed). */
+  claimed(marks: readonly Pick<DirtyMark, 'siteId' | 'idKind' | 'identity'>[] | null): void;
+  /** A worker completes these marks: the next event of each must write its mark again. */
   settled(marks: readonly Pick<DirtyMark, 'siteId' | 'idKind' | 'identity'>[]): void;
-  /** Something else rewrote marks (a forget, a full recompute): remember none. */
-  forget(): void;
 }
 
 /**
@@ -24,7 +29,7 @@ export interface DirtyMarks {
  * says what another event of the identity would say: its generation has moved past every claim,
  * so a worker holding one releases it instead of deleting it, and its `since` is at most the
  * remembered one. Every claim and completion goes through this connection (the writer), which
- * tells this module (`settled`); another connection's write (a second process, `openAnother`)
+ * tells this module (`claiming`/`claimed`, `settled`); another connection's write (a second process, `openAnother`)
  * shows in `PRAGMA data_version`, and then nothing remembered is trusted.
  */
 export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {
@@ -43,6 +48,8 @@ export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {
   let version = dataVersion();
   let writing: [string, number][] = [];
   let checked = false;
+  /** Claims run but not yet answered: while any is, nothing remembered is trusted. */
+  let claims = 0;
 
   const keyOf = (siteId: number, kind: number, identity: string) => `${siteId}\u0000${kind}\u0000${identity}`;
   const known = (key: string): number | undefined => young.get(key) ?? old.get(key);
@@ -57,6 +64,13 @@ export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {
     young = new Map();
     old = new Map();
   };
+  const settle = (marks: readonly Pick<DirtyMark, 'siteId' | 'idKind' | 'identity'>[]) => {
+    for (const m of marks) {
+      const key = keyOf(m.siteId, m.idKind, m.identity);
+      young.delete(key);
+      old.delete(key);
+    }
+  };
 
   return {
     mark(siteId, kind, identity, receivedAt, since) {
@@ -68,7 +82,7 @@ export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {
       }
       const key = keyOf(siteId, kind, identity);
       const held = known(key);
-      if (held !== undefined && held <= since) return;
+      if (held !== undefined && held <= since && claims === 0) return;
       upsert.run(siteId, kind, identity, receivedAt, since);
       writing.push([key, held === undefined ? since : Math.min(held, since)]);
     },
@@ -81,13 +95,14 @@ export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {
       writing = [];
       checked = false;
     },
-    settled(marks) {
-      for (const m of marks) {
-        const key = keyOf(m.siteId, m.idKind, m.identity);
-        young.delete(key);
-        old.delete(key);
-      }
+    claiming() {
+      claims += 1;
     },
-    forget,
+    claimed(marks) {
+      claims -= 1;
+      if (marks) settle(marks);
+      else forget();
+    },
+    settled: settle,
   };
 }

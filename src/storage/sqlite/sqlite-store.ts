@@ -183,9 +183,14 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     ...sqliteEventScan(db),
     ...derived,
     async claimDirty(options) {
-      const claimed = await relaxed(derived.claimDirty)(options);
-      marks.settled(claimed);
-      return claimed;
+      marks.claiming();
+      let claimed: Awaited<ReturnType<typeof derived.claimDirty>> | null = null;
+      try {
+        claimed = await relaxed(derived.claimDirty)(options);
+        return claimed;
+      } finally {
+        marks.claimed(claimed);
+      }
     },
     claimSiteRecompute: relaxed(derived.claimSiteRecompute),
     advanceSiteRecompute: relaxed(derived.advanceSiteRecompute),
