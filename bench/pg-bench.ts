@@ -277,10 +277,11 @@ async function drain(nodes: NodeProcess[], label: string, started = performance.
   return result;
 }
 
+let periodStart = 0;
 /**
- * The whole site recomputed: the analysis period of one experiment set to start at epoch 0 changes
- * no figure but, like any period change, asks for a full recompute (one leased scan of the site,
- * whose steps any node may take in turn; the backlog counts the persons it has left).
+ * The whole site recomputed: the analysis period of one experiment set to start at a new instant
+ * near epoch 0 changes no figure but, like any period change, asks for a full recompute (one leased
+ * scan of the site, whose steps any node may take in turn; the backlog counts the persons it has left).
  */
 async function fullRecompute(nodes: NodeProcess[], label: string): Promise<Drain> {
   const { experiments: items } = (await (await api(nodes[0]!, `/api/sites/${SITE}/experiments`)).json()) as { experiments: { id: number }[] };
@@ -290,7 +291,7 @@ async function fullRecompute(nodes: NodeProcess[], label: string): Promise<Drain
   const started = performance.now();
   const put = await api(nodes[0]!, `/api/sites/${SITE}/experiments/${id}`, {
     method: 'PUT',
-    body: JSON.stringify({ name: record.name, variations: record.variations, referenceVariationId: record.referenceVariationId, analysisPeriod: { start: 0, end: null } }),
+    body: JSON.stringify({ name: record.name, variations: record.variations, referenceVariationId: record.referenceVariationId, analysisPeriod: { start: periodStart++, end: null } }),
   });
   if (!put.ok) throw new Error(`PUT experiment answered ${put.status}: ${await put.text()}`);
   return drain(nodes, label, started);
