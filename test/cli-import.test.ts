@@ -64,6 +64,25 @@ describe('anole import against a running server', { timeout: 180_000 }, () => {
     expect(JSON.stringify(visitor)).toContain('"revenue":23.5');
   });
 
+  it('maps every row the server rejects back to its row, past the 1,000 reasons one answer lists', async () => {
+    // Rows only the server can refuse (its site's horizon), 1,500 of them in one batch of 2,000.
+    const lines = ['visitor_code,goal,revenue,time,order_id'];
+    for (let i = 0; i < 2000; i++) lines.push(`w${i},7,1,${i % 4 === 0 ? hoursAgo(1) : '2001-01-01T00:00:00Z'},order-${i}`);
+    const csv = file('old.csv', `${lines.join('\n')}\n`);
+    const errors = path.join(temp.dir, 'old-rejected.csv');
+    const run = await runCliInProcess(['import', csv, '--site', 'remote-old', '--url', server.url, '--id-column', 'order_id', '--batch-size', '2000', '--errors', errors, '--json'], env);
+    expect(run.code, run.stderr).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ rows: 2000, accepted: 500, duplicate: 0, rejected: 1500, rejectedByCode: { time_out_of_range: 1500 } });
+    const rejected = fs.readFileSync(errors, 'utf8').trim().split('\r\n').slice(1);
+    expect(rejected).toHaveLength(1500);
+    const expectedRows = Array.from({ length: 2000 }, (_, i) => i).filter((i) => i % 4 !== 0).map((i) => i + 2);
+    expect(rejected.map((line) => Number(line.split(',')[0]))).toEqual(expectedRows);
+    // The last ones too carry the server's own reason, not a placeholder.
+    for (const line of [rejected[0]!, rejected[1499]!]) expect(line).toMatch(/^\d+,time,time_out_of_range,.*horizon.*lateEventHorizonMs/);
+    const again = await runCliInProcess(['import', csv, '--site', 'remote-old', '--url', server.url, '--id-column', 'order_id', '--batch-size', '2000', '--json'], env);
+    expect(JSON.parse(again.stdout)).toMatchObject({ accepted: 0, duplicate: 500, rejected: 1500 });
+  });
+
   it('--dry-run stores nothing and gives the same summary; --strict stops before storing anything', async () => {
     const csv = file('dry.csv', `visitorCode,goalId,revenue\nd1,5,1\nd2,5,2\nd1,5,1\n`);
     const before = await storedEvents(server);

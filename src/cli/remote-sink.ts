@@ -1,4 +1,5 @@
 import type { ImportRowCode } from '../core/error-codes.ts';
+import { LIMITS } from '../core/limits.ts';
 import { decodeEvent } from '../ingest/decode-event.ts';
 import type { BatchOutcome, EventBatch, ImportSink, RowStatus } from '../import/run-import.ts';
 import { TargetError } from './target-error.ts';
@@ -41,12 +42,37 @@ interface Verdict {
   message?: string;
 }
 
+/** answer=counts (and a 400 invalid_events, whose body is the rejected lines alone). */
+interface CountsAnswer {
+  stored: number;
+  duplicate: number;
+  errors: Verdict[];
+  /** Every rejected line, listed or not: by code, and where ("2-5,9"). */
+  rejections?: { byCode: Record<string, number>; lines?: string };
+}
+
+/** What the server answered for a body of lines. */
+type Answer = { verdicts: Verdict[] } | { counts: CountsAnswer };
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The line numbers of a rejections list ("2-5,9"). */
+export function linesOf(ranges: string): number[] {
+  const lines: number[] = [];
+  for (const part of ranges.split(',')) {
+    if (part === '') continue;
+    const [from, to = from] = part.split('-').map(Number) as [number, number?];
+    for (let line = from; line <= to!; line++) lines.push(line);
+  }
+  return lines;
+}
+
 /**
- * Batches to a running server as line-format bodies of POST /visit/events with verdicts (and
- * dryRun for dry runs). Rows the server would refuse for their own sake are refused here first by
- * the same decoder (the site's late-event horizon is the server's to judge). A batch that fails
+ * Batches to a running server as line-format bodies of POST /visit/events. An import asks for
+ * counts (answer=counts: stored, duplicate, and the rejected lines alone), so neither side builds
+ * or reads a verdict per row; a dry run asks for every verdict, because a row repeated within the
+ * file is found from them. Rows the server would refuse for their own sake are refused here first
+ * by the same decoder (the site's late-event horizon is the server's to judge). A batch that fails
  * for the server's or the network's sake is sent again, with the same nonces, so a retry never
  * stores anything twice.
  */
@@ -55,24 +81,24 @@ export function remoteSink(options: RemoteSinkOptions): ImportSink {
   const firstDelay = options.retryDelayMs ?? 500;
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', 'user-agent': 'anole-import' };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
+  const url = (query: Record<string, string>) => `${options.url}/visit/events?${new URLSearchParams({ siteCode: options.siteCode, ...query }).toString()}`;
+  const countsUrl = url({ answer: 'counts' });
+  const dryRunUrl = url({ dryRun: 'true' });
 
-  async function post(body: string, dryRun: boolean): Promise<Verdict[] | { rejectedAll: Verdict[] }> {
-    const query = new URLSearchParams({ siteCode: options.siteCode, verdicts: 'true' });
-    if (dryRun) query.set('dryRun', 'true');
-    const url = `${options.url}/visit/events?${query.toString()}`;
+  async function post(body: string, dryRun: boolean): Promise<Answer> {
     let lastProblem = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let response: Response;
       try {
-        response = await fetch(url, { method: 'POST', headers, body });
+        response = await fetch(dryRun ? dryRunUrl : countsUrl, { method: 'POST', headers, body });
       } catch (error) {
         lastProblem = `${options.url} cannot be reached: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`;
         await sleep(backoff(attempt));
         continue;
       }
       if (response.ok) {
-        const report = (await response.json()) as { events: Verdict[] };
-        return report.events;
+        const answer = (await response.json()) as { events?: Verdict[] } & CountsAnswer;
+        return dryRun ? { verdicts: answer.events ?? [] } : { counts: answer };
       }
       const text = await response.text();
       const answer = parseError(text);
@@ -85,8 +111,10 @@ export function remoteSink(options: RemoteSinkOptions): ImportSink {
         await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 60_000) : backoff(attempt));
         continue;
       }
-      // A body whose every line is refused may be answered 400 with the reasons, line by line.
-      if (response.status === 400 && Array.isArray(answer.errors)) return { rejectedAll: answer.errors as Verdict[] };
+      // A body whose every line is refused is answered 400 with the reasons, like a counts answer's.
+      if (response.status === 400 && answer.code === 'invalid_events' && Array.isArray(answer.errors)) {
+        return { counts: { stored: 0, duplicate: 0, errors: answer.errors as Verdict[], ...(answer.rejections ? { rejections: answer.rejections as CountsAnswer['rejections'] } : {}) } };
+      }
       throw new TargetError('refused', `${options.url} refused a batch (${response.status} ${answer.code ?? ''}): ${answer.message ?? text.slice(0, 200)}`);
     }
     throw new TargetError('unreachable', `${lastProblem} (gave up after ${attempts} attempts)`);
@@ -97,11 +125,29 @@ export function remoteSink(options: RemoteSinkOptions): ImportSink {
     return base / 2 + Math.random() * (base / 2);
   }
 
+  /**
+   * The reasons of rejected lines a counts answer located but did not list (past its first 1,000):
+   * those lines were not stored, so a dry run of them alone says why, storing nothing.
+   */
+  async function reasonsOf(lines: string[], rejectedLines: number[]): Promise<Map<number, Verdict>> {
+    const reasons = new Map<number, Verdict>();
+    // An answer lists LIMITS.listedRejections rejections whole: ask for no more at once.
+    for (let from = 0; from < rejectedLines.length; from += LIMITS.listedRejections) {
+      const chunk = rejectedLines.slice(from, from + LIMITS.listedRejections);
+      const answer = await post(chunk.map((line) => lines[line - 1]!).join('\n'), true);
+      const verdicts = 'verdicts' in answer ? answer.verdicts : answer.counts.errors;
+      for (const verdict of verdicts) {
+        if (verdict.status === 'rejected' && verdict.line !== undefined && chunk[verdict.line - 1] !== undefined) reasons.set(chunk[verdict.line - 1]!, verdict);
+      }
+    }
+    return reasons;
+  }
+
   return {
     batchRows: options.batchRows,
     concurrency: options.concurrency,
     async send(batch: EventBatch): Promise<BatchOutcome> {
-      const outcome: BatchOutcome = { accepted: 0, duplicate: 0, rejections: new Map(), statuses: new Array<RowStatus>(batch.events.length).fill('rejected') };
+      const outcome: BatchOutcome = { accepted: 0, duplicate: 0, rejections: new Map() };
       // Local validation first: no horizon here (the server knows the site's), the clock is ours.
       const ctx = { queryIdentity: null, receivedAt: Date.now(), lateHorizonMs: Number.POSITIVE_INFINITY, itp: false, sdk: null };
       const sent: number[] = [];
@@ -115,35 +161,49 @@ export function remoteSink(options: RemoteSinkOptions): ImportSink {
         sent.push(i);
         lines.push(toLine(batch.events[i]!));
       }
-      if (lines.length > 0) {
-        const answer = await post(lines.join('\n'), batch.dryRun);
-        const verdicts = Array.isArray(answer) ? answer : answer.rejectedAll.map((v) => ({ ...v, status: 'rejected' as const }));
-        // Lines the answer does not name (an all-rejected answer lists only the rejected) keep 'rejected'.
-        for (const verdict of verdicts) {
-          if (verdict.line === undefined) continue;
-          const index = sent[verdict.line - 1];
-          if (index === undefined) continue;
-          outcome.statuses![index] = verdict.status;
-          if (verdict.status === 'rejected') outcome.rejections.set(index, { code: verdict.code ?? 'invalid_field', message: verdict.message ?? 'rejected by the server' });
+      if (batch.dryRun) outcome.statuses = batch.events.map(() => 'rejected');
+      if (lines.length === 0) return outcome;
+      const answer = await post(lines.join('\n'), batch.dryRun);
+      const reject = (line: number, verdict: Verdict | undefined, code?: string) => {
+        const index = sent[line - 1];
+        if (index === undefined) return;
+        outcome.rejections.set(index, {
+          code: verdict?.code ?? (code as ImportRowCode | undefined) ?? 'invalid_field',
+          message: verdict?.message ?? 'rejected by the server, which gave no reason for this row',
+        });
+      };
+      if ('verdicts' in answer) {
+        // Lines the answer does not name keep 'rejected'.
+        for (const verdict of answer.verdicts) {
+          if (verdict.line === undefined || sent[verdict.line - 1] === undefined) continue;
+          outcome.statuses![sent[verdict.line - 1]!] = verdict.status;
+          if (verdict.status === 'rejected') reject(verdict.line, verdict);
+          else if (verdict.status === 'accepted') outcome.accepted += 1;
+          else outcome.duplicate += 1;
         }
+        for (let n = 1; n <= sent.length; n++) if (!outcome.rejections.has(sent[n - 1]!) && outcome.statuses![sent[n - 1]!] === 'rejected') reject(n, undefined);
+        return outcome;
       }
-      for (const status of outcome.statuses!) {
-        if (status === 'accepted') outcome.accepted += 1;
-        else if (status === 'duplicate') outcome.duplicate += 1;
-      }
-      for (let i = 0; i < outcome.statuses!.length; i++) {
-        if (outcome.statuses![i] === 'rejected' && !outcome.rejections.has(i)) outcome.rejections.set(i, { code: 'invalid_field', message: 'the server gave no verdict for this row' });
-      }
-      if (!batch.dryRun) delete outcome.statuses;
+      const { counts } = answer;
+      outcome.accepted = counts.stored;
+      outcome.duplicate = counts.duplicate;
+      const listed = new Map<number, Verdict>();
+      for (const verdict of counts.errors) if (verdict.line !== undefined) listed.set(verdict.line, verdict);
+      const rejectedLines = counts.rejections?.lines !== undefined ? linesOf(counts.rejections.lines) : [...listed.keys()];
+      const unlisted = rejectedLines.filter((line) => !listed.has(line));
+      const reasons = unlisted.length > 0 ? await reasonsOf(lines, unlisted) : new Map<number, Verdict>();
+      // A line the dry run no longer rejects (a limit met only at commit) keeps the code the counts name, when they name one.
+      const codes = Object.keys(counts.rejections?.byCode ?? {});
+      for (const line of rejectedLines) reject(line, listed.get(line) ?? reasons.get(line), codes.length === 1 ? codes[0] : undefined);
       return outcome;
     },
   };
 }
 
-function parseError(text: string): { code?: string; message?: string; errors?: unknown } {
+function parseError(text: string): { code?: string; message?: string; errors?: unknown; rejections?: unknown } {
   try {
     const parsed = JSON.parse(text) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as { code?: string; message?: string; errors?: unknown }) : {};
+    return typeof parsed === 'object' && parsed !== null ? (parsed as { code?: string; message?: string; errors?: unknown; rejections?: unknown }) : {};
   } catch {
     return {};
   }

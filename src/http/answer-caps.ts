@@ -42,10 +42,11 @@ export interface CappedErrors {
 /**
  * Counts rejected verdicts by code and lists their positions as ranges. JSON positions are array
  * indices, so index + 1 is the next event; in the line format blank lines make line numbers skip,
- * so the next event is the next verdict of a complete list (every list of line verdicts given here
- * is complete: a report's, or the errors of a line body none of whose lines is valid).
+ * so the next event is the next verdict of a complete list (a report's, or the errors of a line
+ * body none of whose lines is valid). A list of the rejected verdicts alone (`complete: false`)
+ * cannot tell a blank line from a stored one, so its line ranges run over consecutive numbers only.
  */
-export function rejectionsOf(verdicts: readonly EventVerdict[], listed: number): Rejections {
+export function rejectionsOf(verdicts: readonly EventVerdict[], listed: number, options: { complete: boolean } = { complete: true }): Rejections {
   const byCode: Record<string, number> = {};
   const parts: string[] = [];
   const json = verdicts.some((v) => v.index !== undefined);
@@ -60,7 +61,7 @@ export function rejectionsOf(verdicts: readonly EventVerdict[], listed: number):
     const code = verdict.code ?? 'unknown';
     byCode[code] = (byCode[code] ?? 0) + 1;
     const at = verdict.line ?? verdict.index ?? 0;
-    const adjacent = json ? at === end + 1 : position === last + 1;
+    const adjacent = json || !options.complete ? at === end + 1 : position === last + 1;
     if (!adjacent || start < 0) {
       close();
       start = at;
@@ -113,11 +114,58 @@ export function capReport(report: IngestReport): CappedReport {
   return capped;
 }
 
-/** The `errors` of an invalid_events answer: the first ones whole, every one by code and position. */
-export function capErrors(errors: readonly EventVerdict[]): CappedErrors {
+/**
+ * The `errors` of an invalid_events answer or a counts answer: the first ones whole, every one by
+ * code and position. `complete`: the list holds every event's verdict (see rejectionsOf).
+ */
+export function capErrors(errors: readonly EventVerdict[], options: { complete: boolean } = { complete: true }): CappedErrors {
   const warnings = warningsCap();
   const listed = errors.slice(0, LIMITS.listedRejections).map((verdict) => warnings.apply(verdict));
-  const capped: CappedErrors = { errors: listed, rejections: rejectionsOf(errors, listed.length) };
+  const capped: CappedErrors = { errors: listed, rejections: rejectionsOf(errors, listed.length, options) };
   if (warnings.omitted > 0) capped.warningsOmitted = warnings.omitted;
   return capped;
+}
+
+/** answer=counts: what became of the request's events, and the rejected ones only. */
+export interface CountsAnswer {
+  siteCode: string;
+  format: 'lines' | 'json';
+  dryRun: boolean;
+  /** Events stored by this request (a dry run: that it would store). */
+  stored: number;
+  duplicate: number;
+  rejected: number;
+  rejectedByCode: Record<string, number>;
+  ignoredFields: number;
+  stringValues: number;
+  /** The first LIMITS.listedRejections rejected events, whole, in body order. */
+  errors: EventVerdict[];
+  /** Present when some event was rejected. */
+  rejections?: Rejections;
+  warningsOmitted?: number;
+}
+
+/**
+ * A report as a counts answer: the size of the answer follows the rejected events, not the body,
+ * so a client that needs to tell stored from duplicate events (an import) need not read a verdict
+ * per event.
+ */
+export function countsAnswer(report: IngestReport): CountsAnswer {
+  const rejected = report.events.filter((verdict) => verdict.status === 'rejected');
+  const capped = capErrors(rejected, { complete: false });
+  const answer: CountsAnswer = {
+    siteCode: report.siteCode,
+    format: report.format,
+    dryRun: report.dryRun,
+    stored: report.accepted,
+    duplicate: report.duplicate,
+    rejected: report.rejected,
+    rejectedByCode: capped.rejections.byCode,
+    ignoredFields: report.ignoredFields,
+    stringValues: report.stringValues,
+    errors: capped.errors,
+  };
+  if (rejected.length > 0) answer.rejections = capped.rejections;
+  if (capped.warningsOmitted !== undefined) answer.warningsOmitted = capped.warningsOmitted;
+  return answer;
 }

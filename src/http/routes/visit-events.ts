@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyRequest } from 'fastify';
 import { AnoleError } from '../../core/error-codes.ts';
 import { ingestEvents, type EventVerdict, type IngestDeps, type IngestReport } from '../../ingest/ingest-events.ts';
-import { capErrors, capReport } from '../answer-caps.ts';
+import { capErrors, capReport, countsAnswer } from '../answer-caps.ts';
 import { createLogSampler } from '../log-sampler.ts';
 import type { Metrics } from '../metrics.ts';
 import { LIMITS } from '../../core/limits.ts';
@@ -18,6 +18,7 @@ interface Query {
   sdkName?: string;
   sdkVersion?: string;
   verdicts?: string;
+  answer?: 'counts';
   dryRun?: string;
   strict?: string;
 }
@@ -40,6 +41,13 @@ const querystring = {
     sdkName: { type: 'string', maxLength: 64, pattern: '^[^/\\u0000-\\u001f\\u007f]*$' },
     sdkVersion: { type: 'string', maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
     verdicts: { ...FLAG, description: 'Anole extension: answer 200 with a verdict per event instead of 204.' },
+    answer: {
+      type: 'string',
+      enum: ['counts'],
+      description:
+        'Anole extension: counts answers 200 with how many events were stored, duplicate and rejected (by code), and the rejected events only: ' +
+        'an answer the size of its rejections, not of its body, for clients that must tell stored from duplicate events. Not with verdicts=true.',
+    },
     strict: { ...FLAG, description: 'Anole extension: reject events that carry a field their type does not read (unknown_field) instead of ignoring the field, and in JSON events with a number or boolean sent as a string (string_value) instead of reading it.' },
     dryRun: { ...FLAG, description: 'Anole extension: validate and look for duplicates, store nothing, answer the verdicts.' },
   },
@@ -108,6 +116,28 @@ export const INGEST_REPORT_SCHEMA = object(
   { description: 'Per-event verdicts (verdicts=true or dryRun=true).', optional: ['rejections', 'warningsOmitted'] },
 );
 
+export const COUNTS_ANSWER_SCHEMA = object(
+  {
+    siteCode: STRING,
+    format: { type: 'string', enum: ['lines', 'json'], description: 'How the body was read: json for json=true or a body starting with "[".' },
+    dryRun: BOOLEAN,
+    stored: { ...INTEGER, description: 'Events this request stored (dryRun=true: that it would store).' },
+    duplicate: { ...INTEGER, description: 'Events already stored (or earlier in the same body), acknowledged and not stored again.' },
+    rejected: INTEGER,
+    rejectedByCode: { type: 'object', description: 'How many events were rejected with each code ({} when none was).', additionalProperties: INTEGER },
+    ignoredFields: { ...INTEGER, description: 'Fields ignored across all events.' },
+    stringValues: { ...INTEGER, description: 'JSON: numbers and booleans sent as strings across all events, read as what they spell.' },
+    errors: {
+      type: 'array',
+      items: verdict,
+      description: `The rejected events, in body order: the first ${LIMITS.listedRejections.toLocaleString('en-US')} only (every one is in rejections).`,
+    },
+    rejections: REJECTIONS_SCHEMA,
+    warningsOmitted: { ...INTEGER, description: `Rejected events whose warnings were left out: an answer lists ${LIMITS.listedWarnings.toLocaleString('en-US')} warnings at most.` },
+  },
+  { description: 'Counts and the rejected events (answer=counts).', optional: ['rejections', 'warningsOmitted'] },
+);
+
 const body = {
   content: {
     'text/plain': {
@@ -131,13 +161,14 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
       summary: 'Send visitor events (Kameleoon-compatible)',
       description:
         'Line format by default (one query-string line per event); JSON array with json=true. Answers 204 once every ' +
-        'accepted event is durable; 200 with a verdict per event when verdicts=true or dryRun=true. A body whose first ' +
+        'accepted event is durable; 200 with a verdict per event when verdicts=true or dryRun=true; 200 with counts and the ' +
+        'rejected events only when answer=counts (with or without dryRun). A body whose first ' +
         'non-blank character is "[" is read as JSON whatever json says. In line format, a request none of whose lines is ' +
         `valid is a 400 invalid_events; when only some are rejected the answer keeps its 2xx and says how many in ${REJECTED_HEADER}.`,
       querystring,
       body,
       response: {
-        200: { ...INGEST_REPORT_SCHEMA, headers: rejectedHeader },
+        200: { oneOf: [INGEST_REPORT_SCHEMA, COUNTS_ANSWER_SCHEMA], description: 'Per-event verdicts (verdicts=true or dryRun=true), or counts (answer=counts).', headers: rejectedHeader },
         204: { ...noContent('Every accepted event is durable.'), headers: rejectedHeader },
         ...errorResponses('invalid_query', 'invalid_body', 'invalid_events', 'unknown_site', 'body_too_large', 'too_many_events', 'unsupported_media_type', 'identity_event_limit'),
       },
@@ -145,6 +176,8 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
   }, async (request, reply) => {
     const q = request.query as Query;
     const verdicts = flagValue(q.verdicts);
+    const counts = q.answer === 'counts';
+    if (counts && verdicts) throw new AnoleError('invalid_query', 'answer=counts and verdicts=true ask for two different answers: give one of them');
     let report: IngestReport;
     try {
       report = await ingestEvents(deps, {
@@ -182,6 +215,7 @@ export function registerVisitEvents(app: FastifyInstance, deps: VisitEventsDeps)
       void reply.header(REJECTED_HEADER, String(report.rejected));
       warnRejected(request, q.siteCode, report.events.filter((v) => v.status === 'rejected'));
     }
+    if (counts) return reply.status(200).send(countsAnswer(report));
     if (verdicts || report.dryRun) return reply.status(200).send(capReport(report));
     return reply.status(204).send();
   });
