@@ -1,6 +1,5 @@
 import type { ImportRowCode } from '../core/error-codes.ts';
 import { LIMITS } from '../core/limits.ts';
-import { decodeEvent } from '../ingest/decode-event.ts';
 import type { BatchOutcome, EventBatch, ImportSink, RowStatus } from '../import/run-import.ts';
 import { TargetError } from './target-error.ts';
 
@@ -29,8 +28,9 @@ export function toLine(fields: Record<string, unknown>): string {
   for (const name in fields) {
     const value = fields[name];
     if (value === undefined || value === null) continue;
-    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-    line += `${line === '' ? '' : '&'}${escapeText(name)}=${escapeText(text)}`;
+    // A number or a boolean spells nothing that needs escaping: most of an import's values.
+    const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : escapeText(typeof value === 'object' ? JSON.stringify(value) : String(value));
+    line += `${line === '' ? '' : '&'}${escapeText(name)}=${text}`;
   }
   return line;
 }
@@ -71,8 +71,8 @@ export function linesOf(ranges: string): number[] {
  * Batches to a running server as line-format bodies of POST /visit/events. An import asks for
  * counts (answer=counts: stored, duplicate, and the rejected lines alone), so neither side builds
  * or reads a verdict per row; a dry run asks for every verdict, because a row repeated within the
- * file is found from them. Rows the server would refuse for their own sake are refused here first
- * by the same decoder (the site's late-event horizon is the server's to judge). A batch that fails
+ * file is found from them. The server validates every row; the reasons of its rejections past the
+ * first 1,000 an answer lists are asked for with a dry run of those rows. A batch that fails
  * for the server's or the network's sake is sent again, with the same nonces, so a retry never
  * stores anything twice.
  */
@@ -148,25 +148,16 @@ export function remoteSink(options: RemoteSinkOptions): ImportSink {
     concurrency: options.concurrency,
     async send(batch: EventBatch): Promise<BatchOutcome> {
       const outcome: BatchOutcome = { accepted: 0, duplicate: 0, rejections: new Map() };
-      // Local validation first: no horizon here (the server knows the site's), the clock is ours.
-      const ctx = { queryIdentity: null, receivedAt: Date.now(), lateHorizonMs: Number.POSITIVE_INFINITY, itp: false, sdk: null };
-      const sent: number[] = [];
-      const lines: string[] = [];
-      for (let i = 0; i < batch.events.length; i++) {
-        const decoded = decodeEvent(batch.events[i]!, ctx);
-        if (!decoded.ok) {
-          outcome.rejections.set(i, decoded.rejection);
-          continue;
-        }
-        sent.push(i);
-        lines.push(toLine(batch.events[i]!));
-      }
+      // Every row goes to the server, which validates it (the horizon is the site's): the same
+      // decoder run here first would cost this process as much again for rows that are valid.
+      const lines = batch.events.map(toLine);
       if (batch.dryRun) outcome.statuses = batch.events.map(() => 'rejected');
       if (lines.length === 0) return outcome;
       const answer = await post(lines.join('\n'), batch.dryRun);
+      // Line n of the body is the batch's event n - 1.
       const reject = (line: number, verdict: Verdict | undefined, code?: string) => {
-        const index = sent[line - 1];
-        if (index === undefined) return;
+        const index = line - 1;
+        if (index < 0 || index >= lines.length) return;
         outcome.rejections.set(index, {
           code: verdict?.code ?? (code as ImportRowCode | undefined) ?? 'invalid_field',
           message: verdict?.message ?? 'rejected by the server, which gave no reason for this row',
@@ -175,13 +166,13 @@ export function remoteSink(options: RemoteSinkOptions): ImportSink {
       if ('verdicts' in answer) {
         // Lines the answer does not name keep 'rejected'.
         for (const verdict of answer.verdicts) {
-          if (verdict.line === undefined || sent[verdict.line - 1] === undefined) continue;
-          outcome.statuses![sent[verdict.line - 1]!] = verdict.status;
+          if (verdict.line === undefined || verdict.line < 1 || verdict.line > lines.length) continue;
+          outcome.statuses![verdict.line - 1] = verdict.status;
           if (verdict.status === 'rejected') reject(verdict.line, verdict);
           else if (verdict.status === 'accepted') outcome.accepted += 1;
           else outcome.duplicate += 1;
         }
-        for (let n = 1; n <= sent.length; n++) if (!outcome.rejections.has(sent[n - 1]!) && outcome.statuses![sent[n - 1]!] === 'rejected') reject(n, undefined);
+        for (let n = 1; n <= lines.length; n++) if (!outcome.rejections.has(n - 1) && outcome.statuses![n - 1] === 'rejected') reject(n, undefined);
         return outcome;
       }
       const { counts } = answer;
