@@ -56,13 +56,13 @@ type Answer = { verdicts: Verdict[] } | { counts: CountsAnswer };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The line numbers of a rejections list ("2-5,9"). */
-export function linesOf(ranges: string): number[] {
+/** The line numbers of a rejections list ("2-5,9"), of a body of `count` lines: nothing past them is read. */
+export function linesOf(ranges: string, count: number): number[] {
   const lines: number[] = [];
   for (const part of ranges.split(',')) {
-    if (part === '') continue;
     const [from, to = from] = part.split('-').map(Number) as [number, number?];
-    for (let line = from; line <= to!; line++) lines.push(line);
+    if (!Number.isInteger(from) || !Number.isInteger(to)) continue;
+    for (let line = Math.max(1, from); line <= Math.min(to!, count); line++) lines.push(line);
   }
   return lines;
 }
@@ -180,7 +180,7 @@ export function remoteSink(options: RemoteSinkOptions): ImportSink {
       outcome.duplicate = counts.duplicate;
       const listed = new Map<number, Verdict>();
       for (const verdict of counts.errors) if (verdict.line !== undefined) listed.set(verdict.line, verdict);
-      const rejectedLines = counts.rejections?.lines !== undefined ? linesOf(counts.rejections.lines) : [...listed.keys()];
+      const rejectedLines = counts.rejections?.lines !== undefined ? linesOf(counts.rejections.lines, lines.length) : [...listed.keys()];
       const unlisted = rejectedLines.filter((line) => !listed.has(line));
       const reasons = unlisted.length > 0 ? await reasonsOf(lines, unlisted) : new Map<number, Verdict>();
       // A line the dry run no longer rejects (a limit met only at commit) keeps the code the counts name, when they name one.
