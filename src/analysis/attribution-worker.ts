@@ -5,6 +5,7 @@ import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts
 import { withRoundLinks } from './round-links.ts';
 import { attributionSettingsOf, noSeenIds, personsTouchedBy, recomputePerson, seenIdsOf } from './person-state.ts';
 import { replaceInChunks, runRecomputeStep } from './full-recompute.ts';
+import { yieldEvery } from './loop-slices.ts';
 
 const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
 /**
@@ -67,12 +68,7 @@ export async function markedRound(storage: Storage, options: Pick<WorkerOptions,
   if (marks.length === 0) return report;
   report.marks = marks.length;
   const reader = withRoundLinks(storage);
-  let sliceStarted = performance.now();
-  const pause = async () => {
-    if (performance.now() - sliceStarted < SLICE_MS) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    sliceStarted = performance.now();
-  };
+  const pause = yieldEvery(SLICE_MS);
   const bySite = new Map<number, DirtyMark[]>();
   for (const mark of marks) bySite.set(mark.siteId, [...(bySite.get(mark.siteId) ?? []), mark]);
   for (const [siteId, siteMarks] of bySite) {

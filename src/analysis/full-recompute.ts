@@ -2,6 +2,7 @@ import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity, VisitorEvent } from '../core/events.ts';
 import { quotasOf, type Site, type SiteQuotas } from '../core/site-settings.ts';
 import { FROM_SCRATCH, type PersonContributions, type Storage } from '../storage/port.ts';
+import { yieldEvery } from './loop-slices.ts';
 import { withRoundLinks } from './round-links.ts';
 import { attributionSettingsOf, noSeenIds, personsTouchedBy, recomputeFromEvents, recomputePerson, seenIdsOf } from './person-state.ts';
 
@@ -11,7 +12,7 @@ export const SCAN_PAGE_EVENTS = 2_000;
  * Persons per replacePersonsContributions call. Each call is one writer transaction that appends
  * wait behind: small ones keep an acknowledgement from waiting long behind a recomputation.
  */
-export const WRITE_CHUNK_PERSONS = 100;
+const WRITE_CHUNK_PERSONS = 100;
 
 export interface RecomputeStepOptions {
   leaseMs: number;
@@ -121,12 +122,7 @@ export async function runRecomputeStep(storage: Storage, options: RecomputeStepO
   }
   const settings = await attributionSettingsOf(storage, site);
   const started = performance.now();
-  let sliceStarted = started;
-  const pause = async () => {
-    if (performance.now() - sliceStarted < SLICE_MS) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    sliceStarted = performance.now();
-  };
+  const pause = yieldEvery(SLICE_MS);
   const writes = new WriteChain();
   let job = claimed;
   let lost = false;
@@ -139,10 +135,7 @@ export async function runRecomputeStep(storage: Storage, options: RecomputeStepO
       const from = job;
       job = { ...job, cursor: page.cursor, done: job.done + persons.length };
       writes.push(() => storage.registerSeen(site.id, seen, { maxEntries: quotasOf(site, options.quotas).registryEntries }));
-      for (let i = 0; i < persons.length; i += WRITE_CHUNK_PERSONS) {
-        const chunk = persons.slice(i, i + WRITE_CHUNK_PERSONS);
-        writes.push(() => storage.replacePersonsContributions(site.id, chunk));
-      }
+      writes.push(() => replaceInChunks(storage, site.id, persons));
       // False when the site was marked again meanwhile (the scan then starts over) or another worker took over.
       writes.push(async () => {
         if (!(await storage.advanceSiteRecompute(from, { cursor: page.cursor, persons: persons.length, leaseMs: options.leaseMs, now: options.now() }))) lost = true;
