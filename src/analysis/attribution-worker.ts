@@ -107,7 +107,7 @@ export async function markedRound(storage: Storage, options: Pick<WorkerOptions,
 export interface AttributionWorker {
   /** Wakes the worker now (after a commit) instead of at its next idle tick. */
   kick(): void;
-  /** Resolves when no mark is waiting (tests, graceful stop). */
+  /** Resolves when no mark is waiting and no round is running (tests, graceful stop). */
   settle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -118,6 +118,8 @@ export function startAttributionWorker(storage: Storage, options: WorkerOptions)
   let cut: (() => void) | null = null;
   /** Ends the current pause if a kick may end it (an idle pause; a gathering one waits its time out). */
   let wake: (() => void) | null = null;
+  /** A round's marks are completed before its report is made: settle waits for the round itself too. */
+  let inRound = false;
   const pause = (ms: number, kickable: boolean) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -134,6 +136,7 @@ export function startAttributionWorker(storage: Storage, options: WorkerOptions)
     while (!stopped) {
       let handled = 0;
       let scanning = false;
+      inRound = true;
       try {
         const report = await runAttributionRound(storage, options);
         handled = report.marks;
@@ -142,6 +145,7 @@ export function startAttributionWorker(storage: Storage, options: WorkerOptions)
       } catch (error) {
         options.onError?.(error);
       }
+      inRound = false;
       if (stopped) break;
       // A site-wide recomputation under way goes on at once: it has a whole site to do.
       if (handled === 0 && !scanning) await pause(options.idleMs, true);
@@ -155,7 +159,7 @@ export function startAttributionWorker(storage: Storage, options: WorkerOptions)
       wake?.();
     },
     async settle() {
-      while ((await storage.dirtyBacklog()) > 0) {
+      while (inRound || (await storage.dirtyBacklog()) > 0) {
         cut?.();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
