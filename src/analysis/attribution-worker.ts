@@ -3,7 +3,7 @@ import type { Identity } from '../core/events.ts';
 import { quotasOf, type SiteQuotas } from '../core/site-settings.ts';
 import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts';
 import { withRoundLinks } from './round-links.ts';
-import { attributionSettingsOf, noSeenIds, personsTouchedBy, recomputePerson, seenIdsOf } from './person-state.ts';
+import { attributionSettingsOf, noSeenIds, personsTouchedByAll, recomputePersons, seenIdsOf } from './person-state.ts';
 import { replaceInChunks, runRecomputeStep } from './full-recompute.ts';
 import { yieldEvery } from './loop-slices.ts';
 
@@ -13,6 +13,8 @@ const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
  * a round of hundreds of persons would otherwise hold up acknowledgements and results requests.
  */
 const SLICE_MS = 10;
+/** Persons whose events one read of a round fetches (eventsOfCodeGroups): a few reads a round, bounded memory. */
+const READ_CHUNK_PERSONS = 100;
 
 export interface WorkerOptions {
   /** Marks claimed per round. */
@@ -58,7 +60,7 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
 
 /**
  * Claim dirty identities, recompute every person they touch (incrementally when the person's
- * stored state allows, see recomputePerson), replace the person's contributions to the results,
+ * stored state allows, see recomputePersons), replace the person's contributions to the results,
  * complete the marks. Safe to run in any number of processes: claims are leased, and a person's
  * state is a pure function of the events, so recomputing twice gives the same answer.
  */
@@ -74,25 +76,34 @@ export async function markedRound(storage: Storage, options: Pick<WorkerOptions,
   for (const [siteId, siteMarks] of bySite) {
     const site = await storage.siteById(siteId);
     if (!site) continue;
-    // Each person touched, with the oldest event time among the marks that touched it.
+    // Each person touched, with the oldest event time among the marks that touched it: the links
+    // of every mark read together (personsTouchedByAll), not one mark after another.
+    const touched = await personsTouchedByAll(
+      reader,
+      siteId,
+      siteMarks.map((mark): Identity => ({ kind: KINDS[mark.idKind] ?? 'visitorCode', value: mark.identity })),
+    );
     const persons = new Map<PersonKey, number>();
-    for (const mark of siteMarks) {
-      const identity: Identity = { kind: KINDS[mark.idKind] ?? 'visitorCode', value: mark.identity };
-      for (const person of await personsTouchedBy(reader, siteId, identity)) persons.set(person, Math.min(persons.get(person) ?? Infinity, mark.since));
-      await pause();
-    }
+    siteMarks.forEach((mark, i) => {
+      for (const person of touched[i]!) persons.set(person, Math.min(persons.get(person) ?? Infinity, mark.since));
+    });
     // One reading of the site's periods and of the persons' states per round, not one per person.
     const settings = await attributionSettingsOf(storage, site);
     const states = await storage.personStates(siteId, [...persons.keys()]);
     const seen = noSeenIds();
     const replaced: PersonContributions[] = [];
-    for (const [person, since] of persons) {
-      const result = await recomputePerson(reader, site, person, settings, { state: states.get(person), since });
-      seenIdsOf(result.events, seen);
-      replaced.push({ personKey: person, next: result.next, state: result.state });
-      report.persons += 1;
-      if (result.incremental) report.incremental += 1;
-      await pause();
+    const pending = [...persons].map(([person, since]) => ({ person, state: states.get(person), since }));
+    // The persons' events in a few set-based reads, READ_CHUNK_PERSONS at a time (a round of
+    // heavy persons never holds all their events at once).
+    for (let i = 0; i < pending.length; i += READ_CHUNK_PERSONS) {
+      const chunk = pending.slice(i, i + READ_CHUNK_PERSONS);
+      const results = await recomputePersons(reader, site, chunk, settings, pause);
+      results.forEach((result, k) => {
+        seenIdsOf(result.events, seen);
+        replaced.push({ personKey: chunk[k]!.person, next: result.next, state: result.state });
+        report.persons += 1;
+        if (result.incremental) report.incremental += 1;
+      });
     }
     // Ids the registry has no room for stay unregistered (their events are stored and attributed
     // all the same); the store counts them for the site's usage and /metrics. Contributions go in

@@ -4,7 +4,7 @@ import { quotasOf, type Site, type SiteQuotas } from '../core/site-settings.ts';
 import { FROM_SCRATCH, type PersonContributions, type Storage } from '../storage/port.ts';
 import { yieldEvery } from './loop-slices.ts';
 import { withRoundLinks } from './round-links.ts';
-import { attributionSettingsOf, noSeenIds, personsTouchedBy, recomputeFromEvents, recomputePerson, seenIdsOf } from './person-state.ts';
+import { attributionSettingsOf, noSeenIds, personsTouchedByAll, recomputeFromEvents, recomputePersons, seenIdsOf } from './person-state.ts';
 
 /** Events one page of a site-wide recomputation reads (whole identities, so a little more). */
 export const SCAN_PAGE_EVENTS = 2_000;
@@ -76,7 +76,7 @@ async function recomputePage(storage: Storage, site: Site, settings: Awaited<Ret
 
   const seen = noSeenIds();
   const replaced = new Map<PersonKey, PersonContributions>();
-  const others = new Set<PersonKey>();
+  const others: Identity[] = [];
   for (const { identity, events: own } of identities.values()) {
     if (identity.kind === 'visitorCode' && !linked.has(identity.value)) {
       const person: PersonKey = `v:${identity.value}`;
@@ -84,16 +84,16 @@ async function recomputePage(storage: Storage, site: Site, settings: Awaited<Ret
       seenIdsOf(byCode, seen);
       replaced.set(person, { personKey: person, ...recomputeFromEvents(byCode, settings, [identity.value]) });
       await pause();
-    } else {
-      for (const person of await personsTouchedBy(reader, siteId, identity)) others.add(person);
-    }
+    } else others.push(identity);
   }
-  for (const person of others) {
-    const result = await recomputePerson(reader, site, person, settings, { state: undefined, since: FROM_SCRATCH });
+  // Every other person of the page recomputed with their links and events read together.
+  const touched = [...new Set((await personsTouchedByAll(reader, siteId, others)).flat())];
+  const results = await recomputePersons(reader, site, touched.map((person) => ({ person, state: undefined, since: FROM_SCRATCH })), settings, pause);
+  results.forEach((result, i) => {
+    const person = touched[i]!;
     seenIdsOf(result.events, seen);
     replaced.set(person, { personKey: person, next: result.next, state: result.state });
-    await pause();
-  }
+  });
   return { persons: [...replaced.values()], seen };
 }
 
@@ -106,7 +106,7 @@ async function recomputePage(storage: Storage, site: Site, settings: Awaited<Ret
  *   person on its own, whose events are exactly the ones the page holds: attributed at once, with
  *   no further read (nearly every person of most sites);
  * - every other identity (linked codes, mapping values) has its persons recomputed the ordinary
- *   way, reading their events and links (recomputePerson).
+ *   way, reading their events and links together (recomputePersons).
  * Each page's contributions are written in short chunks, then the scan's cursor moves on (in that
  * order: a crash never skips persons). Marks made meanwhile are handled by ordinary rounds as
  * usual: each write is a person's state as the store stood when it was read, and whatever changed

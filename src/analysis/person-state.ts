@@ -12,8 +12,8 @@ import type { Identity, VisitorEvent } from '../core/events.ts';
 import type { IdentityLink } from '../core/identity.ts';
 import { addSeenIds, type SeenIds } from '../core/registry.ts';
 import type { Site } from '../core/site-settings.ts';
-import type { Storage } from '../storage/port.ts';
-import { eventsOfVisitorCodes } from './read-visitor.ts';
+import { FROM_SCRATCH, type Storage } from '../storage/port.ts';
+import { eventsOfCodeGroups, eventsOfVisitorCodes } from './read-visitor.ts';
 
 function uniqueLinks(links: readonly IdentityLink[]): IdentityLink[] {
   const seen = new Map<string, IdentityLink>();
@@ -39,6 +39,27 @@ export async function personsTouchedBy(storage: Storage, siteId: number, identit
   const persons = new Set<PersonKey>(codes.flatMap((code) => personsTouchedByVisitorCode(code, links)));
   if (identity.kind === 'mappingValue') persons.add(`m:${identity.value}`);
   return [...persons];
+}
+
+/**
+ * personsTouchedBy for many identities (a round's marks), the links they need read in three port
+ * calls: with a reader that remembers link reads (withRoundLinks), each identity's own steps after
+ * that are answered from memory.
+ */
+export async function personsTouchedByAll(reader: Storage, siteId: number, identities: readonly Identity[]): Promise<PersonKey[][]> {
+  const values = identities.filter((i) => i.kind === 'mappingValue').map((i) => i.value);
+  const toValues = values.length === 0 ? [] : await reader.linksOfMappingValues(siteId, values);
+  await linksAround(reader, siteId, [...new Set([...identities.map((i) => i.value), ...toValues.map((l) => l.visitorCode)])]);
+  return Promise.all(identities.map((identity) => personsTouchedBy(reader, siteId, identity)));
+}
+
+/** codesOfPerson for many persons, the links read in three port calls (as personsTouchedByAll). */
+async function codesOfPersons(reader: Storage, siteId: number, persons: readonly PersonKey[]): Promise<string[][]> {
+  const parsed = persons.map(parsePersonKey);
+  const values = parsed.filter((p) => p.kind === 'mappingValue').map((p) => p.value);
+  const toValues = values.length === 0 ? [] : await reader.linksOfMappingValues(siteId, values);
+  await linksAround(reader, siteId, [...new Set([...parsed.map((p) => p.value), ...toValues.map((l) => l.visitorCode)])]);
+  return Promise.all(persons.map((person) => codesOfPerson(reader, siteId, person)));
 }
 
 /** The visitor codes of a person now (none when the person no longer exists). */
@@ -122,34 +143,57 @@ export interface PersonRecomputation {
   incremental: boolean;
 }
 
+/** A person to recompute: its stored state, and the oldest event time that touched it since (FROM_SCRATCH: all of them). */
+export interface PersonToRecompute {
+  person: PersonKey;
+  state: string | undefined;
+  since: number;
+}
+
 /**
- * Recomputes a person's contributions. When the stored state still holds (same settings, same
- * codes, and no event older than its quiet point arrived: `since` is the oldest event time that
- * touched the person), only the events from the quiet point on are read and attributed on top of
- * its summary (core/attribution/person-prefix.ts); otherwise every event is read. Either way the
- * answer is the same, and a new state is kept with the summary moved to the latest quiet point.
+ * Recomputes persons' contributions, reading their links and events in a fixed number of port
+ * calls whatever their number (eventsOfCodeGroups). When a person's stored state still holds
+ * (same settings, same codes, and no event older than its quiet point arrived), only the events
+ * from the quiet point on are read and attributed on top of its summary
+ * (core/attribution/person-prefix.ts); otherwise every event is read. Either way the answer is
+ * the same, and a new state is kept with the summary moved to the latest quiet point. `pause`
+ * is awaited between persons' attributions (the event loop's turn).
  */
-export async function recomputePerson(
-  storage: Storage,
+export async function recomputePersons(
+  reader: Storage,
   site: Site,
-  person: PersonKey,
+  persons: readonly PersonToRecompute[],
   settings: AttributionSettings & { key: string },
-  stored: { state: string | undefined; since: number },
-): Promise<PersonRecomputation> {
-  const codes = (await codesOfPerson(storage, site.id, person)).sort();
-  if (codes.length === 0) return { next: new Map(), state: null, events: new Map(), incremental: false };
-  const previous = stored.state ? (JSON.parse(stored.state) as PersonState) : null;
-  const usable =
-    previous !== null &&
-    previous.v === 1 &&
-    previous.settings === settings.key &&
-    stored.since >= previous.point &&
-    previous.codes.length === codes.length &&
-    previous.codes.every((code, i) => code === codes[i]);
-  const prefix = usable ? prefixFromJson(previous.prefix) : NO_PREFIX;
-  const from = usable ? previous.point : null;
-  const events = await eventsOfVisitorCodes(storage, site.id, codes, from === null ? {} : { since: from });
-  return { ...attributeFrom(events, settings, codes, { prefix, from }), events, incremental: usable };
+  pause: () => Promise<void> = async () => undefined,
+): Promise<PersonRecomputation[]> {
+  const codesOf = await codesOfPersons(reader, site.id, persons.map((p) => p.person));
+  const plans = persons.map((stored, i) => {
+    const codes = codesOf[i]!.sort();
+    const previous = stored.state ? (JSON.parse(stored.state) as PersonState) : null;
+    const usable =
+      codes.length > 0 &&
+      previous !== null &&
+      previous.v === 1 &&
+      previous.settings === settings.key &&
+      stored.since >= previous.point &&
+      previous.codes.length === codes.length &&
+      previous.codes.every((code, k) => code === codes[k]);
+    return { codes, usable, prefix: usable ? prefixFromJson(previous.prefix) : NO_PREFIX, from: usable ? previous.point : null };
+  });
+  const live = plans.filter((plan) => plan.codes.length > 0);
+  const read = await eventsOfCodeGroups(reader, site.id, live.map((plan) => ({ codes: plan.codes, since: plan.from ?? FROM_SCRATCH })));
+  const eventsOf = new Map(live.map((plan, i) => [plan, read[i]!]));
+  const out: PersonRecomputation[] = [];
+  for (const plan of plans) {
+    const events = eventsOf.get(plan);
+    // A person with no codes no longer exists: nothing to contribute, nothing to keep.
+    if (!events) out.push({ next: new Map(), state: null, events: new Map(), incremental: false });
+    else {
+      out.push({ ...attributeFrom(events, settings, plan.codes, { prefix: plan.prefix, from: plan.from }), events, incremental: plan.usable });
+      await pause();
+    }
+  }
+  return out;
 }
 
 /** A person's contributions and state from every one of its events (`codes` sorted): the pure part of a recomputation from scratch. */

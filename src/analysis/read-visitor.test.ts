@@ -36,6 +36,9 @@ function memoryStore(events: readonly VisitorEvent[], pageSize: (limit: number) 
     async eventsOf(_site, identities) {
       return identities.flatMap((i) => byIdentity.get(key(i)) ?? []);
     },
+    async eventsSince(_site, ranges) {
+      return ranges.flatMap((r) => (byIdentity.get(key(r.identity)) ?? []).filter((e) => e.time >= r.since));
+    },
     async eventPage(_site, identity, { limit, cursor }): Promise<EventPage> {
       const list = byIdentity.get(key(identity)) ?? [];
       const from = cursor ? Number(cursor) : 0;

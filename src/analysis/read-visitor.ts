@@ -5,7 +5,7 @@ import { visitorJson, type VisitorJson } from '../core/visitor-view.ts';
 import { newestVisits } from '../core/newest-visits.ts';
 import { splitCurrentVisit, type Visit } from '../core/visits.ts';
 import type { SiteDirectory } from '../sites/site-directory.ts';
-import type { Storage } from '../storage/port.ts';
+import { FROM_SCRATCH, type EventRange, type Storage } from '../storage/port.ts';
 
 export interface VisitorQuery {
   siteCode: string;
@@ -34,6 +34,12 @@ function linksForResolution(valueLinks: readonly IdentityLink[], linksOfLinkedCo
   return linksByValue;
 }
 
+/** Visitor codes whose events to read together (one person), from `since` on (FROM_SCRATCH: every event). */
+export interface CodeGroup {
+  codes: readonly string[];
+  since: number;
+}
+
 /**
  * Every event that belongs to these visitor codes: those sent with the code itself, and those sent
  * with a mapping value that resolves to the code (by the link history at the event's time).
@@ -44,50 +50,61 @@ export async function eventsOfVisitorCodes(
   visitorCodes: readonly string[],
   options: { since?: number } = {},
 ): Promise<Map<string, VisitorEvent[]>> {
-  const codeLinks = await storage.linksOfVisitorCodes(siteId, visitorCodes);
-  // A mapping value with no link resolves to itself, so each code is also a candidate value.
-  const values = [...new Set([...visitorCodes, ...codeLinks.map((l) => l.mappingValue)])];
-  const identities = [
-    ...visitorCodes.map((value): Identity => ({ kind: 'visitorCode', value })),
-    ...values.map((value): Identity => ({ kind: 'mappingValue', value })),
-  ];
-  const [valueLinks, events] = await Promise.all([
-    storage.linksOfMappingValues(siteId, values),
-    options.since === undefined ? storage.eventsOf(siteId, identities) : eventsSince(storage, siteId, identities, options.since),
-  ]);
+  const [byCode] = await eventsOfCodeGroups(storage, siteId, [{ codes: visitorCodes, since: options.since ?? FROM_SCRATCH }]);
+  return byCode!;
+}
+
+/**
+ * eventsOfVisitorCodes for many groups at once (a worker round's persons), in a fixed number of
+ * port calls whatever the number of groups: the codes' links, the links to the values they may be
+ * sent under, and every group's events in one eventsSince.
+ */
+export async function eventsOfCodeGroups(storage: Storage, siteId: number, groups: readonly CodeGroup[]): Promise<Map<string, VisitorEvent[]>[]> {
+  const allCodes = [...new Set(groups.flatMap((g) => g.codes))];
+  if (allCodes.length === 0) return groups.map(() => new Map());
+  const valuesOfCode = new Map<string, string[]>();
+  for (const link of await storage.linksOfVisitorCodes(siteId, allCodes)) valuesOfCode.set(link.visitorCode, [...(valuesOfCode.get(link.visitorCode) ?? []), link.mappingValue]);
+  const ranges: EventRange[] = [];
+  const identitiesOf = groups.map(({ codes, since }) => {
+    // A mapping value with no link resolves to itself, so each code is also a candidate value.
+    const values = [...new Set([...codes, ...codes.flatMap((code) => valuesOfCode.get(code) ?? [])])];
+    const identities = [
+      ...codes.map((value): Identity => ({ kind: 'visitorCode', value })),
+      ...values.map((value): Identity => ({ kind: 'mappingValue', value })),
+    ];
+    for (const identity of identities) ranges.push({ identity, since });
+    return identities;
+  });
+  const values = [...new Set(ranges.filter((r) => r.identity.kind === 'mappingValue').map((r) => r.identity.value))];
+  const [valueLinks, events] = await Promise.all([storage.linksOfMappingValues(siteId, values), storage.eventsSince(siteId, ranges)]);
   // A code linked to a value may have been re-linked elsewhere since; resolution needs its links too.
   const linkedCodes = [...new Set(valueLinks.map((l) => l.visitorCode))];
   const linksByValue = linksForResolution(valueLinks, await storage.linksOfVisitorCodes(siteId, linkedCodes));
 
-  const byCode = new Map<string, VisitorEvent[]>(visitorCodes.map((code) => [code, []]));
+  const eventsOf = new Map<string, VisitorEvent[]>();
   for (const event of events) {
-    const owner =
-      event.identity.kind === 'visitorCode'
-        ? event.identity.value
-        : resolveMappingValue(event.identity.value, event.time, linksByValue.get(event.identity.value) ?? []);
-    byCode.get(owner)?.push(event);
+    const key = identityKey(event.identity);
+    const list = eventsOf.get(key);
+    if (list) list.push(event);
+    else eventsOf.set(key, [event]);
   }
-  return byCode;
+  return groups.map(({ codes, since }, i) => {
+    const byCode = new Map<string, VisitorEvent[]>(codes.map((code) => [code, []]));
+    for (const identity of identitiesOf[i]!) {
+      for (const event of eventsOf.get(identityKey(identity)) ?? []) {
+        if (event.time < since) continue;
+        const owner =
+          event.identity.kind === 'visitorCode'
+            ? event.identity.value
+            : resolveMappingValue(event.identity.value, event.time, linksByValue.get(event.identity.value) ?? []);
+        byCode.get(owner)?.push(event);
+      }
+    }
+    return byCode;
+  });
 }
 
-/** The identities' events at or after `since`, read newest first through eventPage (never their older history). */
-async function eventsSince(storage: Storage, siteId: number, identities: readonly Identity[], since: number): Promise<VisitorEvent[]> {
-  const out: VisitorEvent[] = [];
-  await Promise.all(
-    identities.map(async (identity) => {
-      let cursor: string | null = null;
-      let limit = FIRST_PAGE;
-      for (;;) {
-        const page = await storage.eventPage(siteId, identity, { limit, cursor });
-        for (const event of page.events) if (event.time >= since) out.push(event);
-        cursor = page.cursor;
-        if (cursor === null || (page.events.at(-1)?.time ?? since) < since) return;
-        limit = Math.min(LARGEST_PAGE, limit * 4);
-      }
-    }),
-  );
-  return out;
-}
+const identityKey = (identity: Identity) => `${identity.kind}\u0000${identity.value}`;
 
 /** The visitor codes a query addresses: one code, or every code of the person a mapping value names. */
 async function visitorCodesOf(storage: Storage, siteId: number, identity: Identity): Promise<string[]> {

@@ -1,6 +1,7 @@
 import type { EventType, IdentityKind, SdkInfo, VisitorEvent } from '../core/events.ts';
 import type { IdentityLink } from '../core/identity.ts';
 import { DEFAULT_SITE_SETTINGS, type Site, type SiteSettings } from '../core/site-settings.ts';
+import type { EventRange } from './port.ts';
 
 /**
  * The engine-neutral row form of an event, shared by both adapters so that what one stores the
@@ -79,4 +80,15 @@ export interface SiteRow {
 /** Settings added after a site was stored take their defaults. */
 export function fromSiteRow(row: SiteRow): Site {
   return { id: Number(row.id), code: row.code, settings: { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.settings) as Partial<SiteSettings>) } };
+}
+
+/** Each identity once, with the smallest `since` asked for it (Storage.eventsSince). */
+export function widestRanges(ranges: readonly EventRange[]): EventRange[] {
+  const byKey = new Map<string, EventRange>();
+  for (const range of ranges) {
+    const key = `${range.identity.kind}\u0000${range.identity.value}`;
+    const known = byKey.get(key);
+    if (!known || range.since < known.since) byKey.set(key, range);
+  }
+  return [...byKey.values()];
 }

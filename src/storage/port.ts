@@ -68,6 +68,12 @@ export interface LatestEventsQuery {
   identity?: string;
 }
 
+/** Which of an identity's events to read: those at or after `since` (FROM_SCRATCH: every one). See Storage.eventsSince. */
+export interface EventRange {
+  identity: Identity;
+  since: number;
+}
+
 export interface EventPage {
   events: VisitorEvent[];
   cursor: string | null;
@@ -175,6 +181,14 @@ export interface Storage {
   latestEvents(siteId: number, query: LatestEventsQuery): Promise<VisitorEvent[]>;
   /** Every stored event of these identities, in no particular order. */
   eventsOf(siteId: number, identities: readonly Identity[]): Promise<VisitorEvent[]>;
+  /**
+   * The events of each identity at or after its `since` (FROM_SCRATCH: all of them), in no
+   * particular order, in one call: a worker round reads every person it recomputes this way. An
+   * identity named twice is read once, from the smaller `since`. Read through the index on
+   * (identity, time): the cost grows with the events answered, never with an identity's older
+   * history.
+   */
+  eventsSince(siteId: number, ranges: readonly EventRange[]): Promise<VisitorEvent[]>;
   /**
    * One identity's events newest first (by time; ties in an order of the engine's choosing, the same
    * on every call): at most `limit` of them, starting below `cursor` (from the newest when absent),

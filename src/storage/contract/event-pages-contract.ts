@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
-import type { Storage } from '../port.ts';
+import { FROM_SCRATCH, type Storage } from '../port.ts';
 import { at, canonical, conversion } from './contract-events.ts';
 import type { StorageFactory, StorageFixture } from './storage-factory.ts';
 
@@ -38,6 +38,30 @@ export function eventPagesContract(makeStorage: StorageFactory): void {
     });
     afterEach(async () => {
       await fx.cleanup();
+    });
+
+    it('reads many identities from each one\'s own time on in one call (eventsSince), each event once', async () => {
+      // More events than one page of the engines' paged reads, runs of equal times, arrival out of order.
+      const long = Array.from({ length: 300 }, (_, i) => conversion('long', { time: T0 + ((i * 37) % 300) * 1_000 }));
+      const byValue = Array.from({ length: 5 }, (_, i) => ({ ...conversion('ignored', { time: T0 + i * 1_000 }), identity: mv('long') }));
+      const short = [conversion('short', { time: T0 }), conversion('short', { time: T0 + 5_000 }), conversion('short', { time: T0 + 5_000 })];
+      const elsewhere = (await fx.storage.ensureSite('pages-other', DEFAULT_SITE_SETTINGS)).id;
+      await fx.storage.appendEvents(at(site, [...long.slice(0, 150), ...short, ...byValue, ...long.slice(150)]));
+      await fx.storage.appendEvents(at(elsewhere, [conversion('long', { time: T0 + 299_000 })]));
+      const since = T0 + 100_000;
+      const read = await fx.storage.eventsSince(site, [
+        { identity: vc('long'), since },
+        { identity: vc('short'), since: T0 + 5_000 },
+        { identity: mv('long'), since: FROM_SCRATCH },
+        { identity: vc('nobody'), since: FROM_SCRATCH },
+        // Named twice: read once, from the smaller time.
+        { identity: vc('short'), since: T0 + 6_000 },
+      ]);
+      const expected = [...long.filter((e) => e.time >= since), short[1]!, short[2]!, ...byValue];
+      expect(canonical(read)).toEqual(canonical(expected));
+      expect(await fx.storage.eventsSince(site, [])).toEqual([]);
+      expect(canonical(await fx.storage.eventsSince(site, [{ identity: vc('long'), since: FROM_SCRATCH }]))).toEqual(canonical(long));
+      expect(await fx.storage.eventsSince(site, [{ identity: vc('long'), since: T0 + 300_000 }])).toEqual([]);
     });
 
     it('pages through an identity newest first, ties in time included, each event once', async () => {

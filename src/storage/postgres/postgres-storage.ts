@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
-import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
+import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, widestRanges, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage, StoreStats } from '../port.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { migratePostgres } from './migrate.ts';
@@ -347,6 +347,19 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
          FROM unnest($2::smallint[], $3::text[]) AS q(id_kind, identity)
          JOIN events e ON e.site_id = $1 AND e.id_kind = q.id_kind AND e.identity = q.identity`,
         [siteId, identities.map((i) => identityKindCode(i.kind)), identities.map((i) => i.value)],
+      );
+      return rows.map(fromEventRow);
+    },
+
+    async eventsSince(siteId, ranges) {
+      const widest = widestRanges(ranges);
+      if (widest.length === 0) return [];
+      // One statement for a whole round: each identity's range of events_by_time.
+      const { rows } = await pool.query<EventRow>(
+        `SELECT e.id_kind, e.identity, e.nonce, e.type, e.time, e.received_at, e.data, e.itp, e.sdk
+         FROM unnest($2::smallint[], $3::text[], $4::bigint[]) AS q(id_kind, identity, since)
+         JOIN events e ON e.site_id = $1 AND e.id_kind = q.id_kind AND e.identity = q.identity AND e.time >= q.since`,
+        [siteId, widest.map((r) => identityKindCode(r.identity.kind)), widest.map((r) => r.identity.value), widest.map((r) => r.since)],
       );
       return rows.map(fromEventRow);
     },

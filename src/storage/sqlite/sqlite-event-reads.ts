@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Identity } from '../../core/events.ts';
 import { identityKindCode, type EventRow } from '../event-rows.ts';
+import { FROM_SCRATCH } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { below, type IdentityTail, type Position, type TailCursor } from './sqlite-identity-tail.ts';
 
@@ -129,3 +130,26 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
     },
   };
 }
+
+/** First page of rowsSince: the whole recent history of most identities; later pages grow to bound the reads. */
+const FIRST_SINCE_PAGE = 64;
+const LARGEST_SINCE_PAGE = 4096;
+
+/**
+ * An identity's rows at or after `since` (FROM_SCRATCH: every row), read newest first a page at a
+ * time through the (identity, time) index, so that an identity's older history is never read.
+ */
+export function rowsSince(reads: Pick<EventReads, 'rowsOf' | 'pageOf'>, siteId: number, identity: Identity, since: number): SeqRow[] {
+  if (since === FROM_SCRATCH) return reads.rowsOf(siteId, identity);
+  const out: SeqRow[] = [];
+  let cursor: string | null = null;
+  let limit = FIRST_SINCE_PAGE;
+  for (;;) {
+    const page = reads.pageOf(siteId, identity, limit, cursor);
+    for (const row of page.rows) if (row.time >= since) out.push(row);
+    if (page.cursor === null || (page.rows.at(-1)?.time ?? since) < since) return out;
+    cursor = page.cursor;
+    limit = Math.min(LARGEST_SINCE_PAGE, limit * 4);
+  }
+}
+

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
-import { fromEventRow } from '../event-rows.ts';
-import type { Storage } from '../port.ts';
+import { fromEventRow, widestRanges } from '../event-rows.ts';
+import type { EventRange, Storage } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { IdentityTail } from './sqlite-identity-tail.ts';
-import { sqliteEventReads } from './sqlite-event-reads.ts';
+import { rowsSince, sqliteEventReads } from './sqlite-event-reads.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
@@ -36,6 +36,7 @@ export type ReaderPart = Pick<
   | 'findApiKey'
   | 'countApiKeys'
   | 'eventsOf'
+  | 'eventsSince'
   | 'eventPage'
   | 'scanEvents'
 >;
@@ -97,6 +98,10 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
     sync();
     return identities.flatMap((identity) => events.rowsOf(siteId, identity).map(fromEventRow));
   });
+  const eventsSince = db.transaction((siteId: number, ranges: readonly EventRange[]): VisitorEvent[] => {
+    sync();
+    return widestRanges(ranges).flatMap(({ identity, since }) => rowsSince(events, siteId, identity, since).map(fromEventRow));
+  });
   const pageOf = db.transaction((siteId: number, identity: Identity, limit: number, cursor: string | null) => {
     sync();
     return events.pageOf(siteId, identity, limit, cursor);
@@ -131,6 +136,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
     personStates: derived.personStates,
     dirtyBacklog: derived.dirtyBacklog,
     eventsOf: options.events ? async (siteId, identities) => eventsOf(siteId, identities) : refuse,
+    eventsSince: options.events ? async (siteId, ranges) => eventsSince(siteId, ranges) : refuse,
     eventPage: options.events
       ? async (siteId, identity, { limit, cursor }) => {
           const page = pageOf(siteId, identity, limit, cursor ?? null);

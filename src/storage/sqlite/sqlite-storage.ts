@@ -70,6 +70,7 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   linksOfVisitorCodes: 'read',
   linksOfMappingValues: 'read',
   eventsOf: 'events',
+  eventsSince: 'events',
   eventPage: 'events',
   scanEvents: 'events',
   // Up to `scan` rows of one site: kept off the HTTP thread like the other log reads.

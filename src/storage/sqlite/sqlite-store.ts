@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { toEventColumns, VERDICT_CODES, VERDICT_NAMES, type EventColumns } from '../event-columns.ts';
-import { fromEventRow, fromSiteRow, type SiteRow } from '../event-rows.ts';
+import { fromEventRow, fromSiteRow, widestRanges, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage } from '../port.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { sqliteEventLog } from './sqlite-event-log.ts';
@@ -11,6 +11,7 @@ import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteForget } from './sqlite-forget.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
+import { rowsSince } from './sqlite-event-reads.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
@@ -228,6 +229,11 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       const out: VisitorEvent[] = [];
       for (const identity of identities) for (const row of log.rowsOf(siteId, identity)) out.push(fromEventRow(row));
       return out;
+    },
+
+    async eventsSince(siteId, ranges) {
+      log.sync();
+      return widestRanges(ranges).flatMap(({ identity, since }) => rowsSince(log, siteId, identity, since).map(fromEventRow));
     },
 
     async eventPage(siteId, identity, { limit, cursor }) {
