@@ -42,7 +42,7 @@ const settings = {
   connections: Math.floor(positive(args.connections, 16, '--connections')),
   eventsPerRequest: 100,
   activePersons: 2_000,
-  loadRates: (args['load-rate'] ?? '2000,5000').split(',').map((r) => Math.floor(positive(r, 5_000, '--load-rate'))),
+  loadRates: (args['load-rate'] ?? '2000,5000,10000').split(',').map((r) => Math.floor(positive(r, 5_000, '--load-rate'))),
   probes: Math.floor(positive(args.probes, quick ? 20 : 50, '--probes')),
   latencyRequests: Math.floor(positive(args['latency-requests'], quick ? 200 : 500, '--latency-requests')),
   fillMinutes: positive(args['fill-minutes'], quick ? 10 : 90, '--fill-minutes'),
