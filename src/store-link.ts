@@ -15,8 +15,8 @@ export interface NodeStore {
 
 /**
  * The SQLite store's settings from the configuration: one place, so that the server and a local
- * import (`anole import --data-dir`) open the same file with the same cap, merge threshold and
- * commit size.
+ * import (`anole import --data-dir`, which then applies its memory bounds: src/cli/local-store.ts)
+ * open the same file with the same identity cap and commit size.
  */
 export function sqliteStorageOptions(config: Config): Parameters<typeof openSqliteStorage>[0] {
   return {
@@ -26,25 +26,6 @@ export function sqliteStorageOptions(config: Config): Parameters<typeof openSqli
     keyMergeAt: config.sqliteKeyMergeAt,
     maxCommitEvents: config.maxCommitEvents,
     eventsPerIdentity: config.maxEventsPerIdentity,
-  };
-}
-
-/**
- * What an in-process import (`anole import --data-dir`) holds at most, whatever the configuration
- * says (a lower setting is kept): the import writes without pause, so SQLite's page cache would
- * fill to the store's size and the unmerged key tail to two runs, for no gain to a bulk load
- * (docs/performance-import.md measures both).
- */
-export const IMPORT_SQLITE_BOUNDS = { cacheMb: 32, keyMergeAt: 50_000, readerCacheMb: 8 } as const;
-
-/** The SQLite store's settings for an in-process import: the server's, within IMPORT_SQLITE_BOUNDS. */
-export function importSqliteStorageOptions(config: Config): Parameters<typeof openSqliteStorage>[0] {
-  const options = sqliteStorageOptions(config);
-  return {
-    ...options,
-    cacheMb: Math.min(options.cacheMb ?? IMPORT_SQLITE_BOUNDS.cacheMb, IMPORT_SQLITE_BOUNDS.cacheMb),
-    keyMergeAt: Math.min(options.keyMergeAt ?? IMPORT_SQLITE_BOUNDS.keyMergeAt, IMPORT_SQLITE_BOUNDS.keyMergeAt),
-    readerCacheMb: IMPORT_SQLITE_BOUNDS.readerCacheMb,
   };
 }
 
