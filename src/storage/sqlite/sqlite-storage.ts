@@ -133,7 +133,7 @@ export function openSqliteStorage(options: ThreadedSqliteOptions): SqliteStorage
   fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
   const { onFatal, readerCacheMb, maxCommitEvents, ...storeOptions } = options;
   const data: WriterThreadData = { options: storeOptions, maxCommitEvents: maxCommitEvents ?? 20_000 };
-  const worker = spawnThread(new URL('./sqlite-writer-thread.ts', import.meta.url), data, { name: 'anole sqlite writer' });
+  const worker = spawnThread(new URL('./sqlite-writer-thread.ts', import.meta.url), data, { name: 'anole sqlite writer', loader: 'cjs' });
   const writer = rpcClient(worker);
   let closing = false;
   let reader: SqliteReader | null = null;
@@ -145,7 +145,7 @@ export function openSqliteStorage(options: ThreadedSqliteOptions): SqliteStorage
         // Checkpoints off the commit path (sqlite-checkpoint-thread.ts); a checkpointer that dies
         // leaves the writer's auto-checkpoint in charge, nothing else depends on it.
         const data: CheckpointThreadData = { file: options.file, intervalMs: CHECKPOINT_INTERVAL_MS };
-        checkpointer = spawnThread(new URL('./sqlite-checkpoint-thread.ts', import.meta.url), data, { name: 'anole sqlite checkpointer' });
+        checkpointer = spawnThread(new URL('./sqlite-checkpoint-thread.ts', import.meta.url), data, { name: 'anole sqlite checkpointer', loader: 'cjs' });
         checkpointer.on('error', () => undefined);
         checkpointer.unref();
         resolve(reader.reads);
