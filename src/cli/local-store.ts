@@ -52,8 +52,9 @@ export function importV8Flags(): string[] {
 
 /**
  * The store opened in this process for `--data-dir` or `DATABASE_URL` imports, wired the way the
- * server wires it (the same settings from the environment, within IMPORT_BOUNDS for SQLite). An embedded store that a running server
- * holds is refused: one writer per SQLite store. PostgreSQL takes any number of writers.
+ * server wires it (the same settings from the environment, within IMPORT_BOUNDS for SQLite). An
+ * embedded store that a running server holds is refused: one writer per SQLite store. PostgreSQL
+ * takes any number of writers.
  */
 export async function openLocalStore(target: { dataDir: string } | { databaseUrl: string }): Promise<LocalStore> {
   const env = 'dataDir' in target ? { ...process.env, ANOLE_DATA_DIR: target.dataDir, DATABASE_URL: '' } : { ...process.env, DATABASE_URL: target.databaseUrl };
