@@ -97,9 +97,11 @@ const FIELD_PLANS = Object.fromEntries(
 const identityText = identifier(LIMITS.identityLength);
 const epochMs = integer(0, Number.MAX_SAFE_INTEGER);
 
+const IDENTITY_KINDS = ['visitorCode', 'mappingValue'] as const;
+
 /** Reads the event's own identity, else the query's: `visitorCode` wins over `mappingValue`. */
 function identityOf(raw: Record<string, unknown>, ctx: DecodeContext): Identity | Rejection {
-  for (const kind of ['visitorCode', 'mappingValue'] as const) {
+  for (const kind of IDENTITY_KINDS) {
     const value = raw[kind];
     if (value === undefined || value === null) continue;
     const decoded = identityText(value);
@@ -130,40 +132,31 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
   const type = typeof raw.eventType === 'string' ? eventTypeOf(raw.eventType) : undefined;
   if (!type) return reject('unknown_event_type', unknownTypeMessage(raw.eventType));
 
-  const json = ctx.format === 'json';
-  const unknown = unknownFields(type, raw, !json);
-  let warnings: EventWarning[] | undefined = unknown?.warnings;
+  const unknown = unknownFields(type, raw, ctx.format !== 'json');
   if (unknown && ctx.strict) {
     const others = unknown.count - 1;
     const more = others > 0 ? ` (and ${others} more unknown field${others > 1 ? 's' : ''})` : '';
-    return reject('unknown_field', `strict=true: ${unknown.warnings[0]!.message.replace(' and was ignored', '')}${more}`, warnings);
+    return reject('unknown_field', `strict=true: ${unknown.warnings[0]!.message.replace(' and was ignored', '')}${more}`, unknown.warnings);
   }
-  let stringValues = 0;
-  /** A JSON string where a number or boolean belongs: a warning, or with strict=true the refusal's message. */
-  const stringly = (field: string, kind: 'number' | 'boolean', sent: unknown, value: unknown): string | null => {
-    if (!json || typeof sent !== 'string') return null;
-    if (ctx.strict) return stringValueRefusal(type, field, kind, sent);
-    (warnings ??= []).push(stringValueWarning(type, field, kind, sent, value));
-    stringValues += 1;
-    return null;
-  };
+  // A plain object and a module function rather than a closure over locals: this runs for every event.
+  const gathered: Gathered = { warnings: unknown?.warnings, stringValues: 0 };
 
-  if (isAbsent(raw.nonce)) return reject('missing_nonce', hinted('nonce is required', 'nonce', warnings), warnings);
-  if (typeof raw.nonce !== 'string' || !isNonce(raw.nonce)) return reject('invalid_nonce', 'nonce must be 16 hexadecimal characters', warnings);
+  if (isAbsent(raw.nonce)) return reject('missing_nonce', hinted('nonce is required', 'nonce', gathered.warnings), gathered.warnings);
+  if (typeof raw.nonce !== 'string' || !isNonce(raw.nonce)) return reject('invalid_nonce', 'nonce must be 16 hexadecimal characters', gathered.warnings);
 
   const identity = identityOf(raw, ctx);
-  if ('code' in identity) return { ok: false, rejection: { ...identity, message: hinted(identity.message, 'visitorCode', warnings) }, ...(warnings ? { warnings } : {}) };
+  if ('code' in identity) return { ok: false, rejection: { ...identity, message: hinted(identity.message, 'visitorCode', gathered.warnings) }, ...(gathered.warnings ? { warnings: gathered.warnings } : {}) };
 
   let supplied: number | undefined;
   if (!isAbsent(raw.time)) {
     const t = epochMs(raw.time);
-    if (!t.ok) return reject('invalid_field', `time ${t.reason} (epoch milliseconds)`, warnings);
-    const refused = stringly('time', 'number', raw.time, t.value);
-    if (refused) return reject('string_value', refused, warnings);
+    if (!t.ok) return reject('invalid_field', `time ${t.reason} (epoch milliseconds)`, gathered.warnings);
+    const refused = stringly(gathered, ctx, type, 'time', 'number', raw.time, t.value);
+    if (refused) return reject('string_value', refused, gathered.warnings);
     supplied = t.value;
   }
   const time = eventTime(supplied, ctx.receivedAt, ctx.lateHorizonMs);
-  if (!time.ok) return reject('time_out_of_range', timeMessage(supplied!, time, ctx), warnings);
+  if (!time.ok) return reject('time_out_of_range', timeMessage(supplied!, time, ctx), gathered.warnings);
 
   const spec = EVENT_SPECS[type];
   const plans = FIELD_PLANS[type];
@@ -173,30 +166,30 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
     let value = raw[field.name];
     for (let a = 0; a < field.aliases.length && isAbsent(value); a++) value = raw[field.aliases[a]!];
     if (isAbsent(value)) {
-      if (field.required) return reject('missing_field', hinted(`${type}: ${field.name} is required`, field.name, warnings), warnings);
+      if (field.required) return reject('missing_field', hinted(`${type}: ${field.name} is required`, field.name, gathered.warnings), gathered.warnings);
       const fallback = field.fallback;
       if (fallback !== undefined) fields[field.name] = typeof fallback === 'function' ? fallback() : fallback;
       continue;
     }
     const decoded = field.decode(value);
-    if (!decoded.ok) return reject('invalid_field', `${type}: ${field.name} ${decoded.reason}`, warnings);
+    if (!decoded.ok) return reject('invalid_field', `${type}: ${field.name} ${decoded.reason}`, gathered.warnings);
     if (field.scalar) {
-      const refused = stringly(field.name, field.scalar, value, decoded.value);
-      if (refused) return reject('string_value', refused, warnings);
+      const refused = stringly(gathered, ctx, type, field.name, field.scalar, value, decoded.value);
+      if (refused) return reject('string_value', refused, gathered.warnings);
     }
     fields[field.name] = decoded.value;
   }
   const data = spec.finish ? spec.finish(fields) : fields;
   if (data && typeof data === 'object' && 'problem' in data && typeof data.problem === 'string') {
-    return reject('invalid_field', `${type}: ${data.problem}`, warnings);
+    return reject('invalid_field', `${type}: ${data.problem}`, gathered.warnings);
   }
 
   let itp = ctx.itp;
   if (!isAbsent(raw.itp)) {
     const decoded = bool(raw.itp);
     if (decoded.ok) {
-      const refused = stringly('itp', 'boolean', raw.itp, decoded.value);
-      if (refused) return reject('string_value', refused, warnings);
+      const refused = stringly(gathered, ctx, type, 'itp', 'boolean', raw.itp, decoded.value);
+      if (refused) return reject('string_value', refused, gathered.warnings);
       itp = decoded.value;
     }
   }
@@ -210,8 +203,24 @@ export function decodeEvent(raw: Record<string, unknown>, ctx: DecodeContext): D
     itp,
     sdk: ctx.sdk,
   } as VisitorEvent;
+  const { warnings, stringValues } = gathered;
   if (!warnings) return { ok: true, event };
   return { ok: true, event, warnings, ...(unknown ? { ignoredFields: unknown.count } : {}), ...(stringValues > 0 ? { stringValues } : {}) };
+}
+
+/** Warnings and JSON string values met while one event is decoded. */
+interface Gathered {
+  warnings: EventWarning[] | undefined;
+  stringValues: number;
+}
+
+/** A JSON string where a number or boolean belongs: a warning, or with strict=true the refusal's message. */
+function stringly(gathered: Gathered, ctx: DecodeContext, type: EventType, field: string, kind: 'number' | 'boolean', sent: unknown, value: unknown): string | null {
+  if (ctx.format !== 'json' || typeof sent !== 'string') return null;
+  if (ctx.strict) return stringValueRefusal(type, field, kind, sent);
+  (gathered.warnings ??= []).push(stringValueWarning(type, field, kind, sent, value));
+  gathered.stringValues += 1;
+  return null;
 }
 
 /** A missing field's message, with the ignored field that was most likely meant for it. */

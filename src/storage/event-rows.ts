@@ -36,8 +36,13 @@ export function toEventRow(event: VisitorEvent): EventRow {
     received_at: event.receivedAt,
     data: JSON.stringify(event.data),
     itp: event.itp ? 1 : 0,
-    sdk: event.sdk ? `${event.sdk.name}/${event.sdk.version}` : null,
+    sdk: sdkText(event.sdk),
   };
+}
+
+/** The stored form of an event's SDK: `name/version`. */
+export function sdkText(sdk: SdkInfo | null): string | null {
+  return sdk ? `${sdk.name}/${sdk.version}` : null;
 }
 
 function parseSdk(sdk: string | null): SdkInfo | null {
