@@ -2,7 +2,8 @@
  * `npm run bench:parse`: the CPU cost per event of ingestion before and after the storage
  * transaction, on one core, without HTTP. Runs realistic 100-event bodies (bench/event-source.ts),
  * in the line format and as JSON arrays, through `ingestEvents` (parse, decode, verdicts, counts)
- * with a committer that only turns each event into its storage row (`toEventRow`) and accepts it,
+ * with a committer that only turns the events into the columns the SQLite writer thread receives
+ * (`toEventColumns`, what the HTTP thread does before the transaction) and accepts them,
  * then `recordIngest` of the metrics, as POST /visit/events does for a 204 (no per-event verdicts;
  * one case with verdicts=true, as a 200 answers). The same-run baseline is the least any parser must do with
  * the same bodies: `body.split('\n')` and a `URLSearchParams` per line (line format), `JSON.parse`
@@ -16,7 +17,7 @@ import { createMetrics } from '../src/http/metrics.ts';
 import type { GroupCommitter } from '../src/ingest/group-commit.ts';
 import { ingestEvents, type IngestDeps, type IngestRequest } from '../src/ingest/ingest-events.ts';
 import type { SiteDirectory } from '../src/sites/site-directory.ts';
-import { toEventRow } from '../src/storage/event-rows.ts';
+import { toEventColumns } from '../src/storage/event-columns.ts';
 import type { Storage } from '../src/storage/port.ts';
 import { eventBody } from './event-source.ts';
 
@@ -62,13 +63,14 @@ const sites: SiteDirectory = {
 let rowBytes = 0;
 const committer: GroupCommitter = {
   submit(events) {
-    // What the storage adapter does with each event before its SQL: the row form.
-    for (const { event } of events) rowBytes += toEventRow(event).data.length;
+    // What the SQLite adapter does on the HTTP thread before the writer's transaction: the columns.
+    rowBytes += toEventColumns(events).data.length;
     return Promise.resolve(events.map(() => 'accepted' as const));
   },
   drain: () => Promise.resolve(),
 };
-const storage = { stats: () => Promise.resolve({ events: 0, bytes: 0 }) } as unknown as Storage;
+// The registry already holds every id (a verdict's registry check finds nothing missing), as on a configured site.
+const storage = { stats: () => Promise.resolve({ events: 0, bytes: 0 }), missingRegistryEntries: () => Promise.resolve([]) } as unknown as Storage;
 const deps: IngestDeps = { storage, sites, committer };
 const metrics = createMetrics(storage);
 
