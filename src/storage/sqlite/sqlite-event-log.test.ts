@@ -129,7 +129,8 @@ describe('sqlite event log: keys in memory, in the index, and across restarts', 
       }
     };
     let n = inMainFile();
-    for (let i = 0; i < 250 && n < 4000; i++) {
+    // A deadline, not a count of turns: on a loaded machine the checkpointer thread may take seconds to start.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && n < 4000; ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       n = inMainFile();
     }

@@ -4,6 +4,7 @@ import { fromEventRow, widestRanges } from '../event-rows.ts';
 import type { EventRange, Storage } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { IdentityTail } from './sqlite-identity-tail.ts';
+import { followLogFeed, LOG_FEED_FIELDS } from './sqlite-log-feed.ts';
 import { rowsSince, sqliteEventReads } from './sqlite-event-reads.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
@@ -58,15 +59,19 @@ export interface SqliteReader {
 
 /** Rows per segment of the tail copy: a segment is dropped whole once the index covers it. */
 const SEGMENT_ROWS = 50_000;
-/** How often an idle reader reads the log rows committed since it last looked. */
-const SYNC_INTERVAL_MS = 10;
+/**
+ * How often a reader looks for log rows the writer's feed did not bring (rows another handle wrote,
+ * or a message still on its way): the feed brings a commit's rows as it ends, so this is a fallback.
+ */
+const SYNC_INTERVAL_MS = 100;
 
 /**
  * A read-only connection to the store, for a thread that must not wait for the writer. With
- * `events`, it follows the log: it reads the rows committed past the last seq it knows (every few
- * milliseconds, and again at the start of each event read, inside that read's transaction), keeps
- * their visitor keys in segments, and drops a segment once the key index's watermark covers it. So
- * a read sees every event committed before it started, whether merged into the index or not.
+ * `events`, it follows the log: it takes each commit's rows from the writer's feed, reads the rows
+ * committed past the last seq it knows from the log itself (at the start of each event read, inside
+ * that read's transaction, and every so often), keeps their visitor keys in segments, and drops a
+ * segment once the key index's watermark covers it. So a read sees every event committed before it
+ * started, whether merged into the index or not, whether its feed message has arrived or not.
  */
 export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
   const db = new Database(options.file, { fileMustExist: true });
@@ -81,16 +86,33 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
   const segments: { tail: IdentityTail; upTo: number }[] = [];
   let lastSeq = watermark.get()?.value ?? 0;
 
-  function sync(): void {
+  function add(siteId: number, vkey: number, seq: number, time: number): void {
     let segment = segments.at(-1);
-    for (const row of rowsAfter.iterate(lastSeq)) {
-      if (!segment || segment.tail.size >= SEGMENT_ROWS) segments.push((segment = { tail: new IdentityTail(), upTo: row.seq }));
-      segment.tail.add(row.site_id, identityHash(row.id_kind, row.identity), row.seq, row.time);
-      segment.upTo = row.seq;
-      lastSeq = row.seq;
-    }
+    if (!segment || segment.tail.size >= SEGMENT_ROWS) segments.push((segment = { tail: new IdentityTail(), upTo: seq }));
+    segment.tail.add(siteId, vkey, seq, time);
+    segment.upTo = seq;
+    lastSeq = seq;
+  }
+
+  function dropMerged(): void {
     const merged = watermark.get()?.value ?? 0;
     while (segments.length > 0 && segments[0]!.upTo <= merged) segments.shift();
+  }
+
+  /** Reads the log rows committed past the last one this copy holds. */
+  function sync(): void {
+    for (const row of rowsAfter.iterate(lastSeq)) add(row.site_id, identityHash(row.id_kind, row.identity), row.seq, row.time);
+    dropMerged();
+  }
+
+  /** A commit's rows from the writer (sqlite-log-feed.ts): read from the log only what does not follow on. */
+  function published(entries: Float64Array): void {
+    if (entries[2]! > lastSeq + 1) sync();
+    for (let at = 0; at < entries.length; at += LOG_FEED_FIELDS) {
+      const seq = entries[at + 2]!;
+      if (seq > lastSeq) add(entries[at]!, entries[at + 1]!, seq, entries[at + 3]!);
+    }
+    dropMerged();
   }
 
   const events = sqliteEventReads(db, () => segments.map((s) => s.tail));
@@ -109,7 +131,9 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
   const refuse = () => Promise.reject(new Error('event reads are not served on this connection'));
 
   let timer: NodeJS.Timeout | null = null;
+  let feed: { close(): void } | null = null;
   if (options.events) {
+    feed = followLogFeed(options.file, published);
     sync();
     timer = setInterval(sync, SYNC_INTERVAL_MS);
     timer.unref();
@@ -150,6 +174,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
     reads,
     close() {
       if (timer) clearInterval(timer);
+      feed?.close();
       db.close();
     },
   };

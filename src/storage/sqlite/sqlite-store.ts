@@ -16,6 +16,7 @@ import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
 import { sqliteIdentityCounts, type IdentityCounts } from './sqlite-identity-counts.ts';
+import { openLogFeedWriter } from './sqlite-log-feed.ts';
 import { sqliteDirtyMarks } from './sqlite-dirty-marks.ts';
 import { LIMITS } from '../../core/limits.ts';
 
@@ -99,6 +100,8 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
   const addToCounter = db.prepare('UPDATE counters SET value = value + ? WHERE name = ?');
 
   const marks = sqliteDirtyMarks(db);
+  // The reading threads' tail copies follow the log from here rather than by reading it back.
+  const feed = openLogFeedWriter(options.file);
 
   const forgetting = sqliteForget(db, log);
   const cap = options.eventsPerIdentity ?? LIMITS.eventsPerIdentity;
@@ -170,6 +173,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     }
     marks.committed();
     log.committed(result.keys);
+    feed.published(result.keys);
     return result.verdicts;
   }
 
@@ -251,6 +255,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       if (closed) return;
       closed = true;
       log.close();
+      feed.close();
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
