@@ -23,9 +23,14 @@ export interface RecomputeStepOptions {
   stepMs?: number;
 }
 
-/** Writes persons' contributions in chunks of WRITE_CHUNK_PERSONS, each its own short transaction. */
-export async function replaceInChunks(storage: Storage, siteId: number, persons: readonly PersonContributions[]): Promise<void> {
-  for (let i = 0; i < persons.length; i += WRITE_CHUNK_PERSONS) await storage.replacePersonsContributions(siteId, persons.slice(i, i + WRITE_CHUNK_PERSONS));
+/**
+ * Writes persons' contributions in chunks of WRITE_CHUNK_PERSONS, each its own short transaction,
+ * with the version taken before they were read (Storage.nextDerivedVersion).
+ */
+export async function replaceInChunks(storage: Storage, siteId: number, persons: readonly PersonContributions[], version: number): Promise<void> {
+  for (let i = 0; i < persons.length; i += WRITE_CHUNK_PERSONS) {
+    await storage.replacePersonsContributions(siteId, persons.slice(i, i + WRITE_CHUNK_PERSONS), { version });
+  }
 }
 
 const keyOf = (identity: Identity) => `${identity.kind === 'visitorCode' ? 0 : 1}\u0000${identity.value}`;
@@ -129,13 +134,15 @@ export async function runRecomputeStep(storage: Storage, options: RecomputeStepO
   let total = 0;
   try {
     for (;;) {
+      // Taken before the page is read: a round that reads these persons later writes with a larger one and stays.
+      const version = await storage.nextDerivedVersion();
       const page = await storage.scanEvents(site.id, { cursor: job.cursor, limit: options.pageEvents ?? SCAN_PAGE_EVENTS });
       const { persons, seen } = await recomputePage(storage, site, settings, page.events, pause);
       total += persons.length;
       const from = job;
       job = { ...job, cursor: page.cursor, done: job.done + persons.length };
       writes.push(() => storage.registerSeen(site.id, seen, { maxEntries: quotasOf(site, options.quotas).registryEntries }));
-      writes.push(() => replaceInChunks(storage, site.id, persons));
+      writes.push(() => replaceInChunks(storage, site.id, persons, version));
       // False when the site was marked again meanwhile (the scan then starts over) or another worker took over.
       writes.push(async () => {
         if (!(await storage.advanceSiteRecompute(from, { cursor: page.cursor, persons: persons.length, leaseMs: options.leaseMs, now: options.now() }))) lost = true;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Contributions } from '../core/attribution/contributions.ts';
 import type { ExperimentRecord, ExperimentStatus, GoalKind, GoalRecord } from '../core/registry.ts';
 
@@ -62,3 +63,11 @@ export function aggregateKeyRange(kind: string): [string, string] {
 
 /** `since` of a mark that asks for a recomputation from every event. */
 export const FROM_SCRATCH = Number.MIN_SAFE_INTEGER;
+
+/**
+ * What a deleted person's version is kept under (Storage.replacePersonsContributions): SHA-256 of
+ * its key, so that the record of a forgotten visitor names no one. Both adapters share it.
+ */
+export function personDigest(personKey: string): Buffer {
+  return createHash('sha256').update(personKey).digest();
+}

@@ -285,11 +285,20 @@ export interface Storage {
    */
   advanceSiteRecompute(job: SiteRecompute, progress: { cursor: string | null; persons: number; leaseMs: number; now: number }): Promise<boolean>;
   /**
+   * A version of derived state larger than every one answered before, by any handle on any node. A
+   * worker takes one after claiming its work (marks, a scan's step) and before reading what it
+   * recomputes from, and writes with it (replacePersonsContributions).
+   */
+  nextDerivedVersion(): Promise<number>;
+  /**
    * Replaces persons' contributions and adds (new − old) to the result aggregates, atomically, in
    * one transaction (the last entry of a person wins): a worker round pays one commit, and each
-   * aggregate row is written once with the persons' summed deltas.
+   * aggregate row is written once with the persons' summed deltas. A person whose stored
+   * contributions, or whose deletion, were written with a larger `version` is left as it is: of
+   * two workers recomputing one person at once, the one that read later stays, whichever writes
+   * last (what the earlier one missed was read by the later one, or is marked dirty again).
    */
-  replacePersonsContributions(siteId: number, persons: readonly PersonContributions[]): Promise<void>;
+  replacePersonsContributions(siteId: number, persons: readonly PersonContributions[], options: { version: number }): Promise<void>;
   /** The states stored with these persons' contributions (persons without one are left out). */
   personStates(siteId: number, personKeys: readonly string[]): Promise<Map<string, string>>;
   /** The summed contributions of every person exposed to the experiment; only rows of these kinds when given. */
@@ -353,6 +362,7 @@ export type DerivedStoragePart = Pick<
   | 'markAllDirty'
   | 'claimSiteRecompute'
   | 'advanceSiteRecompute'
+  | 'nextDerivedVersion'
   | 'replacePersonsContributions'
   | 'personStates'
   | 'resultAggregates'

@@ -92,13 +92,13 @@ export function derivedContract(makeStorage: StorageFactory): void {
     });
 
     it('replaces a person\'s contributions by adding exactly (new − old) to the aggregates', async () => {
-      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map([['U|5|1|visitor|100', [1]], ['G|5|1|3|visitor', [1, 0, 0, 0, 2, 4]]]) }]);
-      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p2', next: new Map([['U|5|1|visitor|100', [1]], ['U|6|2|visitor|101', [1]]]) }]);
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map([['U|5|1|visitor|100', [1]], ['G|5|1|3|visitor', [1, 0, 0, 0, 2, 4]]]) }], { version: await fx.storage.nextDerivedVersion() });
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p2', next: new Map([['U|5|1|visitor|100', [1]], ['U|6|2|visitor|101', [1]]]) }], { version: await fx.storage.nextDerivedVersion() });
       expect(await fx.storage.resultAggregates(site, 5)).toEqual(new Map([['U|5|1|visitor|100', [2]], ['G|5|1|3|visitor', [1, 0, 0, 0, 2, 4]]]));
-      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map([['U|5|1|visitor|100', [1]], ['G|5|1|3|visitor', [1, 0, 0, 0, 3, 9]]]) }]);
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map([['U|5|1|visitor|100', [1]], ['G|5|1|3|visitor', [1, 0, 0, 0, 3, 9]]]) }], { version: await fx.storage.nextDerivedVersion() });
       expect((await fx.storage.resultAggregates(site, 5)).get('G|5|1|3|visitor')).toEqual([1, 0, 0, 0, 3, 9]);
-      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map() }]);
-      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p2', next: new Map() }]);
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next: new Map() }], { version: await fx.storage.nextDerivedVersion() });
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p2', next: new Map() }], { version: await fx.storage.nextDerivedVersion() });
       const emptied = await fx.storage.resultAggregates(site, 5);
       for (const vector of emptied.values()) expect(vector.every((v) => v === 0)).toBe(true);
       expect(await fx.storage.resultAggregates(site, 6)).toEqual(new Map([['U|6|2|visitor|101', [0]]]));

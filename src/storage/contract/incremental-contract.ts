@@ -54,7 +54,7 @@ export function incrementalContract(makeStorage: StorageFactory): void {
         { personKey: 'v:p1', next: u, state: '{"q":1}' },
         { personKey: 'v:p2', next: u, state: '{"q":2}' },
         { personKey: 'v:p3', next: new Map(), state: '{"q":3}' },
-      ]);
+      ], { version: await fx.storage.nextDerivedVersion() });
       expect(await fx.storage.personStates(site, ['v:p1', 'v:p2', 'v:p3', 'v:none'])).toEqual(
         new Map([['v:p1', '{"q":1}'], ['v:p2', '{"q":2}'], ['v:p3', '{"q":3}']]),
       );
@@ -64,7 +64,7 @@ export function incrementalContract(makeStorage: StorageFactory): void {
         { personKey: 'v:p1', next: u, state: '{"q":11}' },
         { personKey: 'v:p2', next: u },
         { personKey: 'v:p3', next: new Map(), state: null },
-      ]);
+      ], { version: await fx.storage.nextDerivedVersion() });
       expect(await fx.storage.personStates(site, ['v:p1', 'v:p2', 'v:p3'])).toEqual(new Map([['v:p1', '{"q":11}']]));
       expect((await fx.storage.resultAggregates(site, 5)).get('U|5|1|visitor|100')).toEqual([2]);
       expect(await fx.storage.personStates(site, [])).toEqual(new Map());

@@ -120,10 +120,10 @@ export function recomputeContract(makeStorage: StorageFactory): void {
         { personKey: 'v:b', next: new Map(), state: '{"q":1}' },
         { personKey: 'm:u1', next: unit() },
         { personKey: 'v:gone', next: new Map() },
-      ]);
-      await fx.storage.replacePersonsContributions(other, [{ personKey: 'v:z', next: unit() }]);
+      ], { version: await fx.storage.nextDerivedVersion() });
+      await fx.storage.replacePersonsContributions(other, [{ personKey: 'v:z', next: unit() }], { version: await fx.storage.nextDerivedVersion() });
       // Replacing the same persons again counts them once; a person dropped counts no more.
-      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:a', next: unit('U|5|2|visitor|100') }, { personKey: 'm:u1', next: new Map() }]);
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:a', next: unit('U|5|2|visitor|100') }, { personKey: 'm:u1', next: new Map() }], { version: await fx.storage.nextDerivedVersion() });
       expect(await fx.storage.markAllDirty(site)).toBe(2);
       expect(await fx.storage.dirtyBacklog()).toBe(2);
     });
@@ -135,7 +135,7 @@ export function recomputeContract(makeStorage: StorageFactory): void {
         { personKey: 'v:a', next: unit() },
         { personKey: 'v:b', next: unit() },
         { personKey: 'v:c', next: unit() },
-      ]);
+      ], { version: await fx.storage.nextDerivedVersion() });
       expect(await fx.storage.markAllDirty(site)).toBe(3);
       const job = await fx.storage.claimSiteRecompute({ leaseMs: LEASE, now: NOW });
       expect(job).toEqual({ siteId: site, gen: expect.any(Number), cursor: null, done: 0 });

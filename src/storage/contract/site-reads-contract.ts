@@ -57,7 +57,7 @@ export function siteReadsContract(makeStorage: StorageFactory): void {
         ['D|5|1|3|visitor|100', [1, 2, 0]],
         ['H|5', [1, 0, 0]],
       ]);
-      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next }]);
+      await fx.storage.replacePersonsContributions(site, [{ personKey: 'v:p1', next }], { version: await fx.storage.nextDerivedVersion() });
       expect(await fx.storage.resultAggregates(site, 5)).toEqual(next);
       expect(await fx.storage.resultAggregates(site, 5, ['U', 'H'])).toEqual(new Map([['U|5|1|visitor|100', [1]], ['H|5', [1, 0, 0]]]));
       expect(await fx.storage.resultAggregates(site, 5, [])).toEqual(new Map());

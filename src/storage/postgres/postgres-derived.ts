@@ -11,7 +11,7 @@ import {
   type RegistryWrite,
   type SeenIds,
 } from '../../core/registry.ts';
-import { aggregateKeyRange, contributionsFromJson, contributionsToJson, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
+import { aggregateKeyRange, contributionsFromJson, contributionsToJson, personDigest, toExperiment, toGoal, type ExperimentRow } from '../derived-rows.ts';
 import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
 import type { Transaction } from './postgres-transaction.ts';
 
@@ -96,23 +96,36 @@ async function insertEntries(client: pg.PoolClient, siteId: number, entries: rea
 
 /** Registry and derived state for the PostgreSQL adapter. */
 export function postgresDerived(pool: pg.Pool, transaction: Transaction): DerivedStoragePart {
-  async function replacePersons(siteId: number, persons: readonly PersonContributions[]): Promise<void> {
+  async function replacePersons(siteId: number, persons: readonly PersonContributions[], version: number): Promise<void> {
     const nextOf = new Map(persons.map((p) => [p.personKey, p.next]));
     const stateOf = new Map(persons.map((p) => [p.personKey, p.state ?? null]));
     if (nextOf.size === 0) return;
-    const keys = [...nextOf.keys()].sort(byText);
+    const asked = [...nextOf.keys()].sort(byText);
+    const digestOf = new Map(asked.map((key) => [key, personDigest(key)]));
     await transaction(async (client) => {
       // One writer per person: two workers holding marks of the same person must not both subtract
       // the same previous contributions. Locks are taken in one global order, so rounds never deadlock.
       await client.query(
         'SELECT pg_advisory_xact_lock($1::integer, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS locks',
-        [siteId, keys],
+        [siteId, asked],
       );
-      const { rows } = await client.query<{ person_key: string; data: string }>(
-        'SELECT person_key, data FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[])',
-        [siteId, keys],
+      // Under the locks: each person's stored contributions and version, or its deletion's version.
+      const { rows } = await client.query<{ person_key: string; data: string | null; version: string }>(
+        `SELECT p.person_key, p.data, p.version FROM person_contributions p WHERE p.site_id = $1 AND p.person_key = ANY($2::text[])
+         UNION ALL
+         SELECT q.k, NULL, d.version FROM unnest($2::text[], $3::bytea[]) AS q(k, g) JOIN person_deletions d ON d.site_id = $1 AND d.digest = q.g`,
+        [siteId, asked, asked.map((key) => digestOf.get(key)!)],
       );
-      const previous = new Map(rows.map((r) => [r.person_key, r.data]));
+      const previous = new Map<string, string>();
+      const deleted = new Set<string>();
+      const newer = new Set<string>();
+      for (const row of rows) {
+        if (row.data === null) deleted.add(row.person_key);
+        else previous.set(row.person_key, row.data);
+        if (Number(row.version) > version) newer.add(row.person_key);
+      }
+      // A person written or deleted with a later version than this one is left as it is.
+      const keys = asked.filter((key) => !newer.has(key));
       const total: Contributions = new Map();
       for (const key of keys) accumulate(total, contributionDelta(contributionsFromJson(previous.get(key)), nextOf.get(key)!));
       const delta = [...total].filter(([, vector]) => vector.some((v) => v !== 0)).sort(([a], [b]) => byText(a, b));
@@ -128,21 +141,31 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
           [siteId, delta.map(([key]) => experimentOfKey(key)), delta.map(([key]) => key), delta.map(([, vector]) => JSON.stringify(vector))],
         );
       }
-      // A person with no contributions and no state has nothing to keep.
-      const gone = keys.filter((key) => nextOf.get(key)!.size === 0 && !stateOf.get(key));
+      // A person with no contributions and no state has nothing to keep but its deletion's version.
+      const gone = keys.filter((key) => nextOf.get(key)!.size === 0 && !stateOf.get(key) && previous.has(key));
       const kept = keys.filter((key) => nextOf.get(key)!.size > 0 || stateOf.get(key));
       let added = 0;
       if (gone.length > 0) {
-        const deleted = await client.query('DELETE FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[])', [siteId, gone]);
-        added -= deleted.rowCount ?? 0;
+        await client.query(
+          `WITH removed AS (DELETE FROM person_contributions WHERE site_id = $1 AND person_key = ANY($2::text[]))
+           INSERT INTO person_deletions (site_id, digest, version) SELECT $1, g, $4 FROM unnest($3::bytea[]) AS g
+           ON CONFLICT (site_id, digest) DO UPDATE SET version = greatest(person_deletions.version, excluded.version)`,
+          [siteId, gone, gone.map((key) => digestOf.get(key)!), version],
+        );
+        added -= gone.length;
       }
       if (kept.length > 0) {
         await client.query(
-          `INSERT INTO person_contributions (site_id, person_key, data, state) SELECT $1, k, d, s FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, d, s)
-           ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state`,
-          [siteId, kept, kept.map((key) => contributionsToJson(nextOf.get(key)!)), kept.map((key) => stateOf.get(key) ?? null)],
+          `INSERT INTO person_contributions (site_id, person_key, data, state, version)
+           SELECT $1, k, d, s, $5 FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, d, s)
+           ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state, version = excluded.version`,
+          [siteId, kept, kept.map((key) => contributionsToJson(nextOf.get(key)!)), kept.map((key) => stateOf.get(key) ?? null), version],
         );
         added += kept.filter((key) => !previous.has(key)).length;
+        const revived = kept.filter((key) => deleted.has(key));
+        if (revived.length > 0) {
+          await client.query('DELETE FROM person_deletions WHERE site_id = $1 AND digest = ANY($2::bytea[])', [siteId, revived.map((key) => digestOf.get(key)!)]);
+        }
       }
       // Last, as map writes do: the site's row is the one lock every writer of the site may want.
       if (added !== 0) await client.query('UPDATE sites SET persons = persons + $2 WHERE id = $1', [siteId, added]);
@@ -336,7 +359,11 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
             );
       return (result.rowCount ?? 0) > 0;
     },
-    replacePersonsContributions: replacePersons,
+    async nextDerivedVersion() {
+      const { rows } = await pool.query<{ v: string }>("SELECT nextval('derived_versions') AS v");
+      return Number(rows[0]!.v);
+    },
+    replacePersonsContributions: (siteId, persons, { version }) => replacePersons(siteId, persons, version),
     async personStates(siteId, personKeys) {
       if (personKeys.length === 0) return new Map();
       const { rows } = await pool.query<{ person_key: string; state: string }>(

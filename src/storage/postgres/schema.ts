@@ -195,4 +195,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE sites ADD COLUMN persons bigint NOT NULL DEFAULT 0;
   UPDATE sites SET persons = (SELECT count(*) FROM person_contributions p WHERE p.site_id = sites.id);
   `,
+  // Versions of derived state (as SQLite's last migration), from one sequence shared by every node.
+  `
+  ALTER TABLE person_contributions ADD COLUMN version bigint NOT NULL DEFAULT 0;
+  CREATE TABLE person_deletions (
+    site_id integer NOT NULL,
+    digest bytea NOT NULL,
+    version bigint NOT NULL,
+    PRIMARY KEY (site_id, digest)
+  );
+  CREATE SEQUENCE derived_versions;
+  `,
 ];

@@ -228,4 +228,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE sites ADD COLUMN persons INTEGER NOT NULL DEFAULT 0;
   UPDATE sites SET persons = (SELECT count(*) FROM person_contributions p WHERE p.site_id = sites.id);
   `,
+  // Versions of derived state: a worker takes one after claiming its work and before reading, and
+  // writes a person only when no later version wrote it or deleted it (two workers recomputing one
+  // person leave the later reading last). A deleted person's version stays under a digest of its
+  // key, nothing readable; versions come from a counter row.
+  `
+  ALTER TABLE person_contributions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE person_deletions (
+    site_id INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (site_id, digest)
+  ) WITHOUT ROWID;
+  INSERT INTO counters (name, value) VALUES ('derived_version', 0);
+  `,
 ];

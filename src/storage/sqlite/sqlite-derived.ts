@@ -20,6 +20,7 @@ import {
   toExperiment,
   toGoal,
   type DirtyMark,
+  personDigest,
   type ExperimentRow,
 } from '../derived-rows.ts';
 import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
@@ -88,13 +89,23 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     `SELECT (SELECT value FROM counters WHERE name = 'dirty_marks')
           + COALESCE((SELECT SUM(MAX(1, persons - done)) FROM site_recomputes), 0) AS n`,
   );
-  const readPerson = db.prepare<[number, string], { data: string }>('SELECT data FROM person_contributions WHERE site_id = ? AND person_key = ?');
+  const readPerson = db.prepare<[number, string], { data: string; version: number }>(
+    'SELECT data, version FROM person_contributions WHERE site_id = ? AND person_key = ?',
+  );
   const readState = db.prepare<[number, string], { state: string | null }>('SELECT state FROM person_contributions WHERE site_id = ? AND person_key = ?');
   const writePerson = db.prepare(
-    `INSERT INTO person_contributions (site_id, person_key, data, state) VALUES (?, ?, ?, ?)
-     ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state`,
+    `INSERT INTO person_contributions (site_id, person_key, data, state, version) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state, version = excluded.version`,
   );
   const deletePerson = db.prepare('DELETE FROM person_contributions WHERE site_id = ? AND person_key = ?');
+  const readDeletion = db.prepare<[number, Buffer], { version: number }>('SELECT version FROM person_deletions WHERE site_id = ? AND digest = ?');
+  const writeDeletion = db.prepare(
+    `INSERT INTO person_deletions (site_id, digest, version) VALUES (?, ?, ?)
+     ON CONFLICT (site_id, digest) DO UPDATE SET version = max(version, excluded.version)`,
+  );
+  const dropDeletion = db.prepare('DELETE FROM person_deletions WHERE site_id = ? AND digest = ?');
+  // A counter row, not memory: any handle that writes to the file (a second one in tests) takes from it.
+  const takeVersion = db.prepare<[], { value: number }>("UPDATE counters SET value = value + 1 WHERE name = 'derived_version' RETURNING value");
   const readAggregate = db.prepare<[number, number, string], { vector: string }>(
     'SELECT vector FROM result_aggregates WHERE site_id = ? AND experiment_id = ? AND key = ?',
   );
@@ -188,18 +199,28 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   });
 
   // Persons one after another (a person named twice sees its first write), then each aggregate row
-  // once with the summed deltas: one commit and one write per row for a whole worker round.
-  const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[]) => {
+  // once with the summed deltas: one commit and one write per row for a whole worker round. A
+  // person written or deleted with a later version than this one is left as it is.
+  const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[], version: number) => {
     const total: Contributions = new Map();
     let added = 0;
     for (const { personKey, next, state } of persons) {
       const stored = readPerson.get(siteId, personKey);
+      const digest = stored ? null : personDigest(personKey);
+      const deleted = digest ? readDeletion.get(siteId, digest) : undefined;
+      if ((stored?.version ?? deleted?.version ?? -Infinity) > version) continue;
       accumulate(total, contributionDelta(contributionsFromJson(stored?.data), next));
-      // A person with no contributions and no state has nothing to keep.
-      if (next.size === 0 && !state) added -= deletePerson.run(siteId, personKey).changes;
-      else {
-        writePerson.run(siteId, personKey, contributionsToJson(next), state ?? null);
+      // A person with no contributions and no state has nothing to keep but its deletion's version.
+      if (next.size === 0 && !state) {
+        if (stored) {
+          deletePerson.run(siteId, personKey);
+          writeDeletion.run(siteId, personDigest(personKey), version);
+          added -= 1;
+        }
+      } else {
+        writePerson.run(siteId, personKey, contributionsToJson(next), state ?? null, version);
         if (!stored) added += 1;
+        if (deleted) dropDeletion.run(siteId, digest);
       }
     }
     if (added !== 0) addPersons.run(added, siteId);
@@ -287,8 +308,11 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
           : advanceRecompute.run(cursor, persons, now + leaseMs, job.siteId, job.gen, job.cursor);
       return changed.changes > 0;
     },
-    async replacePersonsContributions(siteId, persons) {
-      if (persons.length > 0) replacePersonsTx.immediate(siteId, persons);
+    async nextDerivedVersion() {
+      return takeVersion.get()!.value;
+    },
+    async replacePersonsContributions(siteId, persons, { version }) {
+      if (persons.length > 0) replacePersonsTx.immediate(siteId, persons, version);
     },
     async personStates(siteId, personKeys) {
       const out = new Map<string, string>();

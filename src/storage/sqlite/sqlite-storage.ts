@@ -90,6 +90,7 @@ const ROUTES: Record<Method, 'read' | 'events' | 'write'> = {
   markAllDirty: 'write',
   claimSiteRecompute: 'write',
   advanceSiteRecompute: 'write',
+  nextDerivedVersion: 'write',
   replacePersonsContributions: 'write',
   createApiKey: 'write',
   revokeApiKey: 'write',

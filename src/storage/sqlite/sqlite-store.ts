@@ -204,6 +204,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       return relaxed(derived.completeDirty)(done);
     },
     registerSeen: relaxed(derived.registerSeen),
+    nextDerivedVersion: relaxed(derived.nextDerivedVersion),
     replacePersonsContributions: relaxed(derived.replacePersonsContributions),
     async forgetVisitors(siteId, plan) {
       const result = await forgetting.forgetVisitors(siteId, plan);
