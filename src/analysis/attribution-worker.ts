@@ -66,8 +66,7 @@ export async function runAttributionRound(storage: Storage, options: Pick<Worker
  */
 export async function markedRound(storage: Storage, options: Pick<WorkerOptions, 'batch' | 'leaseMs' | 'now' | 'quotas'>): Promise<RoundReport> {
   const report: RoundReport = { marks: 0, persons: 0, incremental: 0, scanned: 0 };
-  const claimedAt = options.now();
-  const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: claimedAt });
+  const marks = await storage.claimDirty({ limit: options.batch, leaseMs: options.leaseMs, now: options.now() });
   if (marks.length === 0) return report;
   // After the claim, before any read: a worker that reads these persons later writes with a larger
   // version, and its write stays whichever lands last (Storage.replacePersonsContributions).
@@ -112,8 +111,6 @@ export async function markedRound(storage: Storage, options: Pick<WorkerOptions,
     // Ids the registry has no room for stay unregistered (their events are stored and attributed
     // all the same); the store counts them for the site's usage and /metrics. Contributions go in
     // short transactions (replaceInChunks), so that appends never wait long behind a round.
-    // A round that outlived its lease writes nothing: its marks may be another worker's by now.
-    if (options.now() >= claimedAt + options.leaseMs) throw new Error(`an attribution round outlived its ${options.leaseMs} ms lease; its marks go to the next claim`);
     await storage.registerSeen(siteId, seen, { maxEntries: quotasOf(site, options.quotas).registryEntries });
     await replaceInChunks(storage, siteId, replaced, version);
   }
