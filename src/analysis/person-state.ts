@@ -27,50 +27,53 @@ async function linksAround(storage: Storage, siteId: number, codes: readonly str
   return uniqueLinks([...own, ...toThem]);
 }
 
-/** The persons whose results may change when events of this identity arrive. */
-export async function personsTouchedBy(storage: Storage, siteId: number, identity: Identity): Promise<PersonKey[]> {
+/**
+ * The codes an identity's events may belong to (the code; or the value itself and every code ever
+ * linked to it) and every link that decides their persons.
+ */
+async function candidatesOf(storage: Storage, siteId: number, identity: Identity): Promise<{ codes: string[]; links: IdentityLink[] }> {
   let codes = [identity.value];
   if (identity.kind === 'mappingValue') {
-    // Its events resolve to every code ever linked to the value, and to the value itself.
     const toValue = await storage.linksOfMappingValues(siteId, [identity.value]);
     codes = [...new Set([identity.value, ...toValue.map((l) => l.visitorCode)])];
   }
-  const links = await linksAround(storage, siteId, codes);
+  return { codes, links: await linksAround(storage, siteId, codes) };
+}
+
+/**
+ * Reads, in three port calls, every link candidatesOf needs for these identities: with a reader
+ * that remembers link reads (withRoundLinks), each identity's own steps after that are answered
+ * from memory.
+ */
+async function readLinksOfAll(reader: Storage, siteId: number, identities: readonly Identity[]): Promise<void> {
+  const values = identities.filter((i) => i.kind === 'mappingValue').map((i) => i.value);
+  const toValues = values.length === 0 ? [] : await reader.linksOfMappingValues(siteId, values);
+  await linksAround(reader, siteId, [...new Set([...identities.map((i) => i.value), ...toValues.map((l) => l.visitorCode)])]);
+}
+
+/** The persons whose results may change when events of this identity arrive. */
+export async function personsTouchedBy(storage: Storage, siteId: number, identity: Identity): Promise<PersonKey[]> {
+  const { codes, links } = await candidatesOf(storage, siteId, identity);
   const persons = new Set<PersonKey>(codes.flatMap((code) => personsTouchedByVisitorCode(code, links)));
   if (identity.kind === 'mappingValue') persons.add(`m:${identity.value}`);
   return [...persons];
 }
 
-/**
- * personsTouchedBy for many identities (a round's marks), the links they need read in three port
- * calls: with a reader that remembers link reads (withRoundLinks), each identity's own steps after
- * that are answered from memory.
- */
+/** personsTouchedBy for many identities (a round's marks), their links read together (readLinksOfAll). */
 export async function personsTouchedByAll(reader: Storage, siteId: number, identities: readonly Identity[]): Promise<PersonKey[][]> {
-  const values = identities.filter((i) => i.kind === 'mappingValue').map((i) => i.value);
-  const toValues = values.length === 0 ? [] : await reader.linksOfMappingValues(siteId, values);
-  await linksAround(reader, siteId, [...new Set([...identities.map((i) => i.value), ...toValues.map((l) => l.visitorCode)])]);
+  await readLinksOfAll(reader, siteId, identities);
   return Promise.all(identities.map((identity) => personsTouchedBy(reader, siteId, identity)));
-}
-
-/** codesOfPerson for many persons, the links read in three port calls (as personsTouchedByAll). */
-async function codesOfPersons(reader: Storage, siteId: number, persons: readonly PersonKey[]): Promise<string[][]> {
-  const parsed = persons.map(parsePersonKey);
-  const values = parsed.filter((p) => p.kind === 'mappingValue').map((p) => p.value);
-  const toValues = values.length === 0 ? [] : await reader.linksOfMappingValues(siteId, values);
-  await linksAround(reader, siteId, [...new Set([...parsed.map((p) => p.value), ...toValues.map((l) => l.visitorCode)])]);
-  return Promise.all(persons.map((person) => codesOfPerson(reader, siteId, person)));
 }
 
 /** The visitor codes of a person now (none when the person no longer exists). */
 async function codesOfPerson(storage: Storage, siteId: number, person: PersonKey): Promise<string[]> {
-  const { kind, value } = parsePersonKey(person);
-  let candidates = [value];
-  if (kind === 'mappingValue') {
-    const toValue = await storage.linksOfMappingValues(siteId, [value]);
-    candidates = [...new Set([value, ...toValue.map((l) => l.visitorCode)])];
-  }
-  return visitorCodesOfPerson(person, await linksAround(storage, siteId, candidates));
+  return visitorCodesOfPerson(person, (await candidatesOf(storage, siteId, parsePersonKey(person))).links);
+}
+
+/** codesOfPerson for many persons, their links read together (readLinksOfAll). */
+async function codesOfPersons(reader: Storage, siteId: number, persons: readonly PersonKey[]): Promise<string[][]> {
+  await readLinksOfAll(reader, siteId, persons.map(parsePersonKey));
+  return Promise.all(persons.map((person) => codesOfPerson(reader, siteId, person)));
 }
 
 /** A person's events grouped by visitor code (empty when the person no longer exists). */
