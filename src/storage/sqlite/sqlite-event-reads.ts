@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Identity } from '../../core/events.ts';
-import { identityKindCode, type EventRow } from '../event-rows.ts';
-import { FROM_SCRATCH } from '../port.ts';
+import { identityKindCode, widestRanges, type EventRow } from '../event-rows.ts';
+import { FROM_SCRATCH, type EventRange } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { below, type IdentityTail, type Position, type TailCursor } from './sqlite-identity-tail.ts';
 
@@ -139,7 +139,7 @@ const LARGEST_SINCE_PAGE = 4096;
  * An identity's rows at or after `since` (FROM_SCRATCH: every row), read newest first a page at a
  * time through the (identity, time) index, so that an identity's older history is never read.
  */
-export function rowsSince(reads: Pick<EventReads, 'rowsOf' | 'pageOf'>, siteId: number, identity: Identity, since: number): SeqRow[] {
+function rowsSince(reads: Pick<EventReads, 'rowsOf' | 'pageOf'>, siteId: number, identity: Identity, since: number): SeqRow[] {
   if (since === FROM_SCRATCH) return reads.rowsOf(siteId, identity);
   const out: SeqRow[] = [];
   let cursor: string | null = null;
@@ -153,3 +153,7 @@ export function rowsSince(reads: Pick<EventReads, 'rowsOf' | 'pageOf'>, siteId: 
   }
 }
 
+/** Storage.eventsSince on a connection's reads: each identity once, from the smallest `since` asked. */
+export function rowsInRanges(reads: Pick<EventReads, 'rowsOf' | 'pageOf'>, siteId: number, ranges: readonly EventRange[]): SeqRow[] {
+  return widestRanges(ranges).flatMap(({ identity, since }) => rowsSince(reads, siteId, identity, since));
+}

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
-import { fromEventRow, widestRanges } from '../event-rows.ts';
+import { fromEventRow } from '../event-rows.ts';
 import type { EventRange, Storage } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { IdentityTail } from './sqlite-identity-tail.ts';
 import { followLogFeed, LOG_FEED_FIELDS } from './sqlite-log-feed.ts';
-import { rowsSince, sqliteEventReads } from './sqlite-event-reads.ts';
+import { rowsInRanges, sqliteEventReads } from './sqlite-event-reads.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
@@ -122,7 +122,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
   });
   const eventsSince = db.transaction((siteId: number, ranges: readonly EventRange[]): VisitorEvent[] => {
     sync();
-    return widestRanges(ranges).flatMap(({ identity, since }) => rowsSince(events, siteId, identity, since).map(fromEventRow));
+    return rowsInRanges(events, siteId, ranges).map(fromEventRow);
   });
   const pageOf = db.transaction((siteId: number, identity: Identity, limit: number, cursor: string | null) => {
     sync();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { toEventColumns, VERDICT_CODES, VERDICT_NAMES, type EventColumns } from '../event-columns.ts';
-import { fromEventRow, fromSiteRow, widestRanges, type SiteRow } from '../event-rows.ts';
+import { fromEventRow, fromSiteRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage } from '../port.ts';
 import { SQLITE_MIGRATIONS } from './schema.ts';
 import { sqliteEventLog } from './sqlite-event-log.ts';
@@ -11,7 +11,7 @@ import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteForget } from './sqlite-forget.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
-import { rowsSince } from './sqlite-event-reads.ts';
+import { rowsInRanges } from './sqlite-event-reads.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
@@ -238,7 +238,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
 
     async eventsSince(siteId, ranges) {
       log.sync();
-      return widestRanges(ranges).flatMap(({ identity, since }) => rowsSince(log, siteId, identity, since).map(fromEventRow));
+      return rowsInRanges(log, siteId, ranges).map(fromEventRow);
     },
 
     async eventPage(siteId, identity, { limit, cursor }) {
