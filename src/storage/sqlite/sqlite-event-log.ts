@@ -6,6 +6,7 @@ import { sqliteEventReads, type EventReads, type SeqRow } from './sqlite-event-r
 import { KeyTail, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
 import type { IdentityTail } from './sqlite-identity-tail.ts';
 import { KeyRows } from './sqlite-key-table.ts';
+import { ROWS_PER_STATEMENT, rowBatch } from './sqlite-row-batch.ts';
 import { sqliteKeyIndex, type MergeRun } from './sqlite-key-index.ts';
 
 export interface EventLogOptions {
@@ -45,9 +46,20 @@ export interface EventLog extends EventReads {
    * known to have no key in the index.
    */
   isStored(key: LoggedKey, kind: number, identity: string, nonce: string, options?: { probeIndex: boolean }): boolean;
-  /** Appends row `i` of the columns (inside the write transaction); sets `key.seq`. */
+  /**
+   * Which of these rows of the columns have a live row in the on-disk index (`keys[j]` is the key
+   * of `rows[j]`), each hash match confirmed against the log row: the index part of `isStored`
+   * for a whole batch, read in index order by multi-row lookups. The index does not change within
+   * the write transaction (merges run in their own), so a batch's rows may be looked up before any
+   * of them is appended.
+   */
+  inIndex(columns: EventColumns, rows: readonly number[], keys: readonly LoggedKey[]): Set<number>;
+  /**
+   * Appends row `i` of the columns (inside the write transaction); sets `key.seq`. The row may be
+   * held for a multi-row insert until `endAppend`: only this module reads the log in between.
+   */
   append(key: LoggedKey, columns: EventColumns, i: number): void;
-  /** Ends the write transaction's appends: persists the last seq handed out. */
+  /** Ends the write transaction's appends: writes the rows held and the last seq handed out. */
   endAppend(): void;
   /** After the commit: the appended keys join the tail. */
   committed(keys: readonly LoggedKey[]): void;
@@ -63,10 +75,8 @@ export interface EventLog extends EventReads {
 
 export function sqliteEventLog(db: Database.Database, options: EventLogOptions): EventLog {
   const index = sqliteKeyIndex(db);
-  const insertRow = db.prepare(
-    `INSERT INTO events (seq, site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  // A transaction's rows are written in multi-row statements (flushed before anything reads the log).
+  const newRows = rowBatch(db, 'INSERT INTO events (seq, site_id, id_kind, identity, nonce, type, time, received_at, data, itp, sdk)', '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const rowsAfter = db.prepare<[number], { seq: number; site_id: number; id_kind: number; identity: string; nonce: string; time: number }>(
     'SELECT seq, site_id, id_kind, identity, nonce, time FROM events WHERE seq > ? ORDER BY seq',
   );
@@ -76,6 +86,13 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     `SELECT e.seq FROM event_keys k CROSS JOIN events e ON e.seq = k.seq
      WHERE k.site_id = ? AND k.vkey = ? AND k.nkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ? AND e.nonce = ? LIMIT 1`,
   );
+  const indexedRows = db
+    .prepare<unknown[], number>(
+      `WITH q (i, site_id, vkey, nkey, id_kind, identity, nonce) AS (VALUES ${Array<string>(ROWS_PER_STATEMENT).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')})
+       SELECT q.i FROM q CROSS JOIN event_keys k ON k.site_id = q.site_id AND k.vkey = q.vkey AND k.nkey = q.nkey CROSS JOIN events e ON e.seq = k.seq
+       WHERE e.site_id = q.site_id AND e.id_kind = q.id_kind AND e.identity = q.identity AND e.nonce = q.nonce`,
+    )
+    .pluck();
   const deleteRow = db.prepare('DELETE FROM events WHERE seq = ?');
   const keyAt = db.prepare<[number], { site_id: number; id_kind: number; identity: string; nonce: string }>(
     'SELECT site_id, id_kind, identity, nonce FROM events WHERE seq = ?',
@@ -84,6 +101,9 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
   // Hash matches are confirmed against the row; `confirm` is made once, and reads the key asked.
   let asked = { siteId: 0, kind: 0, identity: '', nonce: '' };
   const confirm = (seq: number): boolean => {
+    // A match among the running transaction's own rows (a key sent twice in one batch) reads a row
+    // that may still be held in the batch.
+    newRows.flush();
     const row = keyAt.get(seq);
     return row !== undefined && row.site_id === asked.siteId && row.id_kind === asked.kind && row.identity === asked.identity && row.nonce === asked.nonce;
   };
@@ -167,15 +187,39 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       return probeIndex && indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, identity, nonce) !== undefined;
     },
 
+    inIndex(c, rows, keys) {
+      const found = new Set<number>();
+      // In index order: the lookups of a batch walk the index's pages once, not a random page each.
+      const order = Array.from(rows.keys()).sort((a, b) => keys[a]!.siteId - keys[b]!.siteId || keys[a]!.vkey - keys[b]!.vkey || keys[a]!.nkey - keys[b]!.nkey);
+      const full = order.length - (order.length % ROWS_PER_STATEMENT);
+      const args: unknown[] = [];
+      for (let at = 0; at < full; at += ROWS_PER_STATEMENT) {
+        for (let j = at; j < at + ROWS_PER_STATEMENT; j++) {
+          const i = rows[order[j]!]!;
+          const key = keys[order[j]!]!;
+          args.push(i, key.siteId, key.vkey, key.nkey, c.kind[i], c.identity[i], c.nonce[i]);
+        }
+        for (const i of indexedRows.all(args)) found.add(i);
+        args.length = 0;
+      }
+      for (let j = full; j < order.length; j++) {
+        const i = rows[order[j]!]!;
+        const key = keys[order[j]!]!;
+        if (indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, c.kind[i]!, c.identity[i]!, c.nonce[i]!) !== undefined) found.add(i);
+      }
+      return found;
+    },
+
     append(key, c, i) {
       if (writing === 0) writing = Math.max(lastSeq, readSeq.get()?.value ?? 0);
       writing += 1;
       key.seq = writing;
       pending.add(key.siteId, key.vkey, key.nkey, writing, key.time);
-      insertRow.run(writing, key.siteId, c.kind[i], c.identity[i], c.nonce[i], c.type[i], c.time[i], c.receivedAt[i], c.data[i], c.itp[i], c.sdk[i]);
+      newRows.push(writing, key.siteId, c.kind[i], c.identity[i], c.nonce[i], c.type[i], c.time[i], c.receivedAt[i], c.data[i], c.itp[i], c.sdk[i]);
     },
 
     endAppend() {
+      newRows.flush();
       if (writing > 0) writeSeq.run(writing);
     },
 
@@ -195,6 +239,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     },
 
     rolledBack() {
+      newRows.clear();
       writing = 0;
       pending = new KeyRows(64);
     },

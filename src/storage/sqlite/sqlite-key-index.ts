@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { KeyTail, LoggedKey, MergeOrder } from './sqlite-event-keys.ts';
+import { rowBatch } from './sqlite-row-batch.ts';
 
 /** A frozen tail being merged into the index, in index order, a bounded chunk at a time. */
 export interface MergeRun {
@@ -39,8 +40,10 @@ export interface KeyIndex {
  * synchronous=FULL commit makes them durable with it, the WAL being written in order).
  */
 export function sqliteKeyIndex(db: Database.Database): KeyIndex {
-  const insert = db.prepare('INSERT OR IGNORE INTO event_keys (site_id, vkey, nkey, seq) VALUES (?, ?, ?, ?)');
-  const insertTime = db.prepare('INSERT OR IGNORE INTO event_times (site_id, vkey, time, seq) VALUES (?, ?, ?, ?)');
+  // Keys go in by multi-row statements, in the run's order: each statement's rows land on the
+  // same few pages of each index.
+  const keys = rowBatch(db, 'INSERT OR IGNORE INTO event_keys (site_id, vkey, nkey, seq)', '(?, ?, ?, ?)');
+  const times = rowBatch(db, 'INSERT OR IGNORE INTO event_times (site_id, vkey, time, seq)', '(?, ?, ?, ?)');
   const remove = db.prepare('DELETE FROM event_keys WHERE site_id = ? AND vkey = ? AND nkey = ? AND seq = ?');
   const removeTime = db.prepare('DELETE FROM event_times WHERE site_id = ? AND vkey = ? AND time = ? AND seq = ?');
   const readWatermark = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'indexed_seq'");
@@ -61,12 +64,14 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
       const r = order[next]!;
       next += 1;
       if (rows.isLive(r)) {
-        insert.run(rows.siteAt(r), rows.vkeyAt(r), rows.nkeyAt(r), rows.seqAt(r));
-        insertTime.run(rows.siteAt(r), rows.vkeyAt(r), rows.timeAt(r), rows.seqAt(r));
+        keys.push(rows.siteAt(r), rows.vkeyAt(r), rows.nkeyAt(r), rows.seqAt(r));
+        times.push(rows.siteAt(r), rows.vkeyAt(r), rows.timeAt(r), rows.seqAt(r));
       }
       written += 1;
       if ((written & 127) === 0 && written >= minKeys && performance.now() >= deadline) break;
     }
+    keys.flush();
+    times.flush();
     if (next >= order.length) raiseWatermark.run(run.upTo);
     return [bucket, next, written];
   });
@@ -83,6 +88,11 @@ export function sqliteKeyIndex(db: Database.Database): KeyIndex {
         run.next = next;
         run.merged += written;
         return run.next >= run.order.rows.length;
+      } catch (error) {
+        // The chunk rolled back: the keys it held are written again by the chunk that retries it.
+        keys.clear();
+        times.clear();
+        throw error;
       } finally {
         db.pragma('synchronous = FULL');
       }

@@ -111,14 +111,27 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     const keys: LoggedKey[] = [];
     /** Per identity: site, kind, identity, receive time of its first event, oldest event time. */
     const touched = new Map<string, [number, number, string, number, number]>();
+    // The index is looked up for the whole batch at once, for the rows of identities it may hold.
+    const rowKeys: LoggedKey[] = [];
+    const probed: number[] = [];
+    const probedKeys: LoggedKey[] = [];
+    for (let i = 0; i < c.site.length; i++) {
+      const key = log.keyOf(c, i);
+      rowKeys.push(key);
+      if (counts.of(key.siteId, key.vkey).indexed) {
+        probed.push(i);
+        probedKeys.push(key);
+      }
+    }
+    const indexed = log.inIndex(c, probed, probedKeys);
     for (let i = 0; i < c.site.length; i++) {
       const siteId = c.site[i]!;
       const kind = c.kind[i]!;
       const identity = c.identity[i]!;
       const nonce = c.nonce[i]!;
-      const key = log.keyOf(c, i);
+      const key = rowKeys[i]!;
       const count = counts.of(siteId, key.vkey);
-      const duplicate = forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce, { probeIndex: count.indexed });
+      const duplicate = indexed.has(i) || forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce, { probeIndex: false });
       if (duplicate) {
         verdicts[i] = VERDICT_CODES.duplicate;
         continue;
@@ -139,6 +152,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     }
     // Derived state (results) is recomputed from these marks by the attribution worker.
     for (const [siteId, kind, identity, receivedAt, since] of touched.values()) marks.mark(siteId, kind, identity, receivedAt, since);
+    marks.flush();
     if (keys.length > 0) addToCounter.run(keys.length, 'events');
     log.endAppend();
     return { verdicts, keys };
