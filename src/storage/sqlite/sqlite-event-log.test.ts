@@ -144,6 +144,24 @@ describe('sqlite event log: keys in memory, in the index, and across restarts', 
     }
     expect(await store.appendEvents(at(site, [...fresh, ...merged]))).toEqual(Array(195).fill('duplicate'));
   });
+  it('finds replays of identities first seen while a run was merging, before and after their own run is merged', async () => {
+    // Merge steps of 0 ms: runs merge a little at a time, so identities arrive mid-merge.
+    const store = openStore({ keyMergeAt: 30, keyMergeStepMs: 0 });
+    const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    const sent: VisitorEvent[] = [];
+    for (let round = 0; round < 12; round++) {
+      // Each round: events of identities seen before, and of identities never seen until now.
+      const batch = [...Array.from({ length: 10 }, (_, i) => conversion(`old${i}`)), ...Array.from({ length: 10 }, (_, i) => conversion(`new${round}-${i}`))];
+      expect(await store.appendEvents(at(site, batch))).toEqual(batch.map(() => 'accepted'));
+      sent.push(...batch);
+      expect(await store.appendEvents(at(site, sent))).toEqual(sent.map(() => 'duplicate'));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await untilMerged(file, 210);
+    expect(await store.appendEvents(at(site, sent))).toEqual(sent.map(() => 'duplicate'));
+    expect((await store.stats()).events).toBe(240);
+  });
+
   it('checkpoints the WAL on a thread of its own, not in a commit: the writer alone would not before 10M pages', async () => {
     const store = openStore({ walAutocheckpointPages: 10_000_000 });
     const site = (await store.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;

@@ -16,8 +16,8 @@ export interface EventLogOptions {
   mergeStepMs: number;
   /** Sees each row another handle appended, as this one catches up on it. */
   onForeignRow?: (key: LoggedKey) => void;
-  /** Called when a merge run is complete (its keys are now in the index, no longer in memory). */
-  onMerged?: () => void;
+  /** Called when a merge run is complete (its keys, `merged`, are now in the index, no longer in memory). */
+  onMerged?: (merged: KeyRows) => void;
 }
 
 /** A forgotten row, as the forget path needs it to leave a tombstone and drop its keys. */
@@ -142,8 +142,9 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     }
     try {
       if (index.mergeChunk(merging, performance.now() + budgetMs, minKeys)) {
+        const merged = merging.tail.rows;
         merging = null;
-        options.onMerged?.();
+        options.onMerged?.(merged);
       }
       failed = false;
     } catch {

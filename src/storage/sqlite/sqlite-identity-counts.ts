@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { IdentityTail } from './sqlite-identity-tail.ts';
+import type { KeyRows } from './sqlite-key-table.ts';
 
 /** Identities whose counts the writer keeps per generation; older ones are read again when needed. */
 const KEPT = 100_000;
@@ -21,8 +22,8 @@ export interface IdentityCounts {
   add(siteId: number, vkey: number): void;
   /** One more event another handle stored: counted if the identity's count is held. */
   seen(siteId: number, vkey: number): void;
-  /** A merge moved keys from the tail into the index: any identity may now be found there. */
-  merged(): void;
+  /** A merge moved these keys from the tail into the index: their identities may now be found there. */
+  merged(keys: Pick<KeyRows, 'length' | 'siteAt' | 'vkeyAt'>): void;
   /** The transaction rolled back, or rows were deleted: counts read from now on come from the store. */
   reset(): void;
 }
@@ -90,8 +91,14 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
       const known = held(siteId, vkey);
       if (known) known.n += 1;
     },
-    merged() {
-      for (const site of sites.values()) for (const generation of [site.young, site.old]) for (const count of generation.values()) count.indexed = true;
+    merged(keys) {
+      // Only the identities of the merged run: one first seen since the run was frozen (a new
+      // customer of an import) still has every key in the tail, and its events skip the index
+      // lookup until a run holding them is merged. Dead rows (forgotten) only over-mark.
+      for (let r = 0; r < keys.length; r++) {
+        const count = held(keys.siteAt(r), keys.vkeyAt(r));
+        if (count) count.indexed = true;
+      }
     },
     reset() {
       sites.clear();

@@ -92,7 +92,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     mergeStepMs: options.keyMergeStepMs ?? 10,
     // Another handle's appends count toward the cap as soon as this one sees them.
     onForeignRow: (key) => counts.seen(key.siteId, key.vkey),
-    onMerged: () => counts.merged(),
+    onMerged: (merged) => counts.merged(merged),
   });
   const insertLink = db.prepare(
     'INSERT INTO identity_links (site_id, mapping_value, visitor_code, time, nonce) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
