@@ -64,10 +64,13 @@ interface Phase {
   persons: number;
   rounds: number;
   seconds: number;
+  /** CPU of the whole process (every thread: the writer's too), steadier than wall time on a shared machine. */
+  cpuSeconds: number;
 }
 
 async function drain(storage: Storage): Promise<Phase> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let persons = 0;
   let rounds = 0;
   for (;;) {
@@ -76,7 +79,8 @@ async function drain(storage: Storage): Promise<Phase> {
     persons += report.persons;
     rounds += 1;
   }
-  return { persons, rounds, seconds: (performance.now() - started) / 1000 };
+  const used = process.cpuUsage(cpu);
+  return { persons, rounds, seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 async function append(storage: Storage, siteId: number, events: readonly VisitorEvent[]): Promise<void> {
@@ -112,8 +116,9 @@ async function run(name: string, storage: Storage, stats: { reset(): Promise<voi
     await stats?.reset();
     const phase = await drain(storage);
     const rate = phase.persons / phase.seconds;
-    console.log(`${name} ${label}: ${phase.persons} persons in ${phase.rounds} rounds, ${phase.seconds.toFixed(2)} s, ${rate.toFixed(0)} persons/s`);
-    const result: Record<string, unknown> = { persons: phase.persons, rounds: phase.rounds, seconds: phase.seconds, personsPerSecond: rate };
+    const cpuPerPerson = (phase.cpuSeconds * 1e6) / phase.persons;
+    console.log(`${name} ${label}: ${phase.persons} persons in ${phase.rounds} rounds, ${phase.seconds.toFixed(2)} s, ${rate.toFixed(0)} persons/s, ${cpuPerPerson.toFixed(0)} µs of CPU a person (this process, all threads)`);
+    const result: Record<string, unknown> = { persons: phase.persons, rounds: phase.rounds, seconds: phase.seconds, personsPerSecond: rate, cpuMicrosPerPerson: cpuPerPerson };
     if (stats) {
       const top = await stats.top();
       const calls = top.reduce((sum, s) => sum + s.calls, 0);

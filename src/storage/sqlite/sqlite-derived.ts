@@ -24,6 +24,8 @@ import {
   type ExperimentRow,
 } from '../derived-rows.ts';
 import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
+import { jsonChunks, KEYS_PER_STATEMENT } from './sqlite-key-sets.ts';
+
 
 
 const EXPERIMENT_SELECT = `
@@ -64,8 +66,17 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
        SELECT site_id, id_kind, identity FROM dirty_identities WHERE claimed_until <= ? ORDER BY claimed_until LIMIT ?)
      RETURNING site_id, id_kind, identity, gen, since`,
   );
-  const complete = db.prepare('DELETE FROM dirty_identities WHERE site_id = ? AND id_kind = ? AND identity = ? AND gen = ?');
-  const release = db.prepare('UPDATE dirty_identities SET claimed_until = 0 WHERE site_id = ? AND id_kind = ? AND identity = ?');
+  // A round's marks as one JSON array of [site, kind, identity, gen]: deleted when their generation
+  // is the one claimed, and the others (touched again meanwhile) freed at once.
+  const complete = db.prepare<[string], { site_id: number; id_kind: number; identity: string }>(
+    `DELETE FROM dirty_identities WHERE (site_id, id_kind, identity, gen) IN
+       (SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 FROM json_each(?) j)
+     RETURNING site_id, id_kind, identity`,
+  );
+  const release = db.prepare<[string]>(
+    `UPDATE dirty_identities SET claimed_until = 0 WHERE (site_id, id_kind, identity) IN
+       (SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?) j)`,
+  );
   const bumpMarks = db.prepare(`UPDATE dirty_identities SET gen = gen + 1, since = ${FROM_SCRATCH} WHERE site_id = ?`);
   const sitePersons = db.prepare<[number], number>('SELECT persons FROM sites WHERE id = ?').pluck();
   const hasEvents = db.prepare<[number], number>('SELECT 1 FROM events INDEXED BY events_by_site_received WHERE site_id = ? LIMIT 1').pluck();
@@ -89,16 +100,21 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     `SELECT (SELECT value FROM counters WHERE name = 'dirty_marks')
           + COALESCE((SELECT SUM(MAX(1, persons - done)) FROM site_recomputes), 0) AS n`,
   );
-  const readPerson = db.prepare<[number, string], { data: string; version: number }>(
-    'SELECT data, version FROM person_contributions WHERE site_id = ? AND person_key = ?',
+  const readPersons = db.prepare<[string, number], { person_key: string; data: string; version: number }>(
+    `SELECT p.person_key, p.data, p.version FROM json_each(?) j CROSS JOIN person_contributions p ON p.site_id = ? AND p.person_key = j.value`,
   );
-  const readState = db.prepare<[number, string], { state: string | null }>('SELECT state FROM person_contributions WHERE site_id = ? AND person_key = ?');
+  const readDeletions = db.prepare<[string, number], { digest: Buffer; version: number }>(
+    `SELECT d.digest, d.version FROM json_each(?) j CROSS JOIN person_deletions d ON d.site_id = ? AND d.digest = unhex(j.value)`,
+  );
+  // A round's persons, marks and deletions as sets (sqlite-key-sets.ts).
+  const readStates = db.prepare<[string, number], { person_key: string; state: string | null }>(
+    `SELECT p.person_key, p.state FROM json_each(?) j CROSS JOIN person_contributions p ON p.site_id = ? AND p.person_key = j.value`,
+  );
   const writePerson = db.prepare(
     `INSERT INTO person_contributions (site_id, person_key, data, state, version) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state, version = excluded.version`,
   );
   const deletePerson = db.prepare('DELETE FROM person_contributions WHERE site_id = ? AND person_key = ?');
-  const readDeletion = db.prepare<[number, Buffer], { version: number }>('SELECT version FROM person_deletions WHERE site_id = ? AND digest = ?');
   const writeDeletion = db.prepare(
     `INSERT INTO person_deletions (site_id, digest, version) VALUES (?, ?, ?)
      ON CONFLICT (site_id, digest) DO UPDATE SET version = max(version, excluded.version)`,
@@ -202,25 +218,44 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   // once with the summed deltas: one commit and one write per row for a whole worker round. A
   // person written or deleted with a later version than this one is left as it is.
   const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[], version: number) => {
+    // What is stored of the round's persons, read as sets first and then kept up to date as they
+    // are written, so that a person named twice sees its first write.
+    const keys = [...new Set(persons.map((p) => p.personKey))];
+    const stored = new Map<string, { data: string; version: number }>();
+    for (const chunk of jsonChunks(keys)) for (const row of readPersons.iterate(chunk, siteId)) stored.set(row.person_key, row);
+    const digests = new Map(keys.filter((key) => !stored.has(key)).map((key) => [key, personDigest(key)]));
+    const deleted = new Map<string, number>();
+    for (const chunk of jsonChunks([...digests.values()].map((d) => d.toString('hex')))) {
+      for (const row of readDeletions.iterate(chunk, siteId)) deleted.set(row.digest.toString('hex'), row.version);
+    }
     const total: Contributions = new Map();
     let added = 0;
     for (const { personKey, next, state } of persons) {
-      const stored = readPerson.get(siteId, personKey);
-      const digest = stored ? null : personDigest(personKey);
-      const deleted = digest ? readDeletion.get(siteId, digest) : undefined;
-      if ((stored?.version ?? deleted?.version ?? -Infinity) > version) continue;
-      accumulate(total, contributionDelta(contributionsFromJson(stored?.data), next));
+      const before = stored.get(personKey);
+      const digest = before ? null : (digests.get(personKey) ?? personDigest(personKey));
+      const deletedAt = digest ? deleted.get(digest.toString('hex')) : undefined;
+      if ((before?.version ?? deletedAt ?? -Infinity) > version) continue;
+      accumulate(total, contributionDelta(contributionsFromJson(before?.data), next));
       // A person with no contributions and no state has nothing to keep but its deletion's version.
       if (next.size === 0 && !state) {
-        if (stored) {
+        if (before) {
+          const gone = personDigest(personKey);
           deletePerson.run(siteId, personKey);
-          writeDeletion.run(siteId, personDigest(personKey), version);
+          writeDeletion.run(siteId, gone, version);
+          stored.delete(personKey);
+          digests.set(personKey, gone);
+          deleted.set(gone.toString('hex'), Math.max(version, deleted.get(gone.toString('hex')) ?? -Infinity));
           added -= 1;
         }
       } else {
-        writePerson.run(siteId, personKey, contributionsToJson(next), state ?? null, version);
-        if (!stored) added += 1;
-        if (deleted) dropDeletion.run(siteId, digest);
+        const data = contributionsToJson(next);
+        writePerson.run(siteId, personKey, data, state ?? null, version);
+        stored.set(personKey, { data, version });
+        if (!before) added += 1;
+        if (digest && deletedAt !== undefined) {
+          dropDeletion.run(siteId, digest);
+          deleted.delete(digest.toString('hex'));
+        }
       }
     }
     if (added !== 0) addPersons.run(added, siteId);
@@ -242,9 +277,12 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   });
 
   const completeTx = db.transaction((marks: readonly DirtyMark[]) => {
-    for (const m of marks) {
+    for (let i = 0; i < marks.length; i += KEYS_PER_STATEMENT) {
+      const chunk = marks.slice(i, i + KEYS_PER_STATEMENT);
+      const done = new Set(complete.all(JSON.stringify(chunk.map((m) => [m.siteId, m.idKind, m.identity, m.gen]))).map((r) => `${r.site_id}\u0000${r.id_kind}\u0000${r.identity}`));
       // A mark whose generation moved on was touched again meanwhile: keep it and free it at once.
-      if (complete.run(m.siteId, m.idKind, m.identity, m.gen).changes === 0) release.run(m.siteId, m.idKind, m.identity);
+      const kept = chunk.filter((m) => !done.has(`${m.siteId}\u0000${m.idKind}\u0000${m.identity}`));
+      if (kept.length > 0) release.run(JSON.stringify(kept.map((m) => [m.siteId, m.idKind, m.identity])));
     }
   });
 
@@ -316,10 +354,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     },
     async personStates(siteId, personKeys) {
       const out = new Map<string, string>();
-      for (const key of personKeys) {
-        const state = readState.get(siteId, key)?.state;
-        if (state) out.set(key, state);
-      }
+      for (const chunk of jsonChunks(personKeys)) for (const row of readStates.iterate(chunk, siteId)) if (row.state) out.set(row.person_key, row.state);
       return out;
     },
     async resultAggregates(siteId, experimentId, kinds) {

@@ -247,6 +247,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
     rowsOf: reads.rowsOf,
     pageOf: reads.pageOf,
+    rowsInRanges: reads.rowsInRanges,
 
     deleteRows(siteId, identity, nonce) {
       const kind = identityKindCode(identity.kind);

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { Identity } from '../../core/events.ts';
-import { identityKindCode, widestRanges, type EventRow } from '../event-rows.ts';
-import { FROM_SCRATCH, type EventRange } from '../port.ts';
+import { identityKindCode, type EventRow } from '../event-rows.ts';
+import type { EventRange } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
+import { jsonChunks } from './sqlite-key-sets.ts';
 import { below, type IdentityTail, type Position, type TailCursor } from './sqlite-identity-tail.ts';
 
 export type SeqRow = EventRow & { seq: number; site_id: number };
@@ -50,6 +51,8 @@ export interface EventReads {
   rowsOf(siteId: number, identity: Identity): SeqRow[];
   /** Up to `limit` rows of the identity below `cursor`, newest first, and the cursor after them (null at the end). */
   pageOf(siteId: number, identity: Identity, limit: number, cursor: string | null): { rows: SeqRow[]; cursor: string | null };
+  /** Storage.eventsSince: each identity's rows at or after its `since`, each identity once from the smallest `since` asked. */
+  rowsInRanges(siteId: number, ranges: readonly EventRange[]): SeqRow[];
 }
 
 const COLUMNS = 'e.seq, e.site_id, e.id_kind, e.identity, e.nonce, e.type, e.time, e.received_at, e.data, e.itp, e.sdk';
@@ -70,6 +73,15 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
     `SELECT seq, time FROM event_times WHERE site_id = ? AND vkey = ? AND (time, seq) < (?, ?)
      ORDER BY time DESC, seq DESC LIMIT ?`,
   );
+
+  // A round's reads as sets (sqlite-key-sets.ts): its (vkey, since) pairs, then the seqs found.
+  const indexedSince = db
+    .prepare<[string, number], number>(
+      `SELECT t.seq FROM json_each(?) j CROSS JOIN event_times t
+       ON t.site_id = ? AND t.vkey = j.value ->> 0 AND t.time >= j.value ->> 1`,
+    )
+    .pluck();
+  const rowsAt = db.prepare<[string], SeqRow>(`SELECT ${COLUMNS} FROM json_each(?) j CROSS JOIN events e ON e.seq = j.value`);
 
   const isOf = (row: SeqRow | undefined, siteId: number, kind: number, value: string): row is SeqRow =>
     row !== undefined && row.site_id === siteId && row.id_kind === kind && row.identity === value;
@@ -128,32 +140,33 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
         // collisions, forgotten rows): read its next entries below the last one taken.
       }
     },
+
+    rowsInRanges(siteId, ranges) {
+      // Each identity once, from the smallest `since` asked for it.
+      const sinceOf = new Map<string, number>();
+      const byHash: [number, number][] = [];
+      for (const { identity, since } of ranges) {
+        const kind = identityKindCode(identity.kind);
+        const key = `${kind}\u0000${identity.value}`;
+        const known = sinceOf.get(key);
+        if (known !== undefined && known <= since) continue;
+        sinceOf.set(key, since);
+        byHash.push([identityHash(kind, identity.value), since]);
+      }
+      // Two identities sharing a hash, or one asked twice, bring the same seqs: each is read once.
+      const seqs: number[] = [];
+      for (const tail of tails()) for (const [vkey, since] of byHash) tail.seqsSince(siteId, vkey, since, seqs);
+      for (const chunk of jsonChunks(byHash)) for (const seq of indexedSince.iterate(chunk, siteId)) seqs.push(seq);
+      const unique = [...new Set(seqs)].sort((a, b) => a - b);
+      const out: SeqRow[] = [];
+      for (const chunk of jsonChunks(unique)) {
+        for (const row of rowsAt.iterate(chunk)) {
+          // Rows found through a hash are the asked identity's only when they say so.
+          const since = row.site_id === siteId ? sinceOf.get(`${row.id_kind}\u0000${row.identity}`) : undefined;
+          if (since !== undefined && row.time >= since) out.push(row);
+        }
+      }
+      return out;
+    },
   };
-}
-
-/** First page of rowsSince: the whole recent history of most identities; later pages grow to bound the reads. */
-const FIRST_SINCE_PAGE = 64;
-const LARGEST_SINCE_PAGE = 4096;
-
-/**
- * An identity's rows at or after `since` (FROM_SCRATCH: every row), read newest first a page at a
- * time through the (identity, time) index, so that an identity's older history is never read.
- */
-function rowsSince(reads: Pick<EventReads, 'rowsOf' | 'pageOf'>, siteId: number, identity: Identity, since: number): SeqRow[] {
-  if (since === FROM_SCRATCH) return reads.rowsOf(siteId, identity);
-  const out: SeqRow[] = [];
-  let cursor: string | null = null;
-  let limit = FIRST_SINCE_PAGE;
-  for (;;) {
-    const page = reads.pageOf(siteId, identity, limit, cursor);
-    for (const row of page.rows) if (row.time >= since) out.push(row);
-    if (page.cursor === null || (page.rows.at(-1)?.time ?? since) < since) return out;
-    cursor = page.cursor;
-    limit = Math.min(LARGEST_SINCE_PAGE, limit * 4);
-  }
-}
-
-/** Storage.eventsSince on a connection's reads: each identity once, from the smallest `since` asked. */
-export function rowsInRanges(reads: Pick<EventReads, 'rowsOf' | 'pageOf'>, siteId: number, ranges: readonly EventRange[]): SeqRow[] {
-  return widestRanges(ranges).flatMap(({ identity, since }) => rowsSince(reads, siteId, identity, since));
 }

@@ -84,6 +84,23 @@ export class IdentityTail {
     return out;
   }
 
+  /** Seqs of the identity's rows at or after `since`, in no particular order. */
+  seqsSince(siteId: number, vkey: number, since: number, out: number[]): void {
+    const entry = this.bySite.get(siteId)?.get(vkey);
+    if (!entry) return;
+    const { ordered, late } = entry;
+    // The first pair at or after `since`: every pair from it on is.
+    let lo = 0;
+    let hi = ordered.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ordered[2 * mid + 1]! < since) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = 2 * lo; i < ordered.length; i += 2) out.push(ordered[i]!);
+    for (let j = 0; j < late.length; j += 2) if (late[j + 1]! >= since) out.push(late[j]!);
+  }
+
   /** The identity's rows strictly below `from`, newest first. */
   below(siteId: number, vkey: number, from: Position): TailCursor {
     const entry = this.bySite.get(siteId)?.get(vkey);

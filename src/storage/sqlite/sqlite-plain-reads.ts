@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import { fromEventRow, fromLinkRow, fromSiteRow, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { Storage, StoreStats } from '../port.ts';
+import { jsonChunks } from './sqlite-key-sets.ts';
 
 export type PlainReads = Pick<Storage, 'findSite' | 'listSites' | 'latestEvents' | 'linksOfVisitorCodes' | 'linksOfMappingValues' | 'stats'>;
 
@@ -23,12 +24,20 @@ export function sqlitePlainReads(db: Database.Database, file: string): PlainRead
   );
   // The index does not hold `time`, and without it SQLite's planner prefers the primary key on
   // site_id alone: a scan of every link of the site per lookup (40 µs at 800 links, ms at 40,000).
-  const linksOfCode = db.prepare<[number, string], LinkRow>(
-    'SELECT mapping_value, visitor_code, time, nonce FROM identity_links INDEXED BY identity_links_by_code WHERE site_id = ? AND visitor_code = ?',
+  // A worker round asks for the links of hundreds of codes at once: as sets (sqlite-key-sets.ts).
+  const linksOfCodes = db.prepare<[string, number], LinkRow>(
+    `SELECT l.mapping_value, l.visitor_code, l.time, l.nonce FROM json_each(?) j
+     CROSS JOIN identity_links l INDEXED BY identity_links_by_code ON l.site_id = ? AND l.visitor_code = j.value`,
   );
-  const linksOfValue = db.prepare<[number, string], LinkRow>(
-    'SELECT mapping_value, visitor_code, time, nonce FROM identity_links WHERE site_id = ? AND mapping_value = ?',
+  const linksOfValues = db.prepare<[string, number], LinkRow>(
+    `SELECT l.mapping_value, l.visitor_code, l.time, l.nonce FROM json_each(?) j
+     CROSS JOIN identity_links l ON l.site_id = ? AND l.mapping_value = j.value`,
   );
+  const linksOf = (statement: typeof linksOfCodes, siteId: number, keys: readonly string[]) => {
+    const out = [];
+    for (const chunk of jsonChunks([...new Set(keys)])) for (const row of statement.iterate(chunk, siteId)) out.push(fromLinkRow(row));
+    return out;
+  };
   const readCounter = db.prepare<[string], { value: number }>('SELECT value FROM counters WHERE name = ?');
   const registryRefused = db.prepare<[], { n: number | null }>('SELECT sum(registry_refused) AS n FROM sites');
   return {
@@ -48,10 +57,10 @@ export function sqlitePlainReads(db: Database.Database, file: string): PlainRead
       return latest.all(siteId, since, type, type, identity, identity, Math.min(query.limit, query.scan)).map(fromEventRow);
     },
     async linksOfVisitorCodes(siteId, visitorCodes) {
-      return visitorCodes.flatMap((code) => linksOfCode.all(siteId, code).map(fromLinkRow));
+      return linksOf(linksOfCodes, siteId, visitorCodes);
     },
     async linksOfMappingValues(siteId, mappingValues) {
-      return mappingValues.flatMap((value) => linksOfValue.all(siteId, value).map(fromLinkRow));
+      return linksOf(linksOfValues, siteId, mappingValues);
     },
     async stats(): Promise<StoreStats> {
       const pages = db.pragma('page_count', { simple: true }) as number;

@@ -5,7 +5,7 @@ import type { EventRange, Storage } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { IdentityTail } from './sqlite-identity-tail.ts';
 import { followLogFeed, LOG_FEED_FIELDS } from './sqlite-log-feed.ts';
-import { rowsInRanges, sqliteEventReads } from './sqlite-event-reads.ts';
+import { sqliteEventReads } from './sqlite-event-reads.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
@@ -122,7 +122,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
   });
   const eventsSince = db.transaction((siteId: number, ranges: readonly EventRange[]): VisitorEvent[] => {
     sync();
-    return rowsInRanges(events, siteId, ranges).map(fromEventRow);
+    return events.rowsInRanges(siteId, ranges).map(fromEventRow);
   });
   const pageOf = db.transaction((siteId: number, identity: Identity, limit: number, cursor: string | null) => {
     sync();

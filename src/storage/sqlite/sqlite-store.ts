@@ -11,7 +11,6 @@ import { keyHash, type LoggedKey } from './sqlite-event-keys.ts';
 import { sqliteForget } from './sqlite-forget.ts';
 import { sqliteDerived } from './sqlite-derived.ts';
 import { sqliteEventScan } from './sqlite-event-scan.ts';
-import { rowsInRanges } from './sqlite-event-reads.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
@@ -252,7 +251,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
 
     async eventsSince(siteId, ranges) {
       log.sync();
-      return rowsInRanges(log, siteId, ranges).map(fromEventRow);
+      return log.rowsInRanges(siteId, ranges).map(fromEventRow);
     },
 
     async eventPage(siteId, identity, { limit, cursor }) {

@@ -1,0 +1,13 @@
+/**
+ * Many keys in one statement. better-sqlite3 pays several µs per statement call, more than an
+ * indexed lookup costs, so the reads and writes of a worker round's hundreds of persons pass their
+ * keys as a JSON array that SQLite walks (`FROM json_each(?) j CROSS JOIN t ON t.key = j.value`),
+ * at most KEYS_PER_STATEMENT of them per statement, so that the text parsed stays small however
+ * large the round or an identity's history.
+ */
+export const KEYS_PER_STATEMENT = 2_000;
+
+/** The items as JSON arrays of at most KEYS_PER_STATEMENT each, for `json_each(?)`. */
+export function* jsonChunks(items: readonly unknown[]): Generator<string> {
+  for (let i = 0; i < items.length; i += KEYS_PER_STATEMENT) yield JSON.stringify(items.slice(i, i + KEYS_PER_STATEMENT));
+}
