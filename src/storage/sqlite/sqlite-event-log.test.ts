@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Identity, VisitorEvent } from '../../core/events.ts';
 import { DEFAULT_SITE_SETTINGS } from '../../core/site-settings.ts';
+import { FROM_SCRATCH } from '../port.ts';
 import { at, canonical, conversion, everyType } from '../contract/contract-events.ts';
 import { identityHash, keyHash } from './sqlite-event-keys.ts';
 import { useSqliteStores } from './sqlite-test-stores.ts';
@@ -104,12 +105,23 @@ describe('sqlite event log: keys in memory, in the index, and across restarts', 
     raw.prepare('INSERT INTO event_keys (site_id, vkey, nkey, seq) VALUES (?, ?, ?, 1), (?, ?, ?, 2)').run(
       site, identityHash(0, 'newcomer'), keyHash(newcomer.nonce), site, identityHash(0, 'newcomer'), keyHash(newcomer.nonce),
     );
+    // And the (identity, time) index that eventsSince walks, likewise.
+    raw.prepare('INSERT INTO event_times (site_id, vkey, time, seq) VALUES (?, ?, ?, 1), (?, ?, ?, 2)').run(
+      site, identityHash(0, 'newcomer'), stored[0]!.time, site, identityHash(0, 'newcomer'), stored[1]!.time,
+    );
     raw.close();
+    const since = (value: string) => store.eventsSince(site, [{ identity: vc(value), since: FROM_SCRATCH }]);
     expect(await store.alreadyStored(at(site, [newcomer]))).toEqual([false]);
     expect(await store.eventsOf(site, [vc('newcomer')])).toEqual([]);
+    expect(await since('newcomer')).toEqual([]);
     expect(await store.appendEvents(at(site, [newcomer]))).toEqual(['accepted']);
     expect(await store.eventsOf(site, [vc('newcomer')])).toEqual([newcomer]);
+    expect(await since('newcomer')).toEqual([newcomer]);
     expect(canonical(await store.eventsOf(site, [vc('victim')]))).toEqual(canonical(stored));
+    expect(canonical(await since('victim'))).toEqual(canonical(stored));
+    // Both asked at once: each row goes to its own identity, once.
+    const both = await store.eventsSince(site, [{ identity: vc('victim'), since: FROM_SCRATCH }, { identity: vc('newcomer'), since: FROM_SCRATCH }]);
+    expect(canonical(both)).toEqual(canonical([...stored, newcomer]));
   });
 
   it('decides a batch written by multi-row statements as row by row: index replays, forged index entries, and repeats of rows not yet written', async () => {

@@ -38,6 +38,15 @@ describe('identity tail: an identity rows newest first, without sorting them per
     expect(drain(tail, 2, 42)).toEqual([{ seq: 3002, time: 1 }]);
     expect(drain(tail, 3, 42)).toEqual([]);
     expect(tail.seqsOf(1, 42).sort((a, b) => a - b)).toEqual(rows.map((r) => r.seq));
+    // From a time on, ordered and late rows alike, the boundary included.
+    for (const since of [Number.MIN_SAFE_INTEGER, 0, 5000, 3500, 70, 10_001]) {
+      const seqs: number[] = [];
+      tail.seqsSince(1, 42, since, seqs);
+      expect(seqs.sort((a, b) => a - b), `since ${since}`).toEqual(rows.filter((r) => r.time >= since).map((r) => r.seq));
+    }
+    const none: number[] = [];
+    tail.seqsSince(3, 42, 0, none);
+    expect(none).toEqual([]);
   });
 
   it('drops removed rows from the ordered and the late ones', () => {
