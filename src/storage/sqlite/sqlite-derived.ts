@@ -110,8 +110,10 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const readStates = db.prepare<[string, number], { person_key: string; state: string | null }>(
     `SELECT p.person_key, p.state FROM json_each(?) j CROSS JOIN person_contributions p ON p.site_id = ? AND p.person_key = j.value`,
   );
-  const writePerson = db.prepare(
-    `INSERT INTO person_contributions (site_id, person_key, data, state, version) VALUES (?, ?, ?, ?, ?)
+  // Site, version, then [person key, data, state] triples, each person once.
+  const writePersons = db.prepare<[number, number, string]>(
+    `INSERT INTO person_contributions (site_id, person_key, data, state, version)
+     SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, ? FROM json_each(?) j WHERE true
      ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state, version = excluded.version`,
   );
   const deletePerson = db.prepare('DELETE FROM person_contributions WHERE site_id = ? AND person_key = ?');
@@ -230,6 +232,8 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     }
     const total: Contributions = new Map();
     let added = 0;
+    // The round's upserts, one per person, written together at the end.
+    const written = new Map<string, [string, string, string | null]>();
     for (const { personKey, next, state } of persons) {
       const before = stored.get(personKey);
       const digest = before ? null : (digests.get(personKey) ?? personDigest(personKey));
@@ -240,6 +244,8 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
       if (next.size === 0 && !state) {
         if (before) {
           const gone = personDigest(personKey);
+          // Written earlier in this round, then emptied: the write never reaches the table.
+          written.delete(personKey);
           deletePerson.run(siteId, personKey);
           writeDeletion.run(siteId, gone, version);
           stored.delete(personKey);
@@ -249,7 +255,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
         }
       } else {
         const data = contributionsToJson(next);
-        writePerson.run(siteId, personKey, data, state ?? null, version);
+        written.set(personKey, [personKey, data, state ?? null]);
         stored.set(personKey, { data, version });
         if (!before) added += 1;
         if (digest && deletedAt !== undefined) {
@@ -258,6 +264,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
         }
       }
     }
+    for (const chunk of jsonChunks([...written.values()])) writePersons.run(siteId, version, chunk);
     if (added !== 0) addPersons.run(added, siteId);
     for (const [key, delta] of total) {
       if (delta.every((d) => d === 0)) continue;
