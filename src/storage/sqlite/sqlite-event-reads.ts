@@ -68,20 +68,20 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
     `SELECT ${COLUMNS} FROM event_keys k CROSS JOIN events e ON e.seq = k.seq
      WHERE k.site_id = ? AND k.vkey = ? AND e.site_id = ? AND e.id_kind = ? AND e.identity = ?`,
   );
-  const rowAt = db.prepare<[number], SeqRow>(`SELECT ${COLUMNS} FROM events e WHERE e.seq = ?`);
   const indexedBelow = db.prepare<[number, number, number, number, number], { seq: number; time: number }>(
     `SELECT seq, time FROM event_times WHERE site_id = ? AND vkey = ? AND (time, seq) < (?, ?)
      ORDER BY time DESC, seq DESC LIMIT ?`,
   );
 
-  // A round's reads as sets (sqlite-key-sets.ts): its (vkey, since) pairs, then the seqs found.
+  // Rows by seq, and a round's reads, as sets (sqlite-key-sets.ts): a page's or a round's seqs,
+  // the round's (vkey, since) pairs.
+  const rowsAt = db.prepare<[string], SeqRow>(`SELECT ${COLUMNS} FROM json_each(?) j CROSS JOIN events e ON e.seq = j.value`);
   const indexedSince = db
     .prepare<[string, number], number>(
       `SELECT t.seq FROM json_each(?) j CROSS JOIN event_times t
        ON t.site_id = ? AND t.vkey = j.value ->> 0 AND t.time >= j.value ->> 1`,
     )
     .pluck();
-  const rowsAt = db.prepare<[string], SeqRow>(`SELECT ${COLUMNS} FROM json_each(?) j CROSS JOIN events e ON e.seq = j.value`);
 
   const isOf = (row: SeqRow | undefined, siteId: number, kind: number, value: string): row is SeqRow =>
     row !== undefined && row.site_id === siteId && row.id_kind === kind && row.identity === value;
@@ -98,7 +98,8 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
       };
       const vkey = identityHash(kind, identity.value);
       for (const row of indexedRowsOf.iterate(siteId, vkey, siteId, kind, identity.value)) take(row);
-      for (const tail of tails()) for (const seq of tail.seqsOf(siteId, vkey)) if (!seen.has(seq)) take(rowAt.get(seq));
+      const unindexed = tails().flatMap((tail) => tail.seqsOf(siteId, vkey).filter((seq) => !seen.has(seq)));
+      for (const chunk of jsonChunks(unindexed)) for (const row of rowsAt.iterate(chunk)) take(row);
       return out;
     },
 
@@ -117,7 +118,9 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
         const indexDone = indexed.length < limit;
         const last = indexed.at(-1);
         let i = 0;
-        while (rows.length < limit) {
+        // The page's next positions in order, then their rows in one read (sqlite-key-sets.ts).
+        const taken: number[] = [];
+        while (rows.length + taken.length < limit) {
           const a = indexed[i];
           const b = fromTails.peek();
           let next: Position | undefined;
@@ -131,7 +134,12 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
           from = next;
           if (seen.has(next.seq)) continue;
           seen.add(next.seq);
-          const row = rowAt.get(next.seq);
+          taken.push(next.seq);
+        }
+        const found = new Map<number, SeqRow>();
+        for (const chunk of jsonChunks(taken)) for (const row of rowsAt.iterate(chunk)) found.set(row.seq, row);
+        for (const seq of taken) {
+          const row = found.get(seq);
           if (isOf(row, siteId, kind, identity.value)) rows.push(row);
         }
         if (rows.length >= limit) return { rows, cursor: encodeCursor(from) };
