@@ -215,14 +215,19 @@ function attributeFrom(
   codes: readonly string[],
   { prefix, from }: { prefix: PersonPrefix; from: number | null },
 ): Pick<PersonRecomputation, 'next' | 'state'> {
-  const next = personContributions(attributePerson(events, settings, prefix), prefix.visitUnits);
   const point = latestQuietPoint(events, settings.visitTimeoutMs) ?? from;
-  if (point === null) return { next, state: null };
+  if (point === null) return { next: personContributions(attributePerson(events, settings, prefix), prefix.visitUnits), state: null };
+  // The summary moves to the new quiet point first, and the contributions come from the events
+  // after it on top of the moved summary (equal to attributing them all, person-prefix.ts): each
+  // event is attributed once, not once for the contributions and again to move the summary.
   let moved = prefix;
+  let after = events;
   if (from === null || point > from) {
     const before = new Map([...events].map(([code, list]) => [code, list.filter((e) => e.time < point)]));
     moved = extendPrefix(prefix, before, settings, point);
+    after = new Map([...events].map(([code, list]) => [code, list.filter((e) => e.time >= point)]));
   }
+  const next = personContributions(attributePerson(after, settings, moved), moved.visitUnits);
   const state: PersonState = { v: 1, settings: settings.key, codes: [...codes], point, prefix: prefixToJson(moved) };
   return { next, state: JSON.stringify(state) };
 }
