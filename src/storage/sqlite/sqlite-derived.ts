@@ -25,6 +25,7 @@ import {
 } from '../derived-rows.ts';
 import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
 import { jsonChunks, KEYS_PER_STATEMENT } from './sqlite-key-sets.ts';
+import { rowBatch } from './sqlite-row-batch.ts';
 
 
 
@@ -110,11 +111,12 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const readStates = db.prepare<[string, number], { person_key: string; state: string | null }>(
     `SELECT p.person_key, p.state FROM json_each(?) j CROSS JOIN person_contributions p ON p.site_id = ? AND p.person_key = j.value`,
   );
-  // Site, version, then [person key, data, state] triples, each person once.
-  const writePersons = db.prepare<[number, number, string]>(
-    `INSERT INTO person_contributions (site_id, person_key, data, state, version)
-     SELECT ?, j.value ->> 0, j.value ->> 1, j.value ->> 2, ? FROM json_each(?) j WHERE true
-     ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state, version = excluded.version`,
+  // A round's upserts in multi-row statements (sqlite-row-batch.ts), each person once.
+  const writePersons = rowBatch(
+    db,
+    'INSERT INTO person_contributions (site_id, person_key, data, state, version)',
+    '(?, ?, ?, ?, ?)',
+    'ON CONFLICT (site_id, person_key) DO UPDATE SET data = excluded.data, state = excluded.state, version = excluded.version',
   );
   const deletePerson = db.prepare('DELETE FROM person_contributions WHERE site_id = ? AND person_key = ?');
   const writeDeletion = db.prepare(
@@ -233,7 +235,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     const total: Contributions = new Map();
     let added = 0;
     // The round's upserts, one per person, written together at the end.
-    const written = new Map<string, [string, string, string | null]>();
+    const written = new Map<string, [string, string | null]>();
     for (const { personKey, next, state } of persons) {
       const before = stored.get(personKey);
       const digest = before ? null : (digests.get(personKey) ?? personDigest(personKey));
@@ -255,7 +257,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
         }
       } else {
         const data = contributionsToJson(next);
-        written.set(personKey, [personKey, data, state ?? null]);
+        written.set(personKey, [data, state ?? null]);
         stored.set(personKey, { data, version });
         if (!before) added += 1;
         if (digest && deletedAt !== undefined) {
@@ -264,7 +266,8 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
         }
       }
     }
-    for (const chunk of jsonChunks([...written.values()])) writePersons.run(siteId, version, chunk);
+    for (const [personKey, [data, state]] of written) writePersons.push(siteId, personKey, data, state, version);
+    writePersons.flush();
     if (added !== 0) addPersons.run(added, siteId);
     for (const [key, delta] of total) {
       if (delta.every((d) => d === 0)) continue;

@@ -3,7 +3,9 @@
  * indexed lookup costs, so the reads and writes of a worker round's hundreds of persons pass their
  * keys as a JSON array that SQLite walks (`FROM json_each(?) j CROSS JOIN t ON t.key = j.value`),
  * at most KEYS_PER_STATEMENT of them per statement, so that the text parsed stays small however
- * large the round or an identity's history.
+ * large the round or an identity's history. Rows written many at a time (the append's log rows,
+ * a round's person upserts) go through multi-row statements instead (sqlite-row-batch.ts): their
+ * values are bound as they are, with no JSON to build and parse.
  */
 export const KEYS_PER_STATEMENT = 2_000;
 
