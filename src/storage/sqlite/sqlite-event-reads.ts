@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Identity } from '../../core/events.ts';
-import { identityKindCode, type EventRow } from '../event-rows.ts';
+import { identityKindCode, widestRanges, type EventRow } from '../event-rows.ts';
 import type { EventRange } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { jsonChunks } from './sqlite-key-sets.ts';
@@ -153,15 +153,12 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
       // Each identity once, from the smallest `since` asked for it.
       const sinceOf = new Map<string, number>();
       const byHash: [number, number][] = [];
-      for (const { identity, since } of ranges) {
+      for (const { identity, since } of widestRanges(ranges)) {
         const kind = identityKindCode(identity.kind);
-        const key = `${kind}\u0000${identity.value}`;
-        const known = sinceOf.get(key);
-        if (known !== undefined && known <= since) continue;
-        sinceOf.set(key, since);
+        sinceOf.set(`${kind}\u0000${identity.value}`, since);
         byHash.push([identityHash(kind, identity.value), since]);
       }
-      // Two identities sharing a hash, or one asked twice, bring the same seqs: each is read once.
+      // Two identities sharing a hash bring the same seqs: each is read once.
       const seqs: number[] = [];
       for (const tail of tails()) for (const [vkey, since] of byHash) tail.seqsSince(siteId, vkey, since, seqs);
       for (const chunk of jsonChunks(byHash)) for (const seq of indexedSince.iterate(chunk, siteId)) seqs.push(seq);
