@@ -27,8 +27,6 @@ import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from 
 import { jsonChunks, KEYS_PER_STATEMENT } from './sqlite-key-sets.ts';
 import { rowBatch } from './sqlite-row-batch.ts';
 
-
-
 const EXPERIMENT_SELECT = `
   SELECT e.id, e.name, e.reference_variation_id, e.traffic_split, e.period_start, e.period_end, e.status,
          COALESCE((SELECT json_group_array(json_object('id', v.id, 'name', v.name)) FROM variations v
@@ -222,15 +220,16 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   // once with the summed deltas: one commit and one write per row for a whole worker round. A
   // person written or deleted with a later version than this one is left as it is.
   const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[], version: number) => {
-    // What is stored of the round's persons, read as sets first and then kept up to date as they
-    // are written, so that a person named twice sees its first write.
+    // What is stored of the round's persons (and the deletion versions of those not stored), read
+    // as sets first and then kept up to date as they are written, so that a person named twice
+    // sees its first write.
     const keys = [...new Set(persons.map((p) => p.personKey))];
     const stored = new Map<string, { data: string; version: number }>();
     for (const chunk of jsonChunks(keys)) for (const row of readPersons.iterate(chunk, siteId)) stored.set(row.person_key, row);
-    const digests = new Map(keys.filter((key) => !stored.has(key)).map((key) => [key, personDigest(key)]));
-    const deleted = new Map<string, number>();
-    for (const chunk of jsonChunks([...digests.values()].map((d) => d.toString('hex')))) {
-      for (const row of readDeletions.iterate(chunk, siteId)) deleted.set(row.digest.toString('hex'), row.version);
+    const keyOfDigest = new Map(keys.filter((key) => !stored.has(key)).map((key) => [personDigest(key).toString('hex'), key]));
+    const deletedAt = new Map<string, number>();
+    for (const chunk of jsonChunks([...keyOfDigest.keys()])) {
+      for (const row of readDeletions.iterate(chunk, siteId)) deletedAt.set(keyOfDigest.get(row.digest.toString('hex'))!, row.version);
     }
     const total: Contributions = new Map();
     let added = 0;
@@ -238,21 +237,18 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     const written = new Map<string, [string, string | null]>();
     for (const { personKey, next, state } of persons) {
       const before = stored.get(personKey);
-      const digest = before ? null : (digests.get(personKey) ?? personDigest(personKey));
-      const deletedAt = digest ? deleted.get(digest.toString('hex')) : undefined;
-      if ((before?.version ?? deletedAt ?? -Infinity) > version) continue;
+      const deletion = before ? undefined : deletedAt.get(personKey);
+      if ((before?.version ?? deletion ?? -Infinity) > version) continue;
       accumulate(total, contributionDelta(contributionsFromJson(before?.data), next));
       // A person with no contributions and no state has nothing to keep but its deletion's version.
       if (next.size === 0 && !state) {
         if (before) {
-          const gone = personDigest(personKey);
           // Written earlier in this round, then emptied: the write never reaches the table.
           written.delete(personKey);
           deletePerson.run(siteId, personKey);
-          writeDeletion.run(siteId, gone, version);
+          writeDeletion.run(siteId, personDigest(personKey), version);
           stored.delete(personKey);
-          digests.set(personKey, gone);
-          deleted.set(gone.toString('hex'), Math.max(version, deleted.get(gone.toString('hex')) ?? -Infinity));
+          deletedAt.set(personKey, version);
           added -= 1;
         }
       } else {
@@ -260,9 +256,9 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
         written.set(personKey, [data, state ?? null]);
         stored.set(personKey, { data, version });
         if (!before) added += 1;
-        if (digest && deletedAt !== undefined) {
-          dropDeletion.run(siteId, digest);
-          deleted.delete(digest.toString('hex'));
+        if (deletion !== undefined) {
+          dropDeletion.run(siteId, personDigest(personKey));
+          deletedAt.delete(personKey);
         }
       }
     }
