@@ -28,11 +28,12 @@ export interface DirtyMarks {
 /**
  * The append path's dirty marks: one upsert per touched identity per commit (~13% of the writer's
  * time in a profile of the bench's traffic), written in key order by multi-row statements at the
- * end of the transaction, except where it would change nothing. A mark this connection wrote, that no worker has claimed or completed since, already
- * says what another event of the identity would say: its generation has moved past every claim,
- * so a worker holding one releases it instead of deleting it, and its `since` is at most the
- * remembered one. Every claim and completion goes through this connection (the writer), which
- * tells this module (`claiming`/`claimed`, `settled`); another connection's write (a second process, `openAnother`)
+ * end of the transaction, except where it would change nothing. A mark this connection wrote,
+ * that no worker has claimed or completed since, already says what another event of the identity
+ * would say: its generation has moved past every claim, so a worker holding one releases it
+ * instead of deleting it, and its `since` is at most the remembered one. Every claim and
+ * completion goes through this connection (the writer), which tells this module
+ * (`claiming`/`claimed`, `settled`); another connection's write (a second process, `openAnother`)
  * shows in `PRAGMA data_version`, and then nothing remembered is trusted.
  */
 export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {

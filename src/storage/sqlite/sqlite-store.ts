@@ -14,7 +14,7 @@ import { sqliteEventScan } from './sqlite-event-scan.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
-import { sqliteIdentityCounts, type IdentityCounts } from './sqlite-identity-counts.ts';
+import { sqliteIdentityCounts, type IdentityCount, type IdentityCounts } from './sqlite-identity-counts.ts';
 import { openLogFeedWriter } from './sqlite-log-feed.ts';
 import { sqliteDirtyMarks } from './sqlite-dirty-marks.ts';
 import { LIMITS } from '../../core/limits.ts';
@@ -112,12 +112,15 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     const touched = new Map<string, [number, number, string, number, number]>();
     // The index is looked up for the whole batch at once, for the rows of identities it may hold.
     const rowKeys: LoggedKey[] = [];
+    const rowCounts: IdentityCount[] = [];
     const probed: number[] = [];
     const probedKeys: LoggedKey[] = [];
     for (let i = 0; i < c.site.length; i++) {
       const key = log.keyOf(c, i);
+      const count = counts.of(key.siteId, key.vkey);
       rowKeys.push(key);
-      if (counts.of(key.siteId, key.vkey).indexed) {
+      rowCounts.push(count);
+      if (count.indexed) {
         probed.push(i);
         probedKeys.push(key);
       }
@@ -129,7 +132,8 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       const identity = c.identity[i]!;
       const nonce = c.nonce[i]!;
       const key = rowKeys[i]!;
-      const count = counts.of(siteId, key.vkey);
+      // Held from the lookup above: the same count, kept up to date by counts.add below.
+      const count = rowCounts[i]!;
       const duplicate = indexed.has(i) || forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce, { probeIndex: false });
       if (duplicate) {
         verdicts[i] = VERDICT_CODES.duplicate;
