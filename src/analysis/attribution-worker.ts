@@ -75,7 +75,11 @@ export async function markedRound(storage: Storage, options: Pick<WorkerOptions,
   const reader = withRoundLinks(storage);
   const pause = yieldEvery(SLICE_MS);
   const bySite = new Map<number, DirtyMark[]>();
-  for (const mark of marks) bySite.set(mark.siteId, [...(bySite.get(mark.siteId) ?? []), mark]);
+  for (const mark of marks) {
+    const list = bySite.get(mark.siteId);
+    if (list) list.push(mark);
+    else bySite.set(mark.siteId, [mark]);
+  }
   for (const [siteId, siteMarks] of bySite) {
     const site = await storage.siteById(siteId);
     if (!site) continue;

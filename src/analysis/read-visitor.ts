@@ -21,10 +21,17 @@ export interface ReadDeps {
   sites: SiteDirectory;
 }
 
+/** Appends to the list under `key` (a new list for a new key), in place: not a copy per item. */
+function pushTo<T>(lists: Map<string, T[]>, key: string, item: T): void {
+  const list = lists.get(key);
+  if (list) list.push(item);
+  else lists.set(key, [item]);
+}
+
 /** Per mapping value, the links resolveMappingValue needs: those to the value and every link of the codes linked to it. */
 function linksForResolution(valueLinks: readonly IdentityLink[], linksOfLinkedCodes: readonly IdentityLink[]): Map<string, IdentityLink[]> {
   const linksByCode = new Map<string, IdentityLink[]>();
-  for (const link of linksOfLinkedCodes) linksByCode.set(link.visitorCode, [...(linksByCode.get(link.visitorCode) ?? []), link]);
+  for (const link of linksOfLinkedCodes) pushTo(linksByCode, link.visitorCode, link);
   const linksByValue = new Map<string, IdentityLink[]>();
   for (const link of valueLinks) {
     const list = linksByValue.get(link.mappingValue) ?? [];
@@ -63,7 +70,7 @@ export async function eventsOfCodeGroups(storage: Storage, siteId: number, group
   const allCodes = [...new Set(groups.flatMap((g) => g.codes))];
   if (allCodes.length === 0) return groups.map(() => new Map());
   const valuesOfCode = new Map<string, string[]>();
-  for (const link of await storage.linksOfVisitorCodes(siteId, allCodes)) valuesOfCode.set(link.visitorCode, [...(valuesOfCode.get(link.visitorCode) ?? []), link.mappingValue]);
+  for (const link of await storage.linksOfVisitorCodes(siteId, allCodes)) pushTo(valuesOfCode, link.visitorCode, link.mappingValue);
   const ranges: EventRange[] = [];
   const identitiesOf = groups.map(({ codes, since }) => {
     // A mapping value with no link resolves to itself, so each code is also a candidate value.

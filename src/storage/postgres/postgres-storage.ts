@@ -121,7 +121,10 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
     const byIdentity = new Map<string, (FreshEvent & { index: number; key: string })[]>();
     for (const row of fresh) {
       const id = `${row.siteId}\u0000${row.idKind}\u0000${row.identity}`;
-      byIdentity.set(id, [...(byIdentity.get(id) ?? []), row]);
+      // In place: a batch of one identity's thousands of events must not copy its list per event.
+      const list = byIdentity.get(id);
+      if (list) list.push(row);
+      else byIdentity.set(id, [row]);
     }
     const refused = new Set<string>();
     if (byIdentity.size === 0) return refused;
