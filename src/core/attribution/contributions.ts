@@ -23,12 +23,20 @@ export const GOAL_VECTOR = [
 export type GoalVectorField = (typeof GOAL_VECTOR)[number];
 export const GOAL_INDEX = Object.fromEntries(GOAL_VECTOR.map((name, i) => [name, i])) as Record<GoalVectorField, number>;
 
-function add(target: Contributions, key: string, vector: number[]): void {
+function add(target: Contributions, key: string, vector: readonly number[]): void {
   const current = target.get(key);
-  if (!current) {
-    target.set(key, [...vector]);
-    return;
-  }
+  if (!current) target.set(key, [...vector]);
+  else addInto(current, vector);
+}
+
+/** add() for a vector built for this call alone: kept as it is when the key is new, not copied. */
+function addOwn(target: Contributions, key: string, vector: number[]): void {
+  const current = target.get(key);
+  if (!current) target.set(key, vector);
+  else addInto(current, vector);
+}
+
+function addInto(current: number[], vector: readonly number[]): void {
   for (let i = 0; i < vector.length; i++) current[i] = (current[i] ?? 0) + (vector[i] ?? 0);
 }
 
@@ -52,14 +60,14 @@ function addUnit(
   pre: ReadonlyMap<number, PreExposure>,
 ): void {
   const { exp, variation, level } = prefix;
-  add(out, `U|${exp}|${variation}|${level}|${unitDay}`, [1]);
-  for (const goalId of new Set([...goals.keys(), ...pre.keys()])) {
-    const figures = goals.get(goalId);
-    add(out, `G|${exp}|${variation}|${goalId}|${level}`, goalVector(figures, pre.get(goalId)));
-    if (!figures) continue;
-    if (figures.firstConversion !== null) add(out, `D|${exp}|${variation}|${goalId}|${level}|${utcDay(figures.firstConversion)}`, [1, 0, 0]);
-    for (const [day, daily] of figures.daily) add(out, `D|${exp}|${variation}|${goalId}|${level}|${day}`, [0, daily.conversions, daily.revenue]);
+  addOwn(out, `U|${exp}|${variation}|${level}|${unitDay}`, [1]);
+  // Every goal converted on, then every goal with only a pre-exposure covariate.
+  for (const [goalId, figures] of goals) {
+    addOwn(out, `G|${exp}|${variation}|${goalId}|${level}`, goalVector(figures, pre.get(goalId)));
+    if (figures.firstConversion !== null) addOwn(out, `D|${exp}|${variation}|${goalId}|${level}|${utcDay(figures.firstConversion)}`, [1, 0, 0]);
+    for (const [day, daily] of figures.daily) addOwn(out, `D|${exp}|${variation}|${goalId}|${level}|${day}`, [0, daily.conversions, daily.revenue]);
   }
+  for (const [goalId, covariate] of pre) if (!goals.has(goalId)) addOwn(out, `G|${exp}|${variation}|${goalId}|${level}`, goalVector(undefined, covariate));
 }
 
 /**
@@ -71,7 +79,7 @@ export function personContributions(attributions: readonly ExperimentAttribution
   if (before) accumulate(out, before);
   for (const a of attributions) {
     addUnit(out, { exp: a.experimentId, variation: a.variationId, level: 'visitor' }, utcDay(a.firstExposure), a.goals, a.preExposure);
-    add(out, `H|${a.experimentId}`, [1, a.variations.length > 1 ? 1 : 0, a.outlierVisits]);
+    addOwn(out, `H|${a.experimentId}`, [1, a.variations.length > 1 ? 1 : 0, a.outlierVisits]);
   }
   return out;
 }
