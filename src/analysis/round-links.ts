@@ -3,16 +3,27 @@ import type { Storage } from '../storage/port.ts';
 
 type LinkReader = (siteId: number, keys: readonly string[]) => Promise<IdentityLink[]>;
 
+/** Where a key's links are remembered (a module function, not a closure made per call: docs/architecture.md, Threads). */
+function slot(siteId: number, key: string): string {
+  return `${siteId}\u0000${key}`;
+}
+
 function remembering(read: LinkReader, keyOf: (link: IdentityLink) => string): LinkReader {
   const known = new Map<string, IdentityLink[]>();
+  // Called for every identity of a round, mostly with one key already known: loops, not
+  // filter/Set/flatMap, which allocated a few arrays a call.
   return async (siteId, keys) => {
-    const slot = (key: string) => `${siteId}\u0000${key}`;
-    const missing = [...new Set(keys.filter((key) => !known.has(slot(key))))];
-    if (missing.length > 0) {
-      for (const key of missing) known.set(slot(key), []);
-      for (const link of await read(siteId, missing)) known.get(slot(keyOf(link)))?.push(link);
+    let missing: string[] | null = null;
+    for (const key of keys) {
+      const at = slot(siteId, key);
+      if (known.has(at)) continue;
+      known.set(at, []);
+      (missing ??= []).push(key);
     }
-    return keys.flatMap((key) => known.get(slot(key)) ?? []);
+    if (missing) for (const link of await read(siteId, missing)) known.get(slot(siteId, keyOf(link)))?.push(link);
+    const out: IdentityLink[] = [];
+    for (const key of keys) for (const link of known.get(slot(siteId, key))!) out.push(link);
+    return out;
   };
 }
 
