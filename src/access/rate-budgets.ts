@@ -70,14 +70,18 @@ export function chargesFor(
   request: { rateClass: RateClass; address: string; caller: KeyHolder | null; siteCode: string | null; site: Site | null },
 ): Charge[] {
   const { rateClass, address, caller, siteCode, site } = request;
-  const per = (name: RateLimitName, key: string, limit = limits[name], windowMs = MINUTE): Charge => ({ name, key: `${name}|${key}`, budget: { limit, windowMs } });
-  if (caller) return [per(`key.${rateClass}` as RateLimitName, String(caller.id))];
+  if (caller) return [charge(`key.${rateClass}` as RateLimitName, String(caller.id), limits[`key.${rateClass}` as RateLimitName])];
   if (rateClass === 'api') return [];
-  const charges = [per(`address.${rateClass}` as RateLimitName, address)];
+  const charges = [charge(`address.${rateClass}` as RateLimitName, address, limits[`address.${rateClass}` as RateLimitName])];
   if (siteCode !== null) {
     const own = rateClass === 'ingest' ? site?.settings.ingestRequestsPerMinute : rateClass === 'read' ? site?.settings.readRequestsPerMinute : null;
-    charges.push(per(`site.${rateClass}` as RateLimitName, siteCode, own ?? limits[`site.${rateClass}` as RateLimitName]));
-    if (site === null) charges.push(per('address.newSites', address, limits['address.newSites'], HOUR));
+    charges.push(charge(`site.${rateClass}` as RateLimitName, siteCode, own ?? limits[`site.${rateClass}` as RateLimitName]));
+    if (site === null) charges.push(charge('address.newSites', address, limits['address.newSites'], HOUR));
   }
   return charges;
+}
+
+/** One budget of `limit` requests per window (a module function, not a closure made per request: docs/architecture.md, Threads). */
+function charge(name: RateLimitName, key: string, limit: number, windowMs = MINUTE): Charge {
+  return { name, key: `${name}|${key}`, budget: { limit, windowMs } };
 }

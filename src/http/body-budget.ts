@@ -25,9 +25,32 @@ export interface MemoryBudget {
   reserveFor(reply: FastifyReply, bytes: number): Promise<void>;
 }
 
+const nothing = () => undefined;
+
+/**
+ * One request's reservation: granted at once or when its turn in the queue comes. A class rather
+ * than closures made per request (docs/architecture.md, Threads: tsx names each one it creates).
+ */
+class Reservation {
+  granted = false;
+  /** Resolves the request's wait for its turn. */
+  waiting: () => void = nothing;
+  constructor(readonly weight: number) {}
+
+  grant(): void {
+    this.granted = true;
+    this.waiting();
+  }
+
+  /** Ends the wait without a grant (the connection closed first). */
+  wake(): void {
+    this.waiting();
+  }
+}
+
 export function installBodyBudget(app: FastifyInstance, options: BodyBudgetOptions): MemoryBudget {
   let used = 0;
-  const queue: { weight: number; grant: () => void }[] = [];
+  const queue: Reservation[] = [];
   // First come, first served: a large request is not starved by a stream of small ones.
   const serve = () => {
     while (queue.length > 0 && used + queue[0]!.weight <= options.bytes) {
@@ -40,34 +63,26 @@ export function installBodyBudget(app: FastifyInstance, options: BodyBudgetOptio
   async function reserveFor(reply: FastifyReply, bytes: number): Promise<void> {
     const weight = Math.min(options.bytes, bytes);
     if (weight <= 0 || reply.request.raw.destroyed) return;
-    let granted = false;
-    let wake: () => void = () => undefined;
-    const entry = {
-      weight,
-      grant: () => {
-        granted = true;
-        wake();
-      },
-    };
+    const entry = new Reservation(weight);
     reply.raw.once('close', () => {
       const at = queue.indexOf(entry);
       // Closed while waiting: the request goes on and fails as aborted when it reads or answers.
       if (at !== -1) {
         queue.splice(at, 1);
-        wake();
+        entry.wake();
       }
-      if (granted) {
+      if (entry.granted) {
         used -= weight;
         serve();
       }
     });
     if (queue.length === 0 && used + weight <= options.bytes) {
       used += weight;
-      granted = true;
+      entry.granted = true;
       return;
     }
     await new Promise<void>((resolve) => {
-      wake = resolve;
+      entry.waiting = resolve;
       queue.push(entry);
     });
   }

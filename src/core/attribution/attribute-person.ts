@@ -74,6 +74,24 @@ interface Exposure {
   visitStart: number;
 }
 
+// Module functions rather than closures made per person and experiment inside attributeVisits:
+// tsx keeps function names, and each closure created paid a defineProperty for its name.
+
+/**
+ * Whether the person's exposure before its quiet point admits a conversion at `time`: such an
+ * exposure started its visit before any event after the point, so it admits exactly the
+ * conversions up to the end of its window.
+ */
+function admittedBefore(before: PrefixExperiment | undefined, window: number, time: number): boolean {
+  return before !== undefined && time <= before.lastExposure + window;
+}
+
+/** The first exposure (in time order) whose visit had started by `time` and whose window holds it. */
+function admitting(exposures: readonly Exposure[], window: number, time: number): Exposure | undefined {
+  for (const e of exposures) if (e.visitStart <= time && time <= e.time + window) return e;
+  return undefined;
+}
+
 export function isOutlier(visit: Visit): boolean {
   return visit.timeLastEvent - visit.timeStarted > ATTRIBUTION.outlierVisitMs || visit.events.length > ATTRIBUTION.outlierVisitEvents;
 }
@@ -197,10 +215,6 @@ export function attributeVisits(visits: readonly Visit[], settings: AttributionS
       : { time: list[0]!.time, variationId: list[0]!.variationId, visitStart: list[0]!.visitStart };
     const period = settings.periodOf(experimentId);
     const window = settings.attributionWindowMs;
-    // An exposure before the quiet point started its visit before any event after it, so it admits
-    // exactly the conversions up to the end of its window.
-    const admittedBefore = (c: number) => before !== undefined && c <= before.lastExposure + window;
-    const admitting = (c: number) => list.find((e) => e.visitStart <= c && c <= e.time + window);
 
     const attribution: ExperimentAttribution = {
       experimentId,
@@ -246,7 +260,7 @@ export function attributeVisits(visits: readonly Visit[], settings: AttributionS
           verdict.reason = 'outside_period';
           continue;
         }
-        const exposure = admittedBefore(event.time) ? null : admitting(event.time);
+        const exposure = admittedBefore(before, window, event.time) ? null : admitting(list, window, event.time);
         if (exposure === undefined) {
           verdict.reason = event.time < first.visitStart ? 'before_exposure' : 'after_window';
           continue;
@@ -261,7 +275,7 @@ export function attributeVisits(visits: readonly Visit[], settings: AttributionS
 
     // Visit level: visits that hold an exposure or start inside an exposure's window.
     for (const visit of kept) {
-      const exposed = list.some((e) => e.visit === visit) || admittedBefore(visit.timeStarted) || admitting(visit.timeStarted) !== undefined;
+      const exposed = list.some((e) => e.visit === visit) || admittedBefore(before, window, visit.timeStarted) || admitting(list, window, visit.timeStarted) !== undefined;
       if (!exposed) continue;
       const unit: VisitUnit = { visitorCode: visit.visitorCode, start: visit.timeStarted, goals: new Map() };
       for (const event of visit.events) {
