@@ -52,15 +52,30 @@ function parseSdk(sdk: string | null): SdkInfo | null {
 }
 
 export function fromEventRow(row: EventRow): VisitorEvent {
+  return eventOfColumns(row.id_kind, row.identity, row.nonce, row.type, row.time, row.received_at, row.data, row.itp, row.sdk);
+}
+
+/** An event from its stored columns, one by one (a row read as an array, or as an EventRow). */
+export function eventOfColumns(
+  idKind: number,
+  identity: string,
+  nonce: string,
+  type: string,
+  time: number,
+  receivedAt: number,
+  data: string,
+  itp: number,
+  sdk: string | null,
+): VisitorEvent {
   return {
-    type: row.type as EventType,
-    data: JSON.parse(row.data),
-    identity: { kind: KINDS[Number(row.id_kind)] ?? 'visitorCode', value: row.identity },
-    nonce: row.nonce,
-    time: Number(row.time),
-    receivedAt: Number(row.received_at),
-    itp: Boolean(Number(row.itp)),
-    sdk: parseSdk(row.sdk),
+    type: type as EventType,
+    data: JSON.parse(data),
+    identity: { kind: KINDS[Number(idKind)] ?? 'visitorCode', value: identity },
+    nonce,
+    time: Number(time),
+    receivedAt: Number(receivedAt),
+    itp: Boolean(Number(itp)),
+    sdk: parseSdk(sdk),
   } as VisitorEvent;
 }
 

@@ -247,7 +247,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
     rowsOf: reads.rowsOf,
     pageOf: reads.pageOf,
-    rowsInRanges: reads.rowsInRanges,
+    eventsInRanges: reads.eventsInRanges,
 
     deleteRows(siteId, identity, nonce) {
       const kind = identityKindCode(identity.kind);

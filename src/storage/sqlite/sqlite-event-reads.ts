@@ -1,12 +1,15 @@
 import type Database from 'better-sqlite3';
-import type { Identity } from '../../core/events.ts';
-import { identityKindCode, widestRanges, type EventRow } from '../event-rows.ts';
+import type { Identity, VisitorEvent } from '../../core/events.ts';
+import { eventOfColumns, identityKindCode, widestRanges, type EventRow } from '../event-rows.ts';
 import type { EventRange } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 import { jsonChunks } from './sqlite-key-sets.ts';
 import { below, type IdentityTail, type Position, type TailCursor } from './sqlite-identity-tail.ts';
 
 export type SeqRow = EventRow & { seq: number; site_id: number };
+
+/** A row of COLUMNS read as an array (better-sqlite3's raw mode): no object with 11 named properties made per row. */
+type RawRow = [seq: number, siteId: number, idKind: number, identity: string, nonce: string, type: string, time: number, receivedAt: number, data: string, itp: number, sdk: string | null];
 
 /** Where an event page ends is a Position: (time, seq) of its oldest event, the next page starts below it. */
 const TOP: Position = { time: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER };
@@ -51,8 +54,8 @@ export interface EventReads {
   rowsOf(siteId: number, identity: Identity): SeqRow[];
   /** Up to `limit` rows of the identity below `cursor`, newest first, and the cursor after them (null at the end). */
   pageOf(siteId: number, identity: Identity, limit: number, cursor: string | null): { rows: SeqRow[]; cursor: string | null };
-  /** Storage.eventsSince: each identity's rows at or after its `since`, each identity once from the smallest `since` asked. */
-  rowsInRanges(siteId: number, ranges: readonly EventRange[]): SeqRow[];
+  /** Storage.eventsSince: each identity's events at or after its `since`, each identity once from the smallest `since` asked, in log order. */
+  eventsInRanges(siteId: number, ranges: readonly EventRange[]): VisitorEvent[];
 }
 
 const COLUMNS = 'e.seq, e.site_id, e.id_kind, e.identity, e.nonce, e.type, e.time, e.received_at, e.data, e.itp, e.sdk';
@@ -76,6 +79,10 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
   // Rows by seq, and a round's reads, as sets (sqlite-key-sets.ts): a page's or a round's seqs,
   // the round's (vkey, since) pairs.
   const rowsAt = db.prepare<[string], SeqRow>(`SELECT ${COLUMNS} FROM json_each(?) j CROSS JOIN events e ON e.seq = j.value`);
+  // A worker round reads thousands of rows and turns each into an event at once: as arrays, which
+  // costs better-sqlite3 about a third less a row than objects (4.3 against 6.3–7.3 µs for these
+  // 11 columns, measured on 200k rows).
+  const rawRowsAt = db.prepare<[string], RawRow>(`SELECT ${COLUMNS} FROM json_each(?) j CROSS JOIN events e ON e.seq = j.value`).raw(true);
   const indexedSince = db
     .prepare<[string, number], number>(
       `SELECT t.seq FROM json_each(?) j CROSS JOIN event_times t
@@ -149,7 +156,7 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
       }
     },
 
-    rowsInRanges(siteId, ranges) {
+    eventsInRanges(siteId, ranges) {
       // Each identity once, from the smallest `since` asked for it.
       const sinceOf = new Map<string, number>();
       const byHash: [number, number][] = [];
@@ -163,12 +170,12 @@ export function sqliteEventReads(db: Database.Database, tails: () => readonly Id
       for (const tail of tails()) for (const [vkey, since] of byHash) tail.seqsSince(siteId, vkey, since, seqs);
       for (const chunk of jsonChunks(byHash)) for (const seq of indexedSince.iterate(chunk, siteId)) seqs.push(seq);
       const unique = [...new Set(seqs)].sort((a, b) => a - b);
-      const out: SeqRow[] = [];
+      const out: VisitorEvent[] = [];
       for (const chunk of jsonChunks(unique)) {
-        for (const row of rowsAt.iterate(chunk)) {
+        for (const [, rowSite, kind, identity, nonce, type, time, receivedAt, data, itp, sdk] of rawRowsAt.all(chunk)) {
           // Rows found through a hash are the asked identity's only when they say so.
-          const since = row.site_id === siteId ? sinceOf.get(`${row.id_kind}\u0000${row.identity}`) : undefined;
-          if (since !== undefined && row.time >= since) out.push(row);
+          const since = rowSite === siteId ? sinceOf.get(`${kind}\u0000${identity}`) : undefined;
+          if (since !== undefined && time >= since) out.push(eventOfColumns(kind, identity, nonce, type, time, receivedAt, data, itp, sdk));
         }
       }
       return out;

@@ -122,7 +122,7 @@ export function openSqliteReader(options: SqliteReaderOptions): SqliteReader {
   });
   const eventsSince = db.transaction((siteId: number, ranges: readonly EventRange[]): VisitorEvent[] => {
     sync();
-    return events.rowsInRanges(siteId, ranges).map(fromEventRow);
+    return events.eventsInRanges(siteId, ranges);
   });
   const pageOf = db.transaction((siteId: number, identity: Identity, limit: number, cursor: string | null) => {
     sync();

@@ -255,7 +255,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
 
     async eventsSince(siteId, ranges) {
       log.sync();
-      return log.rowsInRanges(siteId, ranges).map(fromEventRow);
+      return log.eventsInRanges(siteId, ranges);
     },
 
     async eventPage(siteId, identity, { limit, cursor }) {
