@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { VisitorEvent } from '../../core/events.ts';
-import { fromEventRow } from '../event-rows.ts';
+import { eventOfColumns } from '../event-rows.ts';
 import type { Storage } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
 
@@ -78,7 +78,7 @@ class Stretch {
 type RawRow = [number, number, string, string, string, number, number, string, number, string | null];
 
 function toEvent(r: RawRow): VisitorEvent {
-  return fromEventRow({ id_kind: r[1], identity: r[2], nonce: r[3], type: r[4], time: r[5], received_at: r[6], data: r[7], itp: r[8], sdk: r[9] });
+  return eventOfColumns(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
 }
 
 /** First position in the sorted `vkeys` holding a hash above `after`. */
