@@ -1,5 +1,6 @@
 import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity } from '../core/events.ts';
+import { pushTo } from '../core/lists-by-key.ts';
 import { quotasOf, type SiteQuotas } from '../core/site-settings.ts';
 import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts';
 import { withRoundLinks } from './round-links.ts';
@@ -75,11 +76,7 @@ export async function markedRound(storage: Storage, options: Pick<WorkerOptions,
   const reader = withRoundLinks(storage);
   const pause = yieldEvery(SLICE_MS);
   const bySite = new Map<number, DirtyMark[]>();
-  for (const mark of marks) {
-    const list = bySite.get(mark.siteId);
-    if (list) list.push(mark);
-    else bySite.set(mark.siteId, [mark]);
-  }
+  for (const mark of marks) pushTo(bySite, mark.siteId, mark);
   for (const [siteId, siteMarks] of bySite) {
     const site = await storage.siteById(siteId);
     if (!site) continue;

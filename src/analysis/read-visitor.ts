@@ -1,6 +1,7 @@
 import { AnoleError } from '../core/error-codes.ts';
 import type { EventType, Identity, VisitorEvent } from '../core/events.ts';
 import { currentMappingValue, personVisitorCodes, resolveMappingValue, type IdentityLink } from '../core/identity.ts';
+import { pushTo } from '../core/lists-by-key.ts';
 import { visitorJson, type VisitorJson } from '../core/visitor-view.ts';
 import { newestVisits } from '../core/newest-visits.ts';
 import { splitCurrentVisit, type Visit } from '../core/visits.ts';
@@ -19,13 +20,6 @@ export interface VisitorQuery {
 export interface ReadDeps {
   storage: Storage;
   sites: SiteDirectory;
-}
-
-/** Appends to the list under `key` (a new list for a new key), in place: not a copy per item. */
-function pushTo<T>(lists: Map<string, T[]>, key: string, item: T): void {
-  const list = lists.get(key);
-  if (list) list.push(item);
-  else lists.set(key, [item]);
 }
 
 /** Per mapping value, the links resolveMappingValue needs: those to the value and every link of the codes linked to it. */
@@ -89,12 +83,7 @@ export async function eventsOfCodeGroups(storage: Storage, siteId: number, group
   const linksByValue = linksForResolution(valueLinks, await storage.linksOfVisitorCodes(siteId, linkedCodes));
 
   const eventsOf = new Map<string, VisitorEvent[]>();
-  for (const event of events) {
-    const key = identityKey(event.identity);
-    const list = eventsOf.get(key);
-    if (list) list.push(event);
-    else eventsOf.set(key, [event]);
-  }
+  for (const event of events) pushTo(eventsOf, identityKey(event.identity), event);
   return groups.map(({ codes, since }, i) => {
     const byCode = new Map<string, VisitorEvent[]>(codes.map((code) => [code, []]));
     for (const identity of identitiesOf[i]!) {

@@ -4,6 +4,7 @@ import { linkFromEvent, type IdentityLink } from '../../core/identity.ts';
 import { fromEventRow, fromLinkRow, fromSiteRow, identityKindCode, toEventRow, widestRanges, type EventRow, type LinkRow, type SiteRow } from '../event-rows.ts';
 import type { AppendVerdict, Storage, StoreStats } from '../port.ts';
 import { LIMITS } from '../../core/limits.ts';
+import { pushTo } from '../../core/lists-by-key.ts';
 import { migratePostgres } from './migrate.ts';
 import { postgresApiKeys } from './postgres-api-keys.ts';
 import { postgresDerived } from './postgres-derived.ts';
@@ -119,13 +120,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sto
    */
   async function refuseOverLimit(client: pg.PoolClient, fresh: readonly (FreshEvent & { index: number; key: string })[]): Promise<Set<string>> {
     const byIdentity = new Map<string, (FreshEvent & { index: number; key: string })[]>();
-    for (const row of fresh) {
-      const id = `${row.siteId}\u0000${row.idKind}\u0000${row.identity}`;
-      // In place: a batch of one identity's thousands of events must not copy its list per event.
-      const list = byIdentity.get(id);
-      if (list) list.push(row);
-      else byIdentity.set(id, [row]);
-    }
+    for (const row of fresh) pushTo(byIdentity, `${row.siteId}\u0000${row.idKind}\u0000${row.identity}`, row);
     const refused = new Set<string>();
     if (byIdentity.size === 0) return refused;
     const groups = [...byIdentity.values()];

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { VisitorEvent } from '../../core/events.ts';
+import { pushTo } from '../../core/lists-by-key.ts';
 import { eventOfColumns } from '../event-rows.ts';
 import type { Storage } from '../port.ts';
 import { identityHash } from './sqlite-event-keys.ts';
@@ -144,10 +145,7 @@ export function sqliteEventScan(db: Database.Database): Pick<Storage, 'scanEvent
     const seen = new Set<number>();
     const add = (row: RawRow) => {
       seen.add(row[0]);
-      const id = `${row[1]}\u0000${row[2]}`;
-      const list = byIdentity.get(id);
-      if (list) list.push(toEvent(row));
-      else byIdentity.set(id, [toEvent(row)]);
+      pushTo(byIdentity, `${row[1]}\u0000${row[2]}`, toEvent(row));
     };
     for (const row of indexed.iterate(siteId, at.after, hi)) add(row);
     const fromStretch = (seq: number) => {
