@@ -11,23 +11,48 @@ import { KeyRows } from './sqlite-key-table.ts';
  * rebuilds `event_keys`.
  */
 
-/** cyrb53: 53 well-mixed bits, exact in a JavaScript number and a SQLite INTEGER. */
-export function keyHash(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
+// cyrb53's state while a key is hashed: module-level, so that a key made of several strings is
+// hashed without joining them into a new string first (identityHash runs for every event appended).
+let h1 = 0;
+let h2 = 0;
+
+function begin(): void {
+  h1 = 0xdeadbeef;
+  h2 = 0x41c6ce57;
+}
+
+function feedCode(c: number): void {
+  h1 = Math.imul(h1 ^ c, 2654435761);
+  h2 = Math.imul(h2 ^ c, 1597334677);
+}
+
+function feed(text: string): void {
+  for (let i = 0; i < text.length; i++) feedCode(text.charCodeAt(i));
+}
+
+function end(): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** The hash of an identity as sent; the migration computes the same from `id_kind || char(0) || identity`. */
+/** cyrb53: 53 well-mixed bits, exact in a JavaScript number and a SQLite INTEGER. */
+export function keyHash(text: string): number {
+  begin();
+  feed(text);
+  return end();
+}
+
+/**
+ * The hash of an identity as sent: keyHash of `kind NUL identity`, as the migration computes it
+ * from `id_kind || char(0) || identity`, fed piece by piece.
+ */
 export function identityHash(kind: number, identity: string): number {
-  return keyHash(`${kind}\u0000${identity}`);
+  begin();
+  feed(String(kind));
+  feedCode(0);
+  feed(identity);
+  return end();
 }
 
 /** One logged event's key, as held in memory until it is merged into the on-disk indexes. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdentityTail, type Position } from './sqlite-identity-tail.ts';
-import { KeyTail } from './sqlite-event-keys.ts';
+import { identityHash, keyHash, KeyTail } from './sqlite-event-keys.ts';
 import { KeyRows } from './sqlite-key-table.ts';
 
 const TOP: Position = { time: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER };
@@ -101,3 +101,17 @@ describe('key tail: the merge order', () => {
     expect(merged).toEqual(expected);
   });
 });
+
+describe('key hashes', () => {
+  it('hashes an identity piece by piece exactly as the joined text the migration hashes', () => {
+    // Stored hashes must not change: the index on disk and migration 4 use keyHash of `kind NUL identity`.
+    for (const kind of [0, 1, 12]) {
+      for (const identity of ['', 'v1', 'abcdefghijklmnop', 'user@example.com', 'été', '😀 surrogate pair', 'x'.repeat(300)]) {
+        expect(identityHash(kind, identity)).toBe(keyHash(`${kind}\u0000${identity}`));
+      }
+    }
+    expect(keyHash('v1')).toBe(1925060590527469);
+    expect(identityHash(0, 'v1')).toBe(2360528400714901);
+  });
+});
+
