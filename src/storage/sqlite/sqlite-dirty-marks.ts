@@ -5,10 +5,30 @@ import { rowBatch } from './sqlite-row-batch.ts';
 /** Marks per site the writer remembers as written; older ones are simply written again. */
 const KEPT = 100_000;
 
+/** One identity's mark in the running transaction. */
+interface Touched {
+  key: string;
+  siteId: number;
+  kind: number;
+  identity: string;
+  receivedAt: number;
+  since: number;
+  /** The `since` remembered for it once written: the lower of this one and what was remembered. */
+  remembered: number;
+}
+
+function inTableOrder(a: Touched, b: Touched): number {
+  return a.siteId - b.siteId || a.kind - b.kind || (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0);
+}
+
 export interface DirtyMarks {
-  /** Marks the identity dirty inside the append transaction, from `since` on (its oldest new event). */
-  mark(siteId: number, kind: number, identity: string, receivedAt: number, since: number): void;
-  /** Writes the transaction's marks (inside it, after its last `mark`). */
+  /**
+   * One event accepted for the identity inside the append transaction: its mark asks for a
+   * recomputation from the oldest event time the transaction touched it with, claimable from the
+   * receive time of the first.
+   */
+  touch(siteId: number, kind: number, identity: string, receivedAt: number, time: number): void;
+  /** Writes the transaction's marks (inside it, after its last `touch`). */
   flush(): void;
   /** The append committed: its marks are known to be written. */
   committed(): void;
@@ -52,9 +72,10 @@ export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {
   let young = new Map<string, number>();
   let old = new Map<string, number>();
   let version = dataVersion();
-  /** The running transaction's marks: key, site, kind, identity, receive time, since, since remembered once written. */
-  let writing: [string, number, number, string, number, number, number][] = [];
-  let checked = false;
+  /** The running transaction's identities, by key: each one's mark, written by `flush` unless it would change nothing. */
+  let touched = new Map<string, Touched>();
+  /** The marks `flush` wrote, with the `since` each is remembered with once committed. */
+  let writing: Touched[] = [];
   /** Claims run but not yet answered: while any is, nothing remembered is trusted. */
   let claims = 0;
 
@@ -80,36 +101,40 @@ export function sqliteDirtyMarks(db: Database.Database): DirtyMarks {
   };
 
   return {
-    mark(siteId, kind, identity, receivedAt, since) {
-      if (!checked) {
-        checked = true;
-        const now = dataVersion();
-        if (now !== version) forget();
-        version = now;
-      }
+    touch(siteId, kind, identity, receivedAt, time) {
       const key = keyOf(siteId, kind, identity);
-      const held = known(key);
-      if (held !== undefined && held <= since && claims === 0) return;
-      writing.push([key, siteId, kind, identity, receivedAt, since, held === undefined ? since : Math.min(held, since)]);
+      const mark = touched.get(key);
+      if (!mark) touched.set(key, { key, siteId, kind, identity, receivedAt, since: time, remembered: time });
+      else if (time < mark.since) mark.since = time;
     },
     flush() {
-      // In key order (within a site, the key string sorts as the table's key does): the upserts of
-      // one commit walk the table's B-tree from one end to the other, each page visited once,
-      // instead of a random page per mark. Measured on the bench's visitors, 5,000 marks a commit
-      // into 100,000: about half the time of one upsert per mark in arrival order, the sort included.
-      writing.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      for (const [, siteId, kind, identity, receivedAt, since] of writing) upserts.push(siteId, kind, identity, receivedAt, since);
+      if (touched.size === 0) return;
+      const now = dataVersion();
+      if (now !== version) forget();
+      version = now;
+      for (const mark of touched.values()) {
+        const held = known(mark.key);
+        if (held !== undefined && held <= mark.since && claims === 0) continue;
+        mark.remembered = held === undefined ? mark.since : Math.min(held, mark.since);
+        writing.push(mark);
+      }
+      touched = new Map();
+      // In the table's key order (site, kind, identity): the upserts of one commit walk the table's
+      // B-tree from one end to the other, each page visited once, instead of a random page per
+      // mark. Measured on the bench's visitors, 5,000 marks a commit into 100,000: about half the
+      // time of one upsert per mark in arrival order, the sort included.
+      writing.sort(inTableOrder);
+      for (const mark of writing) upserts.push(mark.siteId, mark.kind, mark.identity, mark.receivedAt, mark.since);
       upserts.flush();
     },
     committed() {
-      for (const [key, , , , , , since] of writing) remember(key, since);
+      for (const mark of writing) remember(mark.key, mark.remembered);
       writing = [];
-      checked = false;
     },
     rolledBack() {
       upserts.clear();
+      touched = new Map();
       writing = [];
-      checked = false;
     },
     claiming() {
       claims += 1;

@@ -98,8 +98,9 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     'SELECT site_id, id_kind, identity, nonce FROM events WHERE seq = ?',
   );
 
-  // Hash matches are confirmed against the row; `confirm` is made once, and reads the key asked.
-  let asked = { siteId: 0, kind: 0, identity: '', nonce: '' };
+  // Hash matches are confirmed against the row; `confirm` is made once, and reads the key asked
+  // (one object, its fields set per question: isStored runs for every event appended).
+  const asked = { siteId: 0, kind: 0, identity: '', nonce: '' };
   const confirm = (seq: number): boolean => {
     // A match among the running transaction's own rows (a key sent twice in one batch) reads a row
     // that may still be held in the batch.
@@ -182,7 +183,10 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     },
 
     isStored(key, kind, identity, nonce, { probeIndex } = { probeIndex: true }) {
-      asked = { siteId: key.siteId, kind, identity, nonce };
+      asked.siteId = key.siteId;
+      asked.kind = kind;
+      asked.identity = identity;
+      asked.nonce = nonce;
       if (pending.some(key.siteId, key.vkey, key.nkey, confirm)) return true;
       for (const t of tails()) if (t.some(key, confirm)) return true;
       return probeIndex && indexedRow.get(key.siteId, key.vkey, key.nkey, key.siteId, kind, identity, nonce) !== undefined;

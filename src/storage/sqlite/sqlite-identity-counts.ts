@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
+import type { LoggedKey } from './sqlite-event-keys.ts';
 import type { IdentityTail } from './sqlite-identity-tail.ts';
 import type { KeyRows } from './sqlite-key-table.ts';
+import { ROWS_PER_STATEMENT } from './sqlite-row-batch.ts';
 
 /** Identities whose counts the writer keeps per generation; older ones are read again when needed. */
 const KEPT = 100_000;
@@ -17,7 +19,8 @@ export interface IdentityCount {
 }
 
 export interface IdentityCounts {
-  of(siteId: number, vkey: number): IdentityCount;
+  /** The count of each key's identity (the same object for keys of one identity). */
+  of(keys: readonly Pick<LoggedKey, 'siteId' | 'vkey'>[]): IdentityCount[];
   /** One more event accepted for the identity (inside the transaction). */
   add(siteId: number, vkey: number): void;
   /** One more event another handle stored: counted if the identity's count is held. */
@@ -49,9 +52,13 @@ interface Generations {
 export function sqliteIdentityCounts(db: Database.Database, tails: () => readonly IdentityTail[]): IdentityCounts {
   // Keys of a merge in progress are in the index and still in its tail: the index counts only up to
   // the watermark, the tails the rest.
-  const indexed = db.prepare<[number, number], { all: number; merged: number | null }>(
-    `SELECT count(*) AS "all", sum(seq <= (SELECT value FROM counters WHERE name = 'indexed_seq')) AS merged
-     FROM event_keys WHERE site_id = ? AND vkey = ?`,
+  // Counts not held are read for a whole batch at once, ROWS_PER_STATEMENT identities a statement:
+  // a statement call costs more than the lookup, and most identities of a batch of new visitors
+  // are not held. Hashes are never negative, so -1 pads a short statement without matching a row.
+  const indexed = db.prepare<unknown[], { vkey: number; all: number; merged: number | null }>(
+    `WITH q (vkey) AS (VALUES ${Array<string>(ROWS_PER_STATEMENT).fill('(?)').join(', ')})
+     SELECT q.vkey AS vkey, count(k.seq) AS "all", sum(k.seq <= (SELECT value FROM counters WHERE name = 'indexed_seq')) AS merged
+     FROM q LEFT JOIN event_keys k ON k.site_id = ? AND k.vkey = q.vkey GROUP BY q.vkey`,
   );
   const sites = new Map<number, Generations>();
   const held = (siteId: number, vkey: number): IdentityCount | undefined => {
@@ -70,18 +77,45 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
       site.young = new Map();
     }
   };
+  /** Reads the counts of these identities of one site (each once), holds them and sets them in `found`. */
+  const read = (siteId: number, found: Map<number, IdentityCount | null>) => {
+    let site = sites.get(siteId);
+    if (!site) sites.set(siteId, (site = { young: new Map(), old: new Map() }));
+    const vkeys = [...found.keys()];
+    const args = Array<number>(ROWS_PER_STATEMENT + 1).fill(-1);
+    args[ROWS_PER_STATEMENT] = siteId;
+    for (let at = 0; at < vkeys.length; at += ROWS_PER_STATEMENT) {
+      for (let j = 0; j < ROWS_PER_STATEMENT; j++) args[j] = at + j < vkeys.length ? vkeys[at + j]! : -1;
+      for (const row of indexed.iterate(args)) {
+        if (row.vkey < 0) continue;
+        let n = row.merged ?? 0;
+        for (const tail of tails()) n += tail.countOf(siteId, row.vkey);
+        const count = { n, indexed: row.all > 0 };
+        keep(site, row.vkey, count);
+        found.set(row.vkey, count);
+      }
+    }
+  };
   return {
-    of(siteId, vkey) {
-      const known = held(siteId, vkey);
-      if (known) return known;
-      const row = indexed.get(siteId, vkey);
-      let n = row?.merged ?? 0;
-      for (const tail of tails()) n += tail.countOf(siteId, vkey);
-      const count = { n, indexed: (row?.all ?? 0) > 0 };
-      let site = sites.get(siteId);
-      if (!site) sites.set(siteId, (site = { young: new Map(), old: new Map() }));
-      keep(site, vkey, count);
-      return count;
+    of(keys) {
+      const out = new Array<IdentityCount>(keys.length);
+      /** Per site, the identities not held: filled by `read`. */
+      let missing: Map<number, Map<number, IdentityCount | null>> | null = null;
+      for (let i = 0; i < keys.length; i++) {
+        const { siteId, vkey } = keys[i]!;
+        const known = held(siteId, vkey);
+        if (known) out[i] = known;
+        else {
+          missing ??= new Map();
+          let site = missing.get(siteId);
+          if (!site) missing.set(siteId, (site = new Map()));
+          site.set(vkey, null);
+        }
+      }
+      if (!missing) return out;
+      for (const [siteId, found] of missing) read(siteId, found);
+      for (let i = 0; i < keys.length; i++) out[i] ??= missing.get(keys[i]!.siteId)!.get(keys[i]!.vkey)!;
+      return out;
     },
     add(siteId, vkey) {
       const known = held(siteId, vkey);

@@ -26,27 +26,30 @@ export function rowBatch(db: Database.Database, insert: string, tuple: string, s
   const width = tuple.split('?').length - 1;
   const one = db.prepare(`${insert} VALUES ${tuple} ${suffix}`);
   const full = db.prepare(`${insert} VALUES ${Array<string>(ROWS_PER_STATEMENT).fill(tuple).join(', ')} ${suffix}`);
-  const held: unknown[] = [];
+  // One array of a full statement's values, reused: emptying an array (length = 0) gives its
+  // storage back, and refilling it would grow it again step by step for every statement.
+  const held = Array<unknown>(width * ROWS_PER_STATEMENT).fill(null);
+  let n = 0;
   const flush = () => {
     // Fewer rows than a full statement are written one by one: a statement per row count would
     // cost a prepared statement each, for the few rows at the end of a transaction.
-    for (let at = 0; at < held.length; at += width) one.run(held.slice(at, at + width));
-    held.length = 0;
+    for (let at = 0; at < n; at += width) one.run(held.slice(at, at + width));
+    n = 0;
   };
   return {
     push(...values) {
-      for (const value of values) held.push(value);
-      if (held.length === width * ROWS_PER_STATEMENT) {
+      for (let i = 0; i < values.length; i++) held[n++] = values[i];
+      if (n === held.length) {
         full.run(held);
-        held.length = 0;
+        n = 0;
       }
     },
     flush,
     clear() {
-      held.length = 0;
+      n = 0;
     },
     get size() {
-      return held.length / width;
+      return n / width;
     },
   };
 }

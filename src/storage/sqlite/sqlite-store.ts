@@ -14,7 +14,7 @@ import { sqliteEventScan } from './sqlite-event-scan.ts';
 import { sqliteMaps } from './sqlite-maps.ts';
 import { sqliteApiKeys } from './sqlite-api-keys.ts';
 import { sqlitePlainReads } from './sqlite-plain-reads.ts';
-import { sqliteIdentityCounts, type IdentityCount, type IdentityCounts } from './sqlite-identity-counts.ts';
+import { sqliteIdentityCounts, type IdentityCounts } from './sqlite-identity-counts.ts';
 import { openLogFeedWriter } from './sqlite-log-feed.ts';
 import { sqliteDirtyMarks } from './sqlite-dirty-marks.ts';
 import { LIMITS } from '../../core/limits.ts';
@@ -108,21 +108,16 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     log.sync();
     const verdicts = new Uint8Array(c.site.length);
     const keys: LoggedKey[] = [];
-    /** Per identity: site, kind, identity, receive time of its first event, oldest event time. */
-    const touched = new Map<string, [number, number, string, number, number]>();
     // The index is looked up for the whole batch at once, for the rows of identities it may hold.
-    const rowKeys: LoggedKey[] = [];
-    const rowCounts: IdentityCount[] = [];
+    const rowKeys = new Array<LoggedKey>(c.site.length);
+    for (let i = 0; i < c.site.length; i++) rowKeys[i] = log.keyOf(c, i);
+    const rowCounts = counts.of(rowKeys);
     const probed: number[] = [];
     const probedKeys: LoggedKey[] = [];
     for (let i = 0; i < c.site.length; i++) {
-      const key = log.keyOf(c, i);
-      const count = counts.of(key.siteId, key.vkey);
-      rowKeys.push(key);
-      rowCounts.push(count);
-      if (count.indexed) {
+      if (rowCounts[i]!.indexed) {
         probed.push(i);
-        probedKeys.push(key);
+        probedKeys.push(rowKeys[i]!);
       }
     }
     const indexed = log.inIndex(c, probed, probedKeys);
@@ -146,15 +141,11 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       counts.add(siteId, key.vkey);
       log.append(key, c, i);
       keys.push(key);
-      const markKey = `${siteId}\u0000${kind}\u0000${identity}`;
-      const mark = touched.get(markKey);
-      if (!mark) touched.set(markKey, [siteId, kind, identity, c.receivedAt[i]!, c.time[i]!]);
-      else if (c.time[i]! < mark[4]) mark[4] = c.time[i]!;
+      marks.touch(siteId, kind, identity, c.receivedAt[i]!, c.time[i]!);
       const mappingValue = c.link[i];
       if (mappingValue) insertLink.run(siteId, mappingValue, identity, c.time[i], nonce);
     }
     // Derived state (results) is recomputed from these marks by the attribution worker.
-    for (const [siteId, kind, identity, receivedAt, since] of touched.values()) marks.mark(siteId, kind, identity, receivedAt, since);
     marks.flush();
     if (keys.length > 0) addToCounter.run(keys.length, 'events');
     log.endAppend();

@@ -58,17 +58,28 @@ function flush(): void {
       continue;
     }
     const batch: { endpoint: Endpoint; id: number; from: number; to: number }[] = [];
-    const columns: EventColumns = emptyColumns();
+    let columns: EventColumns | null = null;
+    let size = 0;
     while (i < items.length && items[i]!.request.method === 'appendColumns') {
       const { endpoint, request } = items[i]!;
       const more = request.args[0] as EventColumns;
-      if (batch.length > 0 && columns.site.length + more.site.length > maxCommitEvents) break;
-      batch.push({ endpoint, id: request.id, from: columns.site.length, to: columns.site.length + more.site.length });
-      appendColumns(columns, more);
+      if (batch.length > 0 && size + more.site.length > maxCommitEvents) break;
+      batch.push({ endpoint, id: request.id, from: size, to: size + more.site.length });
+      // A transaction of one request writes that request's columns as they came; more are copied into one.
+      if (columns === null) columns = more;
+      else {
+        if (batch.length === 2) {
+          const first = columns;
+          columns = emptyColumns();
+          appendColumns(columns, first);
+        }
+        appendColumns(columns, more);
+      }
+      size += more.site.length;
       i += 1;
     }
     try {
-      const verdicts = store.appendColumns(columns);
+      const verdicts = store.appendColumns(columns!);
       for (const { endpoint, id, from, to } of batch) endpoint.postMessage({ id, value: verdicts.slice(from, to) });
     } catch (error) {
       const serialized = serializeError(error);
