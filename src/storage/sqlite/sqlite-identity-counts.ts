@@ -8,7 +8,10 @@ import { ROWS_PER_STATEMENT } from './sqlite-row-batch.ts';
 const KEPT = 100_000;
 
 export interface IdentityCount {
-  /** Events the identity holds now, counting those accepted earlier in the running transaction. */
+  /**
+   * Events the identity holds now, counting those accepted earlier in the running transaction:
+   * the writer adds one to the count `of` answered for each event it accepts.
+   */
   n: number;
   /**
    * Whether the on-disk key index may hold some of its events. When it cannot (an identity whose
@@ -21,8 +24,6 @@ export interface IdentityCount {
 export interface IdentityCounts {
   /** The count of each key's identity (the same object for keys of one identity). */
   of(keys: readonly Pick<LoggedKey, 'siteId' | 'vkey'>[]): IdentityCount[];
-  /** One more event accepted for the identity (inside the transaction). */
-  add(siteId: number, vkey: number): void;
   /** One more event another handle stored: counted if the identity's count is held. */
   seen(siteId: number, vkey: number): void;
   /** A merge moved these keys from the tail into the index: their identities may now be found there. */
@@ -117,10 +118,6 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
       for (let i = 0; i < keys.length; i++) out[i] ??= missing.get(keys[i]!.siteId)!.get(keys[i]!.vkey)!;
       return out;
     },
-    add(siteId, vkey) {
-      const known = held(siteId, vkey);
-      if (known) known.n += 1;
-    },
     seen(siteId, vkey) {
       const known = held(siteId, vkey);
       if (known) known.n += 1;
@@ -129,8 +126,10 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
       // Only the identities of the merged run: one first seen since the run was frozen (a new
       // customer of an import) still has every key in the tail, and its events skip the index
       // lookup until a run holding them is merged. Dead rows (forgotten) only over-mark.
+      // Looked at without being moved up a generation: a merge is not a use of the identity.
       for (let r = 0; r < keys.length; r++) {
-        const count = held(keys.siteAt(r), keys.vkeyAt(r));
+        const site = sites.get(keys.siteAt(r));
+        const count = site?.young.get(keys.vkeyAt(r)) ?? site?.old.get(keys.vkeyAt(r));
         if (count) count.indexed = true;
       }
     },

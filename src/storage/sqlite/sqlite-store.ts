@@ -127,7 +127,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
       const identity = c.identity[i]!;
       const nonce = c.nonce[i]!;
       const key = rowKeys[i]!;
-      // Held from the lookup above: the same count, kept up to date by counts.add below.
+      // Held from the lookup above: the same object for every row of the identity, counted up below.
       const count = rowCounts[i]!;
       const duplicate = indexed.has(i) || forgetting.isForgotten(siteId, kind, identity, nonce) || log.isStored(key, kind, identity, nonce, { probeIndex: false });
       if (duplicate) {
@@ -138,7 +138,7 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
         verdicts[i] = VERDICT_CODES.over_limit;
         continue;
       }
-      counts.add(siteId, key.vkey);
+      count.n += 1;
       log.append(key, c, i);
       keys.push(key);
       marks.touch(siteId, kind, identity, c.receivedAt[i]!, c.time[i]!);
