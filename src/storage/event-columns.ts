@@ -24,6 +24,11 @@ export interface EventColumns {
   link: (string | null)[];
 }
 
+/**
+ * Columns are grown by `push`, never created at their length (`new Array(n)`): an array made with
+ * holes stays "holey" once filled, and the structured clone copies a holey array element by
+ * element as a sparse one, twice the time and half again the bytes of a packed one (measured).
+ */
 export function emptyColumns(): EventColumns {
   return { site: [], kind: [], identity: [], nonce: [], type: [], time: [], receivedAt: [], data: [], itp: [], sdk: [], link: [] };
 }
