@@ -23,6 +23,7 @@ import { startPostgresServer } from '../test/helpers/postgres-server.ts';
 import { makeTempDir } from '../test/helpers/temp-dir.ts';
 import { openPostgresStorage } from '../src/storage/postgres/postgres-storage.ts';
 import { copyFrom } from './pg-copy.ts';
+import { BENCH_RATE_LIMITS } from './server-process.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -110,6 +111,7 @@ interface NodeProcess {
 async function startNode(databaseUrl: string, dataDir: string, worker = false): Promise<NodeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
+      ANOLE_RATE_LIMITS: BENCH_RATE_LIMITS,
       ...process.env,
       DATABASE_URL: databaseUrl,
       ANOLE_PORT: '0',

@@ -25,6 +25,15 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /**
+ * The request budgets of a benchmark's server. A bench's load generator stands for many clients
+ * but sends from one address, so the per-address and per-site budgets (2,000 ingest and 1,000
+ * read requests a second per address by default) would refuse a fast machine's load with 429s
+ * and the phase would measure those. Raised, not turned off: the limiter's own cost per request
+ * stays in every figure. A run's own ANOLE_RATE_LIMITS wins.
+ */
+export const BENCH_RATE_LIMITS = 'address.ingest=600000000,address.read=600000000,site.ingest=600000000,site.read=600000000';
+
+/**
  * Starts the real server (`src/main.ts` under tsx, as `npm start` does) as a child process on a
  * free loopback port with its own data directory, and resolves once /health answers 200.
  */
@@ -32,7 +41,7 @@ export async function startServerProcess(dataDir: string, extraEnv: Record<strin
   const port = await freePort();
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { ...process.env, ANOLE_HOST: '127.0.0.1', ANOLE_PORT: String(port), ANOLE_DATA_DIR: dataDir, ANOLE_LOG_LEVEL: 'warn', ...extraEnv },
+    env: { ANOLE_RATE_LIMITS: BENCH_RATE_LIMITS, ...process.env, ANOLE_HOST: '127.0.0.1', ANOLE_PORT: String(port), ANOLE_DATA_DIR: dataDir, ANOLE_LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const deadline = Date.now() + 30_000;
