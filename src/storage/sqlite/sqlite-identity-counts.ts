@@ -62,6 +62,12 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
      FROM q LEFT JOIN event_keys k ON k.site_id = ? AND k.vkey = q.vkey GROUP BY q.vkey`,
   );
   const sites = new Map<number, Generations>();
+  /** The held count, looked at without being moved up a generation. */
+  const peek = (siteId: number, vkey: number): IdentityCount | undefined => {
+    const site = sites.get(siteId);
+    return site?.young.get(vkey) ?? site?.old.get(vkey);
+  };
+  /** The held count, used: one found in the old generation moves up to the young one. */
   const held = (siteId: number, vkey: number): IdentityCount | undefined => {
     const site = sites.get(siteId);
     if (!site) return undefined;
@@ -126,10 +132,9 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
       // Only the identities of the merged run: one first seen since the run was frozen (a new
       // customer of an import) still has every key in the tail, and its events skip the index
       // lookup until a run holding them is merged. Dead rows (forgotten) only over-mark.
-      // Looked at without being moved up a generation: a merge is not a use of the identity.
+      // A merge is not a use of the identity: its count stays in its generation.
       for (let r = 0; r < keys.length; r++) {
-        const site = sites.get(keys.siteAt(r));
-        const count = site?.young.get(keys.vkeyAt(r)) ?? site?.old.get(keys.vkeyAt(r));
+        const count = peek(keys.siteAt(r), keys.vkeyAt(r));
         if (count) count.indexed = true;
       }
     },
