@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
@@ -47,6 +48,13 @@ const trustProxy = z.string().transform((v, ctx): boolean | string[] => {
   return list;
 });
 
+/**
+ * Attribution threads per node by default: one per core, at most two. Their rounds and site-wide
+ * recomputations share the work through leased claims, as the workers of several nodes do; past
+ * two the writer thread, which writes what they compute, is the limit (docs/performance.md).
+ */
+const DEFAULT_WORKER_THREADS = Math.max(1, Math.min(2, os.availableParallelism()));
+
 const ENV = z.object({
   ANOLE_HOST: z.string().min(1).default('127.0.0.1'),
   ANOLE_PORT: int(0, 65535).default(8080),
@@ -87,6 +95,7 @@ const ENV = z.object({
   ANOLE_WORKER_IDLE_MS: int(1, 60_000).default(100),
   ANOLE_WORKER_LEASE_MS: int(1_000, 3_600_000).default(30_000),
   ANOLE_WORKER_NICE: int(0, 19).default(19),
+  ANOLE_WORKER_THREADS: int(1, 16).default(DEFAULT_WORKER_THREADS),
   ANOLE_WORKER_GATHER_MS: int(0, 10_000).default(50),
   ANOLE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -132,7 +141,7 @@ export interface Config {
   /** A second listener serving /metrics without a key; null: /metrics only on the main port, behind a key. */
   metricsListener: { host: string; port: number } | null;
   /** Whether this node runs the attribution worker that keeps results up to date. */
-  worker: { enabled: boolean; batch: number; idleMs: number; gatherMs: number; leaseMs: number; niceness: number };
+  worker: { enabled: boolean; threads: number; batch: number; idleMs: number; gatherMs: number; leaseMs: number; niceness: number };
   /** Origins browsers may call from: `*` (any, like the hosted service) or an exact list. */
   corsOrigins: '*' | string[];
   /** How often expired map keys are purged; 0 disables the timer (expired keys stay invisible). */
@@ -204,7 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConnectionsPerAddress: e.ANOLE_MAX_CONNECTIONS_PER_ADDRESS,
     },
     metricsListener: e.ANOLE_METRICS_PORT === undefined ? null : { host: e.ANOLE_METRICS_HOST, port: e.ANOLE_METRICS_PORT },
-    worker: { enabled: e.ANOLE_WORKER, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, gatherMs: e.ANOLE_WORKER_GATHER_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS, niceness: e.ANOLE_WORKER_NICE },
+    worker: { enabled: e.ANOLE_WORKER, threads: e.ANOLE_WORKER_THREADS, batch: e.ANOLE_WORKER_BATCH, idleMs: e.ANOLE_WORKER_IDLE_MS, gatherMs: e.ANOLE_WORKER_GATHER_MS, leaseMs: e.ANOLE_WORKER_LEASE_MS, niceness: e.ANOLE_WORKER_NICE },
     corsOrigins: e.ANOLE_CORS_ORIGINS,
     mapPurgeIntervalMs: e.ANOLE_MAP_PURGE_INTERVAL_MS,
     quotas: { registryEntries: e.ANOLE_REGISTRY_ENTRIES_PER_SITE, mapBytes: e.ANOLE_MAP_BYTES_PER_SITE },

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createSiteDirectory } from './sites/site-directory.ts';
 import { lockSqliteStore, StoreLockedError } from './storage/sqlite/sqlite-store-lock.ts';
 import { openNodeStore } from './store-link.ts';
-import { startNodeThread } from './threads/node-thread.ts';
+import { startNodeThread, startThreadGroup } from './threads/node-thread.ts';
 import type { AttributionThreadData } from './attribution-thread.ts';
 import type { QueryThreadData } from './query-thread.ts';
 
@@ -74,20 +74,23 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     },
     { name: 'anole query thread', onError: onThreadError },
   );
+  // Each attribution thread claims marks and recomputation steps of its own, leased as across nodes.
   const attribution = config.worker.enabled
-    ? startNodeThread(
-        new URL('./attribution-thread.ts', import.meta.url),
-        async () => {
-          const { link, transfer } = await store.share(THREAD_PG_CONNECTIONS);
-          const data: AttributionThreadData = {
-            link,
-            logLevel: config.logLevel,
-            niceness: config.worker.niceness,
-            worker: { batch: config.worker.batch, idleMs: config.worker.idleMs, gatherMs: config.worker.gatherMs, leaseMs: config.worker.leaseMs, quotas: config.quotas },
-          };
-          return { data, transfer };
-        },
-        { name: 'anole attribution thread', onError: onThreadError },
+    ? startThreadGroup(config.worker.threads, (i) =>
+        startNodeThread(
+          new URL('./attribution-thread.ts', import.meta.url),
+          async () => {
+            const { link, transfer } = await store.share(THREAD_PG_CONNECTIONS);
+            const data: AttributionThreadData = {
+              link,
+              logLevel: config.logLevel,
+              niceness: config.worker.niceness,
+              worker: { batch: config.worker.batch, idleMs: config.worker.idleMs, gatherMs: config.worker.gatherMs, leaseMs: config.worker.leaseMs, quotas: config.quotas },
+            };
+            return { data, transfer };
+          },
+          { name: `anole attribution thread ${i + 1}`, onError: onThreadError },
+        ),
       )
     : null;
   const stopThreads = () => Promise.all([attribution?.stop('stop'), queries.stop('close')]);
@@ -110,7 +113,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       const now = performance.now();
       if (!attribution || now - lastKick < KICK_EVERY_MS) return;
       lastKick = now;
-      void attribution.rpc.call('kick', []).catch(() => undefined);
+      // The first thread only: a trickle of marks is one round's work, and each round is a few writer
+      // transactions that acknowledgements wait behind; the others find a backlog on their idle tick.
+      void attribution.threads[0]!.rpc.call('kick', []).catch(() => undefined);
     },
   });
   const reads: HeavyReads = {
@@ -174,7 +179,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     })());
   const settle = async () => {
     if (!attribution) throw new Error('the attribution worker is disabled on this node (ANOLE_WORKER=false)');
-    await attribution.rpc.call('settle', []);
+    await attribution.callEach('settle', []);
   };
   return { url, app, metricsUrl: metricsListener?.url ?? null, generatedAdminKeyFile: keys.generatedKeyFile, settle, stop };
 }

@@ -63,3 +63,26 @@ export function startNodeThread(
     },
   };
 }
+
+/** Several threads of one kind (attribution), started, called and stopped together. */
+export interface ThreadGroup {
+  threads: readonly NodeThread[];
+  ready: Promise<void>;
+  stop(goodbye?: string): Promise<void>;
+  /** Calls `method` on every thread; resolves once each has answered. */
+  callEach(method: string, args: unknown[]): Promise<void>;
+}
+
+export function startThreadGroup(count: number, start: (index: number) => NodeThread): ThreadGroup {
+  const threads = Array.from({ length: count }, (_, i) => start(i));
+  return {
+    threads,
+    ready: Promise.all(threads.map((t) => t.ready)).then(() => undefined),
+    stop: async (goodbye) => {
+      await Promise.all(threads.map((t) => t.stop(goodbye)));
+    },
+    callEach: async (method, args) => {
+      await Promise.all(threads.map((t) => t.rpc.call(method, args)));
+    },
+  };
+}
