@@ -103,10 +103,11 @@ async function recomputePage(storage: Storage, site: Site, settings: Awaited<Ret
 }
 
 /**
- * One step of a site-wide recomputation (Storage.markAllDirty): claims it (a lease: a node that
- * dies mid-step hands it over when the lease runs out, and the next step goes to whichever worker
- * claims it), then for about STEP_MS reads the next pages of the site's events in the store's scan
- * order (whole identities) and recomputes their persons from scratch:
+ * One step of a site-wide recomputation (Storage.markAllDirty): claims one of its parts (a lease:
+ * a node that dies mid-step hands it over when the lease runs out, and the next step goes to
+ * whichever worker claims it; workers holding different parts run at once), then for about STEP_MS
+ * reads the part's next pages of the site's events in the store's scan order (whole identities)
+ * and recomputes their persons from scratch:
  * - a visitor code with no link either way and no events sent under it as a mapping value is a
  *   person on its own, whose events are exactly the ones the page holds: attributed at once, with
  *   no further read (nearly every person of most sites);

@@ -80,12 +80,16 @@ export interface EventPage {
 }
 
 /**
- * A site's recomputation from every event (after markAllDirty), as a worker holds it: `gen` moves
- * when the site is marked again (the scan then starts over), `cursor` is where the scan goes on
- * (Storage.scanEvents; null: from the start), `done` persons were recomputed by it so far.
+ * One part of a site's recomputation from every event (after markAllDirty), as a worker holds it.
+ * A store may split the recomputation in parts, each a scan of a share of the site's identities
+ * that starts at a cursor of the store's, so that several workers share it; it is done when every
+ * part is. `gen` moves when the site is marked again (each scan then starts over), `cursor` is
+ * where the part's scan goes on (Storage.scanEvents; null: from the start of the site), `done`
+ * persons were recomputed by it so far.
  */
 export interface SiteRecompute {
   siteId: number;
+  part: number;
   gen: number;
   cursor: string | null;
   done: number;
@@ -205,6 +209,8 @@ export interface Storage {
    * (a worker's recomputation from a page is as fresh as the page). So every event stored before
    * the scan began and not forgotten is in exactly one page; one appended during the scan is in
    * the page of its identity when that page comes later, else only its own dirty mark covers it.
+   * A cursor that begins a part of a recomputation (SiteRecompute) scans that part's identities
+   * only; the parts of one recomputation hold every identity once.
    */
   scanEvents(siteId: number, options: { cursor: string | null; limit: number }): Promise<EventPage>;
   /** Every link, past and present, made by these visitor codes. */
@@ -265,21 +271,22 @@ export interface Storage {
   completeDirty(marks: readonly DirtyMark[]): Promise<void>;
   /**
    * Asks for every person of the site to be recomputed from every event (settings or periods
-   * changed): one site-wide recomputation that a worker claims and runs as a scan of the site's
-   * events (claimSiteRecompute), restarted from the beginning when one was under way. Existing
+   * changed): one site-wide recomputation, in parts that workers claim and run each as a scan of
+   * its share of the site's events (claimSiteRecompute), restarted from the beginning when one was
+   * under way. Existing
    * marks of the site move to a new generation and ask for a recomputation from scratch, so a round
    * that claimed them before keeps them. Answers the persons to recompute (the site's persons with
    * stored contributions), which dirtyBacklog counts down as the scan goes.
    */
   markAllDirty(siteId: number): Promise<number>;
   /**
-   * Claims a site-wide recomputation no other worker holds (or whose holder's lease ran out), for
-   * `leaseMs`; null when there is none.
+   * Claims a part of a site-wide recomputation that no other worker holds (or whose holder's lease
+   * ran out), for `leaseMs`; null when there is none.
    */
   claimSiteRecompute(options: { leaseMs: number; now: number }): Promise<SiteRecompute | null>;
   /**
-   * Records a claimed recomputation's progress: its scan now stands at `cursor` (null: finished,
-   * the recomputation is removed) with `persons` more recomputed, and the lease runs `leaseMs`
+   * Records a claimed part's progress: its scan now stands at `cursor` (null: finished, the part
+   * is removed) with `persons` more recomputed, and the lease runs `leaseMs`
    * from `now`. Answers false, changing nothing, when the recomputation moved on meanwhile (marked
    * again, or taken over by another worker after the lease): the holder must stop.
    */

@@ -330,7 +330,7 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
         const { rows } = await client.query<{ persons: string }>(
           `INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done)
            SELECT id, 1, NULL, 0, persons, 0 FROM sites WHERE id = $1
-           ON CONFLICT (site_id) DO UPDATE SET gen = site_recomputes.gen + 1, cursor = NULL, claimed_until = 0, persons = excluded.persons, done = 0
+           ON CONFLICT (site_id, part) DO UPDATE SET gen = site_recomputes.gen + 1, cursor = NULL, claimed_until = 0, persons = excluded.persons, done = 0
            RETURNING persons`,
           [siteId],
         );
@@ -338,24 +338,29 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
       });
     },
     async claimSiteRecompute({ leaseMs, now }) {
-      const { rows } = await pool.query<{ site_id: number; gen: string; cursor: string | null; done: string }>(
+      const { rows } = await pool.query<{ site_id: number; part: number; gen: string; cursor: string | null; done: string }>(
         `UPDATE site_recomputes r SET claimed_until = $1
-         FROM (SELECT site_id FROM site_recomputes WHERE claimed_until <= $2 ORDER BY site_id LIMIT 1 FOR UPDATE SKIP LOCKED) c
-         WHERE r.site_id = c.site_id
-         RETURNING r.site_id, r.gen, r.cursor, r.done`,
+         FROM (SELECT site_id, part FROM site_recomputes WHERE claimed_until <= $2 ORDER BY site_id, part LIMIT 1 FOR UPDATE SKIP LOCKED) c
+         WHERE r.site_id = c.site_id AND r.part = c.part
+         RETURNING r.site_id, r.part, r.gen, r.cursor, r.done`,
         [now + leaseMs, now],
       );
       const row = rows[0];
-      return row ? { siteId: row.site_id, gen: Number(row.gen), cursor: row.cursor, done: Number(row.done) } : null;
+      return row ? { siteId: row.site_id, part: row.part, gen: Number(row.gen), cursor: row.cursor, done: Number(row.done) } : null;
     },
     async advanceSiteRecompute(job, { cursor, persons, leaseMs, now }) {
       const result =
         cursor === null
-          ? await pool.query('DELETE FROM site_recomputes WHERE site_id = $1 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3', [job.siteId, job.gen, job.cursor])
+          ? await pool.query('DELETE FROM site_recomputes WHERE site_id = $1 AND part = $4 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3', [
+              job.siteId,
+              job.gen,
+              job.cursor,
+              job.part,
+            ])
           : await pool.query(
               `UPDATE site_recomputes SET cursor = $4, done = done + $5, claimed_until = $6
-               WHERE site_id = $1 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3`,
-              [job.siteId, job.gen, job.cursor, cursor, persons, now + leaseMs],
+               WHERE site_id = $1 AND part = $7 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3`,
+              [job.siteId, job.gen, job.cursor, cursor, persons, now + leaseMs, job.part],
             );
       return (result.rowCount ?? 0) > 0;
     },
@@ -389,7 +394,8 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
     async dirtyBacklog() {
       // A running scan counts the persons it has left, at least 1 until it is done.
       const { rows } = await pool.query<{ n: string }>(
-        'SELECT (SELECT count(*) FROM dirty_identities) + (SELECT coalesce(sum(greatest(1, persons - done)), 0) FROM site_recomputes) AS n',
+        `SELECT (SELECT count(*) FROM dirty_identities)
+              + (SELECT coalesce(sum(n), 0) FROM (SELECT greatest(1, sum(greatest(0, persons - done))) AS n FROM site_recomputes GROUP BY site_id) s) AS n`,
       );
       return Number(rows[0]?.n ?? 0);
     },

@@ -206,4 +206,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE SEQUENCE derived_versions;
   `,
+  // A site-wide recomputation in parts (as SQLite's last migration). PostgreSQL scans a site in
+  // primary-key order, which has no cheap split, so its recomputations keep one part: the nodes'
+  // workers share the marks, one of them the scan.
+  `
+  ALTER TABLE site_recomputes ADD COLUMN part integer NOT NULL DEFAULT 0;
+  ALTER TABLE site_recomputes DROP CONSTRAINT site_recomputes_pkey;
+  ALTER TABLE site_recomputes ADD PRIMARY KEY (site_id, part);
+  `,
 ];

@@ -242,4 +242,23 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT INTO counters (name, value) VALUES ('derived_version', 0);
   `,
+  // A site-wide recomputation in parts, each a range of identity hashes scanned under a lease of
+  // its own, so that several attribution threads share it. A recomputation under way at the
+  // upgrade becomes part 0 and covers the whole site, as before.
+  `
+  CREATE TABLE site_recompute_parts (
+    site_id INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    gen INTEGER NOT NULL,
+    cursor TEXT,
+    claimed_until INTEGER NOT NULL,
+    persons INTEGER NOT NULL,
+    done INTEGER NOT NULL,
+    PRIMARY KEY (site_id, part)
+  );
+  INSERT INTO site_recompute_parts (site_id, part, gen, cursor, claimed_until, persons, done)
+    SELECT site_id, 0, gen, cursor, claimed_until, persons, done FROM site_recomputes;
+  DROP TABLE site_recomputes;
+  ALTER TABLE site_recompute_parts RENAME TO site_recomputes;
+  `,
 ];

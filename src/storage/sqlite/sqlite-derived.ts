@@ -25,7 +25,14 @@ import {
 } from '../derived-rows.ts';
 import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
 import { jsonChunks, KEYS_PER_STATEMENT } from './sqlite-key-sets.ts';
+import { partCursors } from './sqlite-event-scan.ts';
 import { rowBatch } from './sqlite-row-batch.ts';
+
+/**
+ * Parts of a site-wide recomputation, each a range of identity hashes under a lease of its own:
+ * more than the attribution threads of a node, so that one finishing early takes the next.
+ */
+const RECOMPUTE_PARTS = 4;
 
 const EXPERIMENT_SELECT = `
   SELECT e.id, e.name, e.reference_variation_id, e.traffic_split, e.period_start, e.period_end, e.status,
@@ -79,25 +86,28 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const bumpMarks = db.prepare(`UPDATE dirty_identities SET gen = gen + 1, since = ${FROM_SCRATCH} WHERE site_id = ?`);
   const sitePersons = db.prepare<[number], number>('SELECT persons FROM sites WHERE id = ?').pluck();
   const hasEvents = db.prepare<[number], number>('SELECT 1 FROM events INDEXED BY events_by_site_received WHERE site_id = ? LIMIT 1').pluck();
+  const lastRecompute = db.prepare<[number], number | null>('SELECT MAX(gen) FROM site_recomputes WHERE site_id = ?').pluck();
+  const dropRecompute = db.prepare('DELETE FROM site_recomputes WHERE site_id = ?');
   const askRecompute = db.prepare(
-    `INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done) VALUES (?, 1, NULL, 0, ?, 0)
-     ON CONFLICT (site_id) DO UPDATE SET gen = gen + 1, cursor = NULL, claimed_until = 0, persons = excluded.persons, done = 0`,
+    'INSERT INTO site_recomputes (site_id, part, gen, cursor, claimed_until, persons, done) VALUES (?, ?, ?, ?, 0, ?, 0)',
   );
-  const claimRecompute = db.prepare<[number, number], { site_id: number; gen: number; cursor: string | null; done: number }>(
+  const indexedSeq = db.prepare<[], number>("SELECT value FROM counters WHERE name = 'indexed_seq'").pluck();
+  const claimRecompute = db.prepare<[number, number], { site_id: number; part: number; gen: number; cursor: string | null; done: number }>(
     `UPDATE site_recomputes SET claimed_until = ?
-     WHERE site_id = (SELECT site_id FROM site_recomputes WHERE claimed_until <= ? ORDER BY site_id LIMIT 1)
-     RETURNING site_id, gen, cursor, done`,
+     WHERE (site_id, part) = (SELECT site_id, part FROM site_recomputes WHERE claimed_until <= ? ORDER BY site_id, part LIMIT 1)
+     RETURNING site_id, part, gen, cursor, done`,
   );
   const advanceRecompute = db.prepare(
-    'UPDATE site_recomputes SET cursor = ?, done = done + ?, claimed_until = ? WHERE site_id = ? AND gen = ? AND cursor IS ?',
+    'UPDATE site_recomputes SET cursor = ?, done = done + ?, claimed_until = ? WHERE site_id = ? AND part = ? AND gen = ? AND cursor IS ?',
   );
-  const finishRecompute = db.prepare('DELETE FROM site_recomputes WHERE site_id = ? AND gen = ? AND cursor IS ?');
+  const finishRecompute = db.prepare('DELETE FROM site_recomputes WHERE site_id = ? AND part = ? AND gen = ? AND cursor IS ?');
   const addPersons = db.prepare('UPDATE sites SET persons = persons + ? WHERE id = ?');
   // Kept by triggers (schema migration 5): COUNT(*) would scan every mark on each results request.
-  // A running scan counts the persons it has left, at least 1 until it is done.
+  // A site's running recomputation counts the persons its parts have left, at least 1 until every
+  // part is done.
   const backlog = db.prepare<[], { n: number }>(
     `SELECT (SELECT value FROM counters WHERE name = 'dirty_marks')
-          + COALESCE((SELECT SUM(MAX(1, persons - done)) FROM site_recomputes), 0) AS n`,
+          + COALESCE((SELECT SUM(n) FROM (SELECT MAX(1, SUM(MAX(0, persons - done))) AS n FROM site_recomputes GROUP BY site_id)), 0) AS n`,
   );
   const readPersons = db.prepare<[string, number], { person_key: string; data: string; version: number }>(
     `SELECT p.person_key, p.data, p.version FROM json_each(?) j CROSS JOIN person_contributions p ON p.site_id = ? AND p.person_key = j.value`,
@@ -278,7 +288,14 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     if (!hasEvents.get(siteId)) return 0;
     bumpMarks.run(siteId);
     const persons = sitePersons.get(siteId) ?? 0;
-    askRecompute.run(siteId, persons);
+    // A new generation: a worker still holding a part of the previous one must stop.
+    const gen = (lastRecompute.get(siteId) ?? 0) + 1;
+    dropRecompute.run(siteId);
+    partCursors(RECOMPUTE_PARTS, indexedSeq.get() ?? 0).forEach((cursor, part) => {
+      // The site's persons shared out, so that the backlog starts at the site's count.
+      const share = Math.floor(persons / RECOMPUTE_PARTS) + (part < persons % RECOMPUTE_PARTS ? 1 : 0);
+      askRecompute.run(siteId, part, gen, cursor, share);
+    });
     return Math.max(1, persons);
   });
 
@@ -343,13 +360,13 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     },
     async claimSiteRecompute({ leaseMs, now }) {
       const row = claimRecompute.get(now + leaseMs, now);
-      return row ? { siteId: row.site_id, gen: row.gen, cursor: row.cursor, done: row.done } : null;
+      return row ? { siteId: row.site_id, part: row.part, gen: row.gen, cursor: row.cursor, done: row.done } : null;
     },
     async advanceSiteRecompute(job, { cursor, persons, leaseMs, now }) {
       const changed =
         cursor === null
-          ? finishRecompute.run(job.siteId, job.gen, job.cursor)
-          : advanceRecompute.run(cursor, persons, now + leaseMs, job.siteId, job.gen, job.cursor);
+          ? finishRecompute.run(job.siteId, job.part, job.gen, job.cursor)
+          : advanceRecompute.run(cursor, persons, now + leaseMs, job.siteId, job.part, job.gen, job.cursor);
       return changed.changes > 0;
     },
     async nextDerivedVersion() {

@@ -9,19 +9,35 @@ import { identityHash } from './sqlite-event-keys.ts';
 const END = Number.MAX_SAFE_INTEGER;
 
 /**
- * Where a scan stands: the last identity hash answered, and the key index's watermark when the
- * scan began. Rows past that watermark are found by reading the log past it (they are few: the
- * unmerged tail, and what was appended since); rows merged since are found twice and kept once.
+ * Where a scan stands: the last identity hash answered, the key index's watermark when the scan
+ * began, and the last hash the scan covers (a part of the site's hashes, partCursors). Rows past
+ * that watermark are found by reading the log past it (they are few: the unmerged tail, and what
+ * was appended since); rows merged since are found twice and kept once.
  */
 interface ScanCursor {
   after: number;
   merged: number;
+  end: number;
 }
 
+const encode = (c: ScanCursor) => (c.end === END ? `${c.after}:${c.merged}` : `${c.after}:${c.merged}:${c.end}`);
+
 function decode(cursor: string): ScanCursor {
-  const [after, merged, ...rest] = cursor.split(':').map(Number);
-  if (rest.length > 0 || ![after, merged].every((n) => Number.isSafeInteger(n))) throw new Error(`invalid scan cursor ${cursor}`);
-  return { after: after!, merged: merged! };
+  const [after, merged, end = END, ...rest] = cursor.split(':').map(Number);
+  if (rest.length > 0 || ![after, merged, end].every((n) => Number.isSafeInteger(n)) || end < after!) throw new Error(`invalid scan cursor ${cursor}`);
+  return { after: after!, merged: merged!, end };
+}
+
+/**
+ * The first cursors of a scan split in `parts` scans of equal ranges of identity hashes (together
+ * every hash once), for a key index whose watermark is `merged`: each scans its range alone, so
+ * that several workers share a site-wide recomputation.
+ */
+export function partCursors(parts: number, merged: number): string[] {
+  const span = (END + 1) / parts;
+  return Array.from({ length: parts }, (_, i) =>
+    encode({ after: Math.floor(i * span) - 1, merged, end: i === parts - 1 ? END : Math.floor((i + 1) * span) - 1 }),
+  );
 }
 
 /** Rows kept unsorted before they are folded into the sorted ones: each page looks at them one by one. */
@@ -135,12 +151,13 @@ export function sqliteEventScan(db: Database.Database): Pick<Storage, 'scanEvent
   }
 
   const page = db.transaction((siteId: number, cursor: string | null, limit: number) => {
-    const at = cursor ? decode(cursor) : { after: -1, merged: counter.get('indexed_seq') ?? 0 };
+    const at = cursor ? decode(cursor) : { after: -1, merged: counter.get('indexed_seq') ?? 0, end: END };
     const tail = stretchOf(siteId, at.merged);
     const first = firstAbove(tail.vkeys, at.after);
     const take = Math.max(1, limit);
-    // The page ends at the `limit`-th hash after the cursor in the index or in the stretch, whichever comes first.
-    const hi = Math.min(indexBound.get(siteId, at.after, take - 1) ?? END, tail.vkeys[first + take - 1] ?? END);
+    // The page ends at the `limit`-th hash after the cursor in the index or in the stretch, whichever
+    // comes first, and at the end of the scan's range.
+    const hi = Math.min(indexBound.get(siteId, at.after, take - 1) ?? END, tail.vkeys[first + take - 1] ?? END, at.end);
     const byIdentity = new Map<string, VisitorEvent[]>();
     const seen = new Set<number>();
     const add = (row: RawRow) => {
@@ -158,7 +175,7 @@ export function sqliteEventScan(db: Database.Database): Pick<Storage, 'scanEvent
     for (const [vkey, seq] of tail.recent) if (vkey > at.after && vkey <= hi) fromStretch(seq);
     const events: VisitorEvent[] = [];
     for (const list of byIdentity.values()) for (const event of list) events.push(event);
-    return { events, cursor: hi >= END ? null : `${hi}:${at.merged}` };
+    return { events, cursor: hi >= at.end ? null : encode({ ...at, after: hi }) };
   });
 
   return {

@@ -132,3 +132,32 @@ describe('sqlite migration to per-site person counts', () => {
     }
   });
 });
+
+describe('sqlite migration to recomputations in parts', () => {
+  it('keeps a recomputation under way as its part 0, which goes on from its cursor over the whole site', async () => {
+    const temp = makeTempDir();
+    const file = path.join(temp.dir, 'anole.db');
+    const before = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE site_recompute_parts'));
+    const raw = new Database(file);
+    raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
+    for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
+    raw.pragma(`user_version = ${before}`);
+    const site = Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run('a', JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+    // A scan that stood after the first hash, in the cursor form of before the parts.
+    raw.prepare("INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done) VALUES (?, 3, '0:0', 0, 5, 2)").run(site);
+    raw.close();
+
+    const store = openSqliteStorage({ file, cacheMb: 8 });
+    try {
+      expect(await store.dirtyBacklog()).toBe(3);
+      const job = await store.claimSiteRecompute({ leaseMs: 1_000, now: 1 });
+      expect(job).toEqual({ siteId: site, part: 0, gen: 3, cursor: '0:0', done: 2 });
+      expect((await store.scanEvents(site, { cursor: job!.cursor, limit: 10 })).cursor).toBeNull();
+      expect(await store.advanceSiteRecompute(job!, { cursor: null, persons: 3, leaseMs: 0, now: 2 })).toBe(true);
+      expect(await store.dirtyBacklog()).toBe(0);
+    } finally {
+      await store.close();
+      temp.remove();
+    }
+  });
+});
