@@ -191,6 +191,24 @@ export function recomputeContract(makeStorage: StorageFactory): void {
       }
     });
 
+    it('never lets a holder of a finished recomputation pass for the next one, even where its cursor is the same', async () => {
+      await fx.storage.appendEvents(at(site, [conversion('a')]));
+      await fx.storage.completeDirty(await fx.storage.claimDirty({ limit: 10, leaseMs: LEASE, now: NOW }));
+      await fx.storage.markAllDirty(site);
+      const first = await claimEveryPart(fx.storage, NOW);
+      for (const p of first) expect(await fx.storage.advanceSiteRecompute(p, { cursor: null, persons: 0, leaseMs: 0, now: NOW + 1 })).toBe(true);
+      expect(await fx.storage.dirtyBacklog()).toBe(0);
+      // Asked again with nothing appended or merged since: the same first cursors, a new generation.
+      await fx.storage.markAllDirty(site);
+      const second = await claimEveryPart(fx.storage, NOW + 2);
+      expect(second.map((p) => p.cursor)).toEqual(first.map((p) => p.cursor));
+      for (const [i, stale] of first.entries()) {
+        expect(second[i]!.gen).not.toBe(stale.gen);
+        expect(await fx.storage.advanceSiteRecompute(stale, { cursor: null, persons: 1, leaseMs: 0, now: NOW + 3 })).toBe(false);
+      }
+      expect(await fx.storage.dirtyBacklog()).toBeGreaterThanOrEqual(1);
+    });
+
     it('scans every event of the site once over the parts of a recomputation, whatever worker scans which part', async () => {
       const events = Array.from({ length: 60 }, (_, i) => conversion(`code-${i % 20}`));
       await fx.storage.appendEvents(at(site, events));

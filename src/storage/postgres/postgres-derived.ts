@@ -328,9 +328,11 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
         if (any.length === 0) return 0;
         await client.query(`UPDATE dirty_identities SET gen = gen + 1, since = $2::bigint WHERE site_id = $1`, [siteId, FROM_SCRATCH]);
         const { rows } = await client.query<{ persons: string }>(
+          // A generation never used before, not even by a recomputation that finished since: a worker
+          // still holding an earlier one can never pass for this one.
           `INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done)
-           SELECT id, 1, NULL, 0, persons, 0 FROM sites WHERE id = $1
-           ON CONFLICT (site_id, part) DO UPDATE SET gen = site_recomputes.gen + 1, cursor = NULL, claimed_until = 0, persons = excluded.persons, done = 0
+           SELECT id, nextval('derived_versions'), NULL, 0, persons, 0 FROM sites WHERE id = $1
+           ON CONFLICT (site_id, part) DO UPDATE SET gen = excluded.gen, cursor = NULL, claimed_until = 0, persons = excluded.persons, done = 0
            RETURNING persons`,
           [siteId],
         );

@@ -86,7 +86,6 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   const bumpMarks = db.prepare(`UPDATE dirty_identities SET gen = gen + 1, since = ${FROM_SCRATCH} WHERE site_id = ?`);
   const sitePersons = db.prepare<[number], number>('SELECT persons FROM sites WHERE id = ?').pluck();
   const hasEvents = db.prepare<[number], number>('SELECT 1 FROM events INDEXED BY events_by_site_received WHERE site_id = ? LIMIT 1').pluck();
-  const lastRecompute = db.prepare<[number], number | null>('SELECT MAX(gen) FROM site_recomputes WHERE site_id = ?').pluck();
   const dropRecompute = db.prepare('DELETE FROM site_recomputes WHERE site_id = ?');
   const askRecompute = db.prepare(
     'INSERT INTO site_recomputes (site_id, part, gen, cursor, claimed_until, persons, done) VALUES (?, ?, ?, ?, 0, ?, 0)',
@@ -288,8 +287,9 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     if (!hasEvents.get(siteId)) return 0;
     bumpMarks.run(siteId);
     const persons = sitePersons.get(siteId) ?? 0;
-    // A new generation: a worker still holding a part of the previous one must stop.
-    const gen = (lastRecompute.get(siteId) ?? 0) + 1;
+    // A generation never used before, not even by a recomputation that finished since (a counter
+    // that only grows): a worker still holding a part of an earlier one can never pass for this one.
+    const gen = takeVersion.get()!.value;
     dropRecompute.run(siteId);
     partCursors(RECOMPUTE_PARTS, indexedSeq.get() ?? 0).forEach((cursor, part) => {
       // The site's persons shared out, so that the backlog starts at the site's count.
