@@ -71,16 +71,25 @@ describe('sqlite migration from the clustered events table to the log', () => {
   });
 });
 
+/**
+ * A store file as it stood just before the first migration whose SQL holds `marker`, open raw,
+ * and a way to add a site to it.
+ */
+function storeJustBefore(file: string, marker: string): { raw: Database.Database; site: (code: string) => number } {
+  const before = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes(marker));
+  const raw = new Database(file);
+  raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
+  for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
+  raw.pragma(`user_version = ${before}`);
+  const site = (code: string) => Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run(code, JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+  return { raw, site };
+}
+
 describe('sqlite migration to per-site map byte totals', () => {
   it('counts the maps a store already holds, per site, keys included', async () => {
     const temp = makeTempDir();
     const file = path.join(temp.dir, 'anole.db');
-    const before = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('ADD COLUMN map_bytes'));
-    const raw = new Database(file);
-    raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
-    for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
-    raw.pragma(`user_version = ${before}`);
-    const site = (code: string) => Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run(code, JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+    const { raw, site } = storeJustBefore(file, 'ADD COLUMN map_bytes');
     const [a, b, empty] = [site('a'), site('b'), site('empty')];
     const put = raw.prepare('INSERT INTO maps (site_id, key, fields, expires_at, updated_at) VALUES (?, ?, ?, ?, 0)');
     put.run(a, 'clé', '{"v":"é"}', 8.64e15);
@@ -107,12 +116,7 @@ describe('sqlite migration to per-site person counts', () => {
     const temp = makeTempDir();
     const file = path.join(temp.dir, 'anole.db');
     // The store as it stood just before the migration that counts persons.
-    const before = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE site_recomputes'));
-    const raw = new Database(file);
-    raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
-    for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
-    raw.pragma(`user_version = ${before}`);
-    const site = (code: string) => Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run(code, JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+    const { raw, site } = storeJustBefore(file, 'CREATE TABLE site_recomputes');
     const [a, b] = [site('a'), site('b')];
     const person = raw.prepare("INSERT INTO person_contributions (site_id, person_key, data) VALUES (?, ?, '[]')");
     for (const key of ['v:1', 'v:2', 'm:u']) person.run(a, key);
@@ -137,22 +141,18 @@ describe('sqlite migration to recomputations in parts', () => {
   it('keeps a recomputation under way as its part 0, which goes on from its cursor over the whole site', async () => {
     const temp = makeTempDir();
     const file = path.join(temp.dir, 'anole.db');
-    const before = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE site_recompute_parts'));
-    const raw = new Database(file);
-    raw.function('anole_key_hash', { deterministic: true }, (text: unknown) => keyHash(String(text)));
-    for (const sql of SQLITE_MIGRATIONS.slice(0, before)) raw.exec(sql);
-    raw.pragma(`user_version = ${before}`);
-    const site = Number(raw.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, 0)').run('a', JSON.stringify(DEFAULT_SITE_SETTINGS)).lastInsertRowid);
+    const { raw, site } = storeJustBefore(file, 'CREATE TABLE site_recompute_parts');
+    const siteId = site('a');
     // A scan that stood after the first hash, in the cursor form of before the parts.
-    raw.prepare("INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done) VALUES (?, 3, '0:0', 0, 5, 2)").run(site);
+    raw.prepare("INSERT INTO site_recomputes (site_id, gen, cursor, claimed_until, persons, done) VALUES (?, 3, '0:0', 0, 5, 2)").run(siteId);
     raw.close();
 
     const store = openSqliteStorage({ file, cacheMb: 8 });
     try {
       expect(await store.dirtyBacklog()).toBe(3);
       const job = await store.claimSiteRecompute({ leaseMs: 1_000, now: 1 });
-      expect(job).toEqual({ siteId: site, part: 0, gen: 3, cursor: '0:0', done: 2 });
-      expect((await store.scanEvents(site, { cursor: job!.cursor, limit: 10 })).cursor).toBeNull();
+      expect(job).toEqual({ siteId, part: 0, gen: 3, cursor: '0:0', done: 2 });
+      expect((await store.scanEvents(siteId, { cursor: job!.cursor, limit: 10 })).cursor).toBeNull();
       expect(await store.advanceSiteRecompute(job!, { cursor: null, persons: 3, leaseMs: 0, now: 2 })).toBe(true);
       expect(await store.dirtyBacklog()).toBe(0);
     } finally {
