@@ -273,9 +273,8 @@ export interface Storage {
    * Asks for every person of the site to be recomputed from every event (settings or periods
    * changed): one site-wide recomputation, in parts that workers claim and run each as a scan of
    * its share of the site's events (claimSiteRecompute), restarted from the beginning when one was
-   * under way. Existing
-   * marks of the site move to a new generation and ask for a recomputation from scratch, so a round
-   * that claimed them before keeps them. Answers the persons to recompute (the site's persons with
+   * under way. Existing marks of the site move to a new generation and ask for a recomputation
+   * from scratch, so a round that claimed them before keeps them. Answers the persons to recompute (the site's persons with
    * stored contributions), which dirtyBacklog counts down as the scan goes.
    */
   markAllDirty(siteId: number): Promise<number>;
@@ -286,8 +285,7 @@ export interface Storage {
   claimSiteRecompute(options: { leaseMs: number; now: number }): Promise<SiteRecompute | null>;
   /**
    * Records a claimed part's progress: its scan now stands at `cursor` (null: finished, the part
-   * is removed) with `persons` more recomputed, and the lease runs `leaseMs`
-   * from `now`. Answers false, changing nothing, when the recomputation moved on meanwhile (marked
+   * is removed) with `persons` more recomputed, and the lease runs `leaseMs` from `now`. Answers false, changing nothing, when the recomputation moved on meanwhile (marked
    * again, or taken over by another worker after the lease): the holder must stop.
    */
   advanceSiteRecompute(job: SiteRecompute, progress: { cursor: string | null; persons: number; leaseMs: number; now: number }): Promise<boolean>;

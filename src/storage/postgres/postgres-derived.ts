@@ -353,16 +353,16 @@ export function postgresDerived(pool: pg.Pool, transaction: Transaction): Derive
     async advanceSiteRecompute(job, { cursor, persons, leaseMs, now }) {
       const result =
         cursor === null
-          ? await pool.query('DELETE FROM site_recomputes WHERE site_id = $1 AND part = $4 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3', [
+          ? await pool.query('DELETE FROM site_recomputes WHERE site_id = $1 AND part = $2 AND gen = $3 AND cursor IS NOT DISTINCT FROM $4', [
               job.siteId,
+              job.part,
               job.gen,
               job.cursor,
-              job.part,
             ])
           : await pool.query(
-              `UPDATE site_recomputes SET cursor = $4, done = done + $5, claimed_until = $6
-               WHERE site_id = $1 AND part = $7 AND gen = $2 AND cursor IS NOT DISTINCT FROM $3`,
-              [job.siteId, job.gen, job.cursor, cursor, persons, now + leaseMs, job.part],
+              `UPDATE site_recomputes SET cursor = $5, done = done + $6, claimed_until = $7
+               WHERE site_id = $1 AND part = $2 AND gen = $3 AND cursor IS NOT DISTINCT FROM $4`,
+              [job.siteId, job.part, job.gen, job.cursor, cursor, persons, now + leaseMs],
             );
       return (result.rowCount ?? 0) > 0;
     },

@@ -164,14 +164,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE dirty_identities ADD COLUMN since bigint NOT NULL DEFAULT -9007199254740991;
   ALTER TABLE person_contributions ADD COLUMN state text;
   `,
-  // The live tail reads one site's newest events (as SQLite's last migration): a B-tree on (site,
+  // The live tail reads one site's newest events (as SQLite's migration that adds them): a B-tree on (site,
   // receive time) touches only that site's rows of the window, where the BRIN index narrowed the
   // window for every site at once. Inserts land at the end of their site's range.
   `
   CREATE INDEX events_by_site_received ON events (site_id, received_at);
   DROP INDEX events_by_received_at;
   `,
-  // Quotas (as SQLite's last migration): each site's map bytes, kept by every statement that writes or
+  // Quotas (as SQLite's migration that adds them): each site's map bytes, kept by every statement that writes or
   // deletes a map; the registry entries its quota refused; the index a write at the quota reclaims
   // its site's expired keys by.
   `
@@ -180,7 +180,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   UPDATE sites SET map_bytes = (SELECT coalesce(sum(octet_length(key) + octet_length(fields)), 0) FROM maps WHERE maps.site_id = sites.id);
   CREATE INDEX maps_by_site_expiry ON maps (site_id, expires_at);
   `,
-  // Full recomputations (as SQLite's last migration): one leased row per site-wide recomputation,
+  // Full recomputations (as SQLite's migration that adds them): one leased row per site-wide recomputation,
   // run as a scan of the site's events in primary-key order; each site's persons with stored
   // contributions, counted here once and then kept by every replacement of them.
   `
@@ -195,7 +195,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE sites ADD COLUMN persons bigint NOT NULL DEFAULT 0;
   UPDATE sites SET persons = (SELECT count(*) FROM person_contributions p WHERE p.site_id = sites.id);
   `,
-  // Versions of derived state (as SQLite's last migration), from one sequence shared by every node.
+  // Versions of derived state (as SQLite's migration that adds them), from one sequence shared by every node.
   `
   ALTER TABLE person_contributions ADD COLUMN version bigint NOT NULL DEFAULT 0;
   CREATE TABLE person_deletions (
@@ -206,7 +206,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE SEQUENCE derived_versions;
   `,
-  // A site-wide recomputation in parts (as SQLite's last migration). PostgreSQL scans a site in
+  // A site-wide recomputation in parts (as SQLite's migration that adds them). PostgreSQL scans a site in
   // primary-key order, which has no cheap split, so its recomputations keep one part: the nodes'
   // workers share the marks, one of them the scan.
   `
