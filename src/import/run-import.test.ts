@@ -154,6 +154,27 @@ describe('the import pipeline on real files into a real SQLite store', () => {
     expect(rejected[0]).toMatchObject({ row: 3, code: 'invalid_row' });
   });
 
+  it('hands a batch on while the next one fills, even when the whole file is read ahead', async () => {
+    // What the sink does after its first await (the store's thread, a socket) must not wait for the
+    // next batch to be filled: the two would then go out together and the sink sit idle in between.
+    const order: string[] = [];
+    const sink: ImportSink = {
+      batchRows: 2000,
+      concurrency: 2,
+      async send(batch) {
+        order.push(`sent ${batch.rows[0]}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        order.push(`forwarded ${batch.rows[0]}`);
+        return { accepted: batch.events.length, duplicate: 0, rejections: new Map() };
+      },
+    };
+    const text = `visitor_code,goal_id,order_id\n${Array.from({ length: 6000 }, (_, i) => `v${i},1,o${i}\n`).join('')}`;
+    const summary = await runImport({ settings: settingsOf({ idColumn: 'order_id' }), sink, input: Readable.from([Buffer.from(text)]), now: () => NOW });
+    expect(summary).toMatchObject({ rows: 6000, accepted: 6000 });
+    // Row 2 is the first data row, row 2002 the first of the second batch.
+    expect(order.indexOf('forwarded 2')).toBeLessThan(order.indexOf('sent 2002'));
+  });
+
   it('streams a generated 1M-row file in bounded memory', async () => {
     const temp = makeTempDir();
     temps.push(temp);

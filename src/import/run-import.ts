@@ -126,6 +126,10 @@ interface PendingBatch {
   local: RejectedRow[];
 }
 
+/** Rows read between two turns of the event loop: a few milliseconds of work, a turn costs microseconds. */
+const ROWS_PER_TURN = 500;
+const turnOfTheEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function originalOf(record: ImportRecord): string[] {
   if (Array.isArray(record.cells)) return record.cells;
   if (typeof record.cells === 'string') return [record.cells];
@@ -283,9 +287,18 @@ export async function runImport(run: ImportRun): Promise<ImportSummary> {
   const newBatch = (): PendingBatch => ({ seq: seq++, lastRow: 0, rows: [], events: [], originals: [], local: [] });
   let batch = newBatch();
   const skipThrough = run.skipThroughRow ?? 0;
+  let rowsSinceTurn = 0;
   try {
     reading: for await (const records of source.records) {
       for (const record of records) {
+        // A file already read ahead hands out its records through promises alone, so without this
+        // the event loop would not turn until the pipeline blocked: the batch just dispatched would
+        // not reach the sink's next step (the store's thread, a socket) while the next one fills,
+        // the two would go out together, and the sink would sit idle while both are filled again.
+        if (++rowsSinceTurn >= ROWS_PER_TURN) {
+          rowsSinceTurn = 0;
+          await turnOfTheEventLoop();
+        }
         if (record.row <= skipThrough) {
           summary.skipped += 1;
           continue;
