@@ -6,7 +6,7 @@ import type { DirtyMark, PersonContributions, Storage } from '../storage/port.ts
 import { withRoundLinks } from './round-links.ts';
 import { attributionSettingsOf, noSeenIds, personsTouchedByAll, recomputePersons, seenIdsOf } from './person-state.ts';
 import { replaceInChunks, runRecomputeStep } from './full-recompute.ts';
-import { yieldEvery } from './loop-slices.ts';
+import { yieldEvery } from '../loop-slices.ts';
 
 const KINDS: Identity['kind'][] = ['visitorCode', 'mappingValue'];
 /**

@@ -2,7 +2,7 @@ import type { PersonKey } from '../core/attribution/person.ts';
 import type { Identity, VisitorEvent } from '../core/events.ts';
 import { quotasOf, type Site, type SiteQuotas } from '../core/site-settings.ts';
 import { FROM_SCRATCH, type PersonContributions, type Storage } from '../storage/port.ts';
-import { yieldEvery } from './loop-slices.ts';
+import { yieldEvery, type Pause } from '../loop-slices.ts';
 import { withRoundLinks } from './round-links.ts';
 import { attributionSettingsOf, noSeenIds, personsTouchedByAll, recomputeFromEvents, recomputePersons, seenIdsOf } from './person-state.ts';
 
@@ -60,7 +60,7 @@ class WriteChain {
 }
 
 /** One page of a site's events, recomputed: every person it touches, with the ids seen. */
-async function recomputePage(storage: Storage, site: Site, settings: Awaited<ReturnType<typeof attributionSettingsOf>>, events: readonly VisitorEvent[], pause: () => Promise<void>) {
+async function recomputePage(storage: Storage, site: Site, settings: Awaited<ReturnType<typeof attributionSettingsOf>>, events: readonly VisitorEvent[], pause: Pause) {
   const siteId = site.id;
   const identities = new Map<string, { identity: Identity; events: VisitorEvent[] }>();
   for (const event of events) {

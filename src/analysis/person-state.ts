@@ -13,6 +13,7 @@ import type { IdentityLink } from '../core/identity.ts';
 import { addSeenIds, type SeenIds } from '../core/registry.ts';
 import type { Site } from '../core/site-settings.ts';
 import { FROM_SCRATCH, type Storage } from '../storage/port.ts';
+import type { Pause } from '../loop-slices.ts';
 import { eventsOfCodeGroups, eventsOfVisitorCodes } from './read-visitor.ts';
 
 function uniqueLinks(links: readonly IdentityLink[]): IdentityLink[] {
@@ -167,7 +168,7 @@ export async function recomputePersons(
   site: Site,
   persons: readonly PersonToRecompute[],
   settings: AttributionSettings & { key: string },
-  pause: () => Promise<void> = async () => undefined,
+  pause: Pause = () => undefined,
 ): Promise<PersonRecomputation[]> {
   const codesOf = await codesOfPersons(reader, site.id, persons.map((p) => p.person));
   const plans = persons.map((stored, i) => {

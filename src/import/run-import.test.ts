@@ -159,7 +159,7 @@ describe('the import pipeline on real files into a real SQLite store', () => {
     // next batch to be filled: the two would then go out together and the sink sit idle in between.
     const order: string[] = [];
     const sink: ImportSink = {
-      batchRows: 2000,
+      batchRows: 20_000,
       concurrency: 2,
       async send(batch) {
         order.push(`sent ${batch.rows[0]}`);
@@ -168,11 +168,12 @@ describe('the import pipeline on real files into a real SQLite store', () => {
         return { accepted: batch.events.length, duplicate: 0, rejections: new Map() };
       },
     };
-    const text = `visitor_code,goal_id,order_id\n${Array.from({ length: 6000 }, (_, i) => `v${i},1,o${i}\n`).join('')}`;
+    const text = `visitor_code,goal_id,order_id\n${Array.from({ length: 60_000 }, (_, i) => `v${i},1,o${i}\n`).join('')}`;
     const summary = await runImport({ settings: settingsOf({ idColumn: 'order_id' }), sink, input: Readable.from([Buffer.from(text)]), now: () => NOW });
-    expect(summary).toMatchObject({ rows: 6000, accepted: 6000 });
-    // Row 2 is the first data row, row 2002 the first of the second batch.
-    expect(order.indexOf('forwarded 2')).toBeLessThan(order.indexOf('sent 2002'));
+    expect(summary).toMatchObject({ rows: 60_000, accepted: 60_000 });
+    // Row 2 is the first data row, row 20002 the first of the second batch; filling a batch takes
+    // well over the reading's slice of the event loop.
+    expect(order.indexOf('forwarded 2')).toBeLessThan(order.indexOf('sent 20002'));
   });
 
   it('streams a generated 1M-row file in bounded memory', async () => {

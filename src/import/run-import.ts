@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ImportRowCode } from '../core/error-codes.ts';
+import { yieldEvery } from '../loop-slices.ts';
 import { checkHeader, columnResolver, PlanError, type Target } from './column-plan.ts';
 import { createTimeParser, timeZone, type TimeFormat } from './local-time.ts';
 import type { NumberFormat } from './cell-values.ts';
@@ -126,9 +127,8 @@ interface PendingBatch {
   local: RejectedRow[];
 }
 
-/** Rows read between two turns of the event loop: a few milliseconds of work, a turn costs microseconds. */
-const ROWS_PER_TURN = 500;
-const turnOfTheEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** The longest the reading runs without giving the event loop a turn (a turn costs microseconds). */
+const READ_SLICE_MS = 2;
 
 function originalOf(record: ImportRecord): string[] {
   if (Array.isArray(record.cells)) return record.cells;
@@ -287,7 +287,7 @@ export async function runImport(run: ImportRun): Promise<ImportSummary> {
   const newBatch = (): PendingBatch => ({ seq: seq++, lastRow: 0, rows: [], events: [], originals: [], local: [] });
   let batch = newBatch();
   const skipThrough = run.skipThroughRow ?? 0;
-  let rowsSinceTurn = 0;
+  const pause = yieldEvery(READ_SLICE_MS);
   try {
     reading: for await (const records of source.records) {
       for (const record of records) {
@@ -295,10 +295,8 @@ export async function runImport(run: ImportRun): Promise<ImportSummary> {
         // the event loop would not turn until the pipeline blocked: the batch just dispatched would
         // not reach the sink's next step (the store's thread, a socket) while the next one fills,
         // the two would go out together, and the sink would sit idle while both are filled again.
-        if (++rowsSinceTurn >= ROWS_PER_TURN) {
-          rowsSinceTurn = 0;
-          await turnOfTheEventLoop();
-        }
+        const turn = pause();
+        if (turn) await turn;
         if (record.row <= skipThrough) {
           summary.skipped += 1;
           continue;
