@@ -9,8 +9,10 @@ import { attributionSettingsOf, noSeenIds, personsTouchedByAll, recomputeFromEve
 /** Events one page of a site-wide recomputation reads (whole identities, so a little more). */
 export const SCAN_PAGE_EVENTS = 2_000;
 /**
- * Persons per replacePersonsContributions call. Each call is one writer transaction that appends
- * wait behind: small ones keep an acknowledgement from waiting long behind a recomputation.
+ * Persons per replacePersonsContributions call. Each call is one writer transaction, and an append
+ * that arrives while one runs waits for it (the writer lets appends go before the calls queued
+ * after it, writer-order.ts): small ones keep an acknowledgement from waiting long. Smaller still
+ * (20) gained the 1-event load about 10% and made the worker's catch-up 1.5× slower (docs/performance.md).
  */
 const WRITE_CHUNK_PERSONS = 100;
 
@@ -43,7 +45,7 @@ const SLICE_MS = 5;
 /**
  * Writes issued one after another, each once the previous one is done, while the caller goes on
  * reading and attributing: the writer thread writes page k while the worker attributes page k+1.
- * One at a time, so that appends reach the writer between them (its queue runs in arrival order).
+ * One at a time, so that the worker has one write at the writer at most: what queues there is appends.
  * After a failure nothing more is written (a later advance must not pass persons never written).
  */
 class WriteChain {
