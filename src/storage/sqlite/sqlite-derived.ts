@@ -22,8 +22,9 @@ import {
   type DirtyMark,
   personDigest,
   type ExperimentRow,
+  type StoredContributions,
 } from '../derived-rows.ts';
-import { FROM_SCRATCH, type DerivedStoragePart, type PersonContributions } from '../port.ts';
+import { FROM_SCRATCH, type DerivedStoragePart } from '../port.ts';
 import { jsonChunks, KEYS_PER_STATEMENT } from './sqlite-key-sets.ts';
 import { partCursors } from './sqlite-event-scan.ts';
 import { rowBatch } from './sqlite-row-batch.ts';
@@ -228,7 +229,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
   // Persons one after another (a person named twice sees its first write), then each aggregate row
   // once with the summed deltas: one commit and one write per row for a whole worker round. A
   // person written or deleted with a later version than this one is left as it is.
-  const replacePersonsTx = db.transaction((siteId: number, persons: readonly PersonContributions[], version: number) => {
+  const replacePersonsTx = db.transaction((siteId: number, persons: readonly StoredContributions[], version: number) => {
     // What is stored of the round's persons (and the deletion versions of those not stored), read
     // as sets first and then kept up to date as they are written, so that a person named twice
     // sees its first write.
@@ -244,7 +245,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
     let added = 0;
     // The round's upserts, one per person, written together at the end.
     const written = new Map<string, [string, string | null]>();
-    for (const { personKey, next, state } of persons) {
+    for (const { personKey, next, state, nextJson } of persons) {
       const before = stored.get(personKey);
       const deletion = before ? undefined : deletedAt.get(personKey);
       if ((before?.version ?? deletion ?? -Infinity) > version) continue;
@@ -261,7 +262,7 @@ export function sqliteDerived(db: Database.Database): DerivedStoragePart {
           added -= 1;
         }
       } else {
-        const data = contributionsToJson(next);
+        const data = nextJson ?? contributionsToJson(next);
         written.set(personKey, [data, state ?? null]);
         stored.set(personKey, { data, version });
         if (!before) added += 1;

@@ -4,7 +4,8 @@ import { MessageChannel, type MessagePort, type TransferListItem, type Worker } 
 import { deserializeError, rpcClient, type RpcClient } from '../../threads/rpc.ts';
 import { spawnThread } from '../../threads/spawn-thread.ts';
 import { toEventColumns, VERDICT_NAMES } from '../event-columns.ts';
-import type { Storage } from '../port.ts';
+import { withStoredForm } from '../derived-rows.ts';
+import type { PersonContributions, Storage } from '../port.ts';
 import { openSqliteReader, type ReaderPart, type SqliteReader } from './sqlite-reader.ts';
 import type { SqliteOptions } from './sqlite-store.ts';
 import type { WriterThreadData } from './sqlite-writer-thread.ts';
@@ -116,6 +117,8 @@ function routed(writer: RpcClient, reader: () => Promise<ReaderPart>, local: Rea
     const codes = await writer.call<Uint8Array>('appendColumns', [toEventColumns(list)]);
     return Array.from(codes, (code) => VERDICT_NAMES[code]!);
   };
+  methods.replacePersonsContributions = (siteId, persons, options) =>
+    writer.call('replacePersonsContributions', [siteId, withStoredForm(persons as PersonContributions[]), options]);
   // The writer coalesces the appends waiting for it into one transaction: several in flight keep
   // it busy while the HTTP thread prepares the next ones.
   return { engine: 'sqlite', commitLanes: 4, ...methods } as unknown as Storage;
