@@ -1,3 +1,6 @@
+/** A pause: a promise to await once the slice is up, else undefined. */
+export type Pause = () => Promise<void> | undefined;
+
 /**
  * A pause to await between pieces of long work on a thread's event loop: it gives the loop back
  * (setImmediate) once `sliceMs` have passed since it last did, so that RPC answers, messages and
@@ -6,9 +9,6 @@
  * `const turn = pause(); if (turn) await turn;` (awaiting the undefined is fine where that cost
  * does not matter).
  */
-/** A pause: a promise to await once the slice is up, else undefined. */
-export type Pause = () => Promise<void> | undefined;
-
 export function yieldEvery(sliceMs: number): Pause {
   let sliceStarted = performance.now();
   return () => {

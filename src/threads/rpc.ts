@@ -80,19 +80,30 @@ export function rpcClient(endpoint: Endpoint): RpcClient {
 
 export type RpcHandlers = Record<string, (...args: never[]) => unknown>;
 
-/** Answers a request on `endpoint` with the handler of the same name. */
-export async function answer(endpoint: Endpoint, handlers: RpcHandlers, request: RpcRequest): Promise<void> {
+/**
+ * Answers a request on `endpoint` with the handler of the same name: at once when the handler
+ * returns a value (true), once it settles when it returns a promise (false; the SQLite writer
+ * lets its microtasks run before it goes on).
+ */
+export function answer(endpoint: Endpoint, handlers: RpcHandlers, request: RpcRequest): boolean {
+  const reply = (value: unknown) => endpoint.postMessage({ id: request.id, value } satisfies RpcReply);
+  const fail = (error: unknown) => endpoint.postMessage({ id: request.id, error: serializeError(error) } satisfies RpcReply);
   try {
     const handler = handlers[request.method];
     if (!handler) throw new Error(`no method ${request.method} on this thread`);
-    const value = await (handler as (...args: unknown[]) => unknown)(...request.args);
-    endpoint.postMessage({ id: request.id, value } satisfies RpcReply);
+    const value = (handler as (...args: unknown[]) => unknown)(...request.args);
+    if (!(value instanceof Promise)) {
+      reply(value);
+      return true;
+    }
+    value.then(reply, fail);
   } catch (error) {
-    endpoint.postMessage({ id: request.id, error: serializeError(error) } satisfies RpcReply);
+    fail(error);
   }
+  return false;
 }
 
 /** Serves every request that arrives on `endpoint`, one handler call each. */
 export function serveRpc(endpoint: Endpoint, handlers: RpcHandlers): void {
-  endpoint.on('message', (request: RpcRequest) => void answer(endpoint, handlers, request));
+  endpoint.on('message', (request: RpcRequest) => answer(endpoint, handlers, request));
 }

@@ -6,7 +6,7 @@
  * (writer-order.ts).
  */
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { serializeError, type RpcHandlers, type RpcRequest } from '../../threads/rpc.ts';
+import { answer, serializeError, type RpcHandlers, type RpcRequest } from '../../threads/rpc.ts';
 import { threadData } from '../../threads/spawn-thread.ts';
 import { appendColumns, emptyColumns, type EventColumns } from '../event-columns.ts';
 import { openSqliteStore, type SqliteOptions } from './sqlite-store.ts';
@@ -80,36 +80,15 @@ function flush(): void {
   while (queue.length > 0) {
     commit(takeAppends(queue, maxCommitEvents));
     const call = takeCall(queue);
-    // An answer that is a promise is posted once this turn's microtasks run: end the turn for it.
-    if (call && !answerNow(call.endpoint, call.request)) break;
+    // An answer that is a promise (the store's async methods) is posted once this turn's
+    // microtasks run: end the turn for it.
+    if (call && !answer(call.endpoint, handlers, call.request)) break;
     if (performance.now() - started >= FLUSH_SLICE_MS) break;
     pullArrived();
   }
   // `scheduled` stayed set while this ran, so calls pulled in did not schedule a flush of their own.
   scheduled = queue.length > 0;
   if (scheduled) setImmediate(flush);
-}
-
-/**
- * Answers a call; false when its handler returned a promise (the store's async methods, whose
- * work is done but whose value comes with the next microtask), answered when it settles.
- */
-function answerNow(endpoint: Endpoint, request: RpcRequest): boolean {
-  const reply = (value: unknown) => endpoint.postMessage({ id: request.id, value });
-  const fail = (error: unknown) => endpoint.postMessage({ id: request.id, error: serializeError(error) });
-  try {
-    const handler = handlers[request.method];
-    if (!handler) throw new Error(`no method ${request.method} on this thread`);
-    const value = (handler as (...args: unknown[]) => unknown)(...request.args);
-    if (!(value instanceof Promise)) {
-      reply(value);
-      return true;
-    }
-    value.then(reply, fail);
-  } catch (error) {
-    fail(error);
-  }
-  return false;
 }
 
 /** One transaction for every append taken, one fsync acknowledging them all. */
