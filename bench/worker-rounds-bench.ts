@@ -10,7 +10,9 @@
  *
  * Each person (a visitor code; 5% are also linked to a user id, which sends an offline
  * conversion) gets its events in two halves: the first makes every person new (rounds from
- * scratch), the second appends to each (rounds that may update incrementally).
+ * scratch), the second appends to each (rounds that may update incrementally). A third phase
+ * adds one page view to each person's last visit: rounds whose persons' contributions stay as they
+ * were, the most common round under SDK traffic.
  */
 import path from 'node:path';
 import pg from 'pg';
@@ -58,6 +60,11 @@ function personEvents(p: number): [VisitorEvent[], VisitorEvent[]] {
     second.push(event('mappingValue', user, later + 2_000, buy(2, 99)));
   }
   return [first, second];
+}
+
+/** A page view a minute after person p's second half: the same visit, no conversion. */
+function pageView(p: number): VisitorEvent {
+  return event('visitorCode', `c${p}`, T0 + (p % 600) * MIN + 1_441 * MIN, page);
 }
 
 interface Phase {
@@ -131,9 +138,10 @@ async function run(name: string, storage: Storage, stats: { reset(): Promise<voi
   };
   const first = await report('new persons', halves.flatMap(([a]) => a));
   const second = await report('appended events', halves.flatMap(([, b]) => b));
+  const third = await report('page views', halves.map((_, p) => pageView(p)));
   const base = baseline(halves, await attributionSettingsOf(storage, site));
   console.log(`${name} baseline (attribution from memory): ${base.toFixed(0)} persons/s; rounds ÷ baseline ${((first.personsPerSecond as number) / base).toFixed(3)}× and ${((second.personsPerSecond as number) / base).toFixed(3)}×`);
-  console.log(JSON.stringify({ engine: name, persons: PERSONS, batch: BATCH, newPersons: first, appended: second, baselinePersonsPerSecond: base }));
+  console.log(JSON.stringify({ engine: name, persons: PERSONS, batch: BATCH, newPersons: first, appended: second, pageViews: third, baselinePersonsPerSecond: base }));
 }
 
 const temp = makeTempDir('anole-rounds-');
