@@ -7,7 +7,8 @@
  * read from /metrics. Then the server is restarted on the same store with ANOLE_WORKER=false and the
  * 1-event and GET phases run again: what the worker costs them. Every figure is printed with its
  * ratio to the baselines (and to the worker-off pass), then once more as one JSON line, with the
- * load average before each phase (the machine may be shared).
+ * load average before each phase (the machine may be shared) and each server thread's share of a
+ * core during each phase (`threadsBusy`, from anole_thread_busy_seconds_total).
  *
  *   npm run bench                      # 10M events / 1M visitors
  *   npm run bench -- --quick           # 1M events, shorter phases
@@ -52,11 +53,30 @@ const load1 = () => Number(os.loadavg()[0]!.toFixed(2));
 /** The key of the bench's server, for /metrics. */
 const ADMIN_KEY = `bench-${crypto.randomBytes(16).toString('hex')}`;
 
+const metricsOf = async (port: number): Promise<string> =>
+  (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } })).text();
+
 /** The attribution worker's backlog (dirty marks waiting), from the server's Prometheus metrics. */
 async function backlogOf(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } })).text();
-  const match = /^anole_dirty_backlog (\S+)$/m.exec(text);
+  const match = /^anole_dirty_backlog (\S+)$/m.exec(await metricsOf(port));
   return match ? Number(match[1]) : NaN;
+}
+
+interface BusyReading {
+  at: number;
+  seconds: Map<string, number>;
+}
+
+/** Each server thread's busy seconds so far (anole_thread_busy_seconds_total), and when they were read. */
+async function busyOf(port: number): Promise<BusyReading> {
+  const text = await metricsOf(port);
+  return { at: performance.now(), seconds: new Map([...text.matchAll(/^anole_thread_busy_seconds_total\{thread="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])])) };
+}
+
+/** Each thread's share of a core between two readings (1: busy the whole time). */
+function busyShare(from: BusyReading, to: BusyReading): Record<string, number> {
+  const seconds = (to.at - from.at) / 1000;
+  return Object.fromEntries([...to.seconds].map(([thread, busy]) => [thread, Number(((busy - (from.seconds.get(thread) ?? 0)) / seconds).toFixed(3))]));
 }
 
 async function main(): Promise<void> {
@@ -108,6 +128,9 @@ async function main(): Promise<void> {
     stopServer = () => server.stop();
     log(`server pid ${server.pid} on 127.0.0.1:${server.port}, data in ${dataDir}`);
     log('store size    events/s    req/s   ack p50   ack p99   vs append   vs sqlite');
+    // Each phase's share of a core for each server thread: which one the figures wait for.
+    const busy: Record<string, Record<string, number>> = {};
+    const fillBusy = await busyOf(server.port);
     const fill = await fillStore(
       {
         port: server.port,
@@ -126,6 +149,7 @@ async function main(): Promise<void> {
         ),
     );
     if (fill.errors > 0) log(`fill: ${fill.errors} failed requests; first: ${fill.firstError}`);
+    busy.fill = busyShare(fillBusy, await busyOf(server.port));
     const loadAtFill = load1();
     const dbBytes = fs.readdirSync(dataDir).reduce((sum, name) => sum + fs.statSync(path.join(dataDir, name)).size, 0);
     log(`filled ${f0(fill.events)} events (${f0(fill.events / EVENTS_PER_VISITOR)} visitors) in ${f0(fill.elapsedMs / 1000)} s: ${f0(fill.eventsPerSecond)} events/s overall; store ${f0(dbBytes / 2 ** 20)} MiB`);
@@ -134,12 +158,14 @@ async function main(): Promise<void> {
     // How far the worker is behind once the fill stops, and how long it takes to catch up.
     const backlogAtFillEnd = await backlogOf(server.port);
     const catchUpStarted = performance.now();
+    const catchUpBusy = await busyOf(server.port);
     let backlogLeft = backlogAtFillEnd;
     while (backlogLeft > 0 && performance.now() - catchUpStarted < settings.catchUpSeconds * 1000) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       backlogLeft = await backlogOf(server.port);
     }
     const catchUpSeconds = backlogLeft === 0 ? (performance.now() - catchUpStarted) / 1000 : NaN;
+    busy.catchUp = busyShare(catchUpBusy, await busyOf(server.port));
     log(`worker backlog at the end of the fill: ${f0(backlogAtFillEnd)} identities; ${backlogLeft === 0 ? `caught up in ${f2(catchUpSeconds)} s` : `${f0(backlogLeft)} left after ${settings.catchUpSeconds} s`}`);
 
     const visitors = Math.floor(fill.events / EVENTS_PER_VISITOR);
@@ -153,26 +179,29 @@ async function main(): Promise<void> {
         mode: 'get', host: '127.0.0.1', port, siteCode: SITE, connections: settings.getConnections, eventsPerRequest: 0,
         firstEvent: 0, maxEvents: 0, durationMs: settings.durationS * 1000, segmentEvents: 0, visitors,
       });
+    const phase = async <T>(name: string, port: number, run: () => Promise<T>): Promise<T> => {
+      loads[name] = load1();
+      const from = await busyOf(port);
+      const result = await run();
+      busy[name] = busyShare(from, await busyOf(port));
+      return result;
+    };
     log(`\n== on the filled store, ${settings.durationS} s each ==`);
-    loads.hundred = load1();
-    const hundred = await timed(server.port, settings.eventsPerRequest, fill.nextEvent);
-    loads.one = load1();
-    const one = await timed(server.port, 1, hundred.nextEvent);
-    loads.get = load1();
-    const get = await reads(server.port);
+    const hundred = await phase('hundred', server.port, () => timed(server.port, settings.eventsPerRequest, fill.nextEvent));
+    const one = await phase('one', server.port, () => timed(server.port, 1, hundred.nextEvent));
+    const get = await phase('get', server.port, () => reads(server.port));
     // Reads while the store takes 100-event requests at full speed.
-    loads.getUnderLoad = load1();
-    const [underLoadPosts, getUnderLoad] = await Promise.all([timed(server.port, settings.eventsPerRequest, one.nextEvent), reads(server.port)]);
+    const [underLoadPosts, getUnderLoad] = await phase('getUnderLoad', server.port, () =>
+      Promise.all([timed(server.port, settings.eventsPerRequest, one.nextEvent), reads(server.port)]),
+    );
     const exitCode = await server.stop();
     stopServer = null;
 
     log('\n== the same store, restarted with ANOLE_WORKER=false ==');
     const serverOff = await startServerProcess(dataDir, { ANOLE_ADMIN_KEY: ADMIN_KEY, ANOLE_WORKER: 'false' });
     stopServer = () => serverOff.stop();
-    loads.oneOff = load1();
-    const oneOff = await timed(serverOff.port, 1, underLoadPosts.nextEvent);
-    loads.getOff = load1();
-    const getOff = await reads(serverOff.port);
+    const oneOff = await phase('oneOff', serverOff.port, () => timed(serverOff.port, 1, underLoadPosts.nextEvent));
+    const getOff = await phase('getOff', serverOff.port, () => reads(serverOff.port));
     await serverOff.stop();
     stopServer = null;
     loads.end = load1();
@@ -204,6 +233,10 @@ async function main(): Promise<void> {
     log('');
     for (const r of [...rows, ...offRows]) log(`${r[0].padEnd(36)} ${r[1].padStart(16)} ${r[2].padStart(10)} ${r[3].padStart(12)} ${r[4].padStart(14)}`);
     log(`load average (1 min) before each phase: ${JSON.stringify(loads)}`);
+    const threads = [...new Set(Object.values(busy).flatMap((shares) => Object.keys(shares)))].filter((thread) => Object.values(busy).some((shares) => (shares[thread] ?? 0) >= 0.01));
+    log(`\nthreads busy, share of a core (event loop utilization, anole_thread_busy_seconds_total):`);
+    log(`${'phase'.padEnd(14)} ${threads.map((t) => t.replace(/^anole /, '').padStart(14)).join(' ')}`);
+    for (const [name, shares] of Object.entries(busy)) log(`${name.padEnd(14)} ${threads.map((t) => f2(shares[t] ?? 0).padStart(14)).join(' ')}`);
     const failures = [hundred, one, get, underLoadPosts, getUnderLoad, oneOff, getOff].filter((s) => s.errors > 0);
     for (const s of failures) log(`failed requests: ${s.errors}; first: ${s.firstError}`);
     log(`server exit code ${exitCode}; load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -244,6 +277,7 @@ async function main(): Promise<void> {
         getP99OnOverOff: ratio(get.latency.p99, getOff.latency.p99),
       },
       loadAverage: loads,
+      threadsBusy: busy,
     };
     log(JSON.stringify(summary));
   } finally {

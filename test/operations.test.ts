@@ -33,6 +33,20 @@ describe('health, metrics and the OpenAPI document', () => {
     expect(text).toMatch(/anole_store_events \d+/);
   });
 
+  it("tells how busy each thread keeps its event loop, the writer's included, and only ever counts up", async () => {
+    const busy = async () => {
+      const text = await (await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${server.adminKey}` } })).text();
+      return new Map([...text.matchAll(/^anole_thread_busy_seconds_total\{thread="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    };
+    const before = await busy();
+    expect([...before.keys()]).toEqual(expect.arrayContaining(['main', 'anole sqlite writer']));
+    const lines = Array.from({ length: 500 }, (_, i) => `eventType=page&href=x&nonce=${(0xb000 + i).toString(16).padStart(16, '0')}&visitorCode=busy${i}`);
+    expect((await fetch(`${server.url}/visit/events?siteCode=metrics`, { method: 'POST', body: lines.join('\n') })).status).toBe(204);
+    const after = await busy();
+    for (const [thread, seconds] of before) expect(after.get(thread)).toBeGreaterThanOrEqual(seconds);
+    expect(after.get('anole sqlite writer')).toBeGreaterThan(before.get('anole sqlite writer')!);
+  });
+
   it('documents every route in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, object> };
     expect(doc.openapi).toMatch(/^3\./);

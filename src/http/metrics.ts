@@ -1,6 +1,7 @@
 import client from 'prom-client';
 import type { EventVerdict, IngestReport } from '../ingest/ingest-events.ts';
 import type { Storage, StoreStats } from '../storage/port.ts';
+import { threadBusySeconds } from '../threads/thread-busy.ts';
 
 /** Prometheus metrics of one process. A registry per app keeps tests independent. */
 export interface Metrics {
@@ -95,6 +96,22 @@ export function createMetrics(storage: Storage): Metrics {
     registers: [registry],
     async collect() {
       this.set((await stats()).registryRefused);
+    },
+  });
+  // Counted up to each thread's reading at the scrape: a counter, whatever restarts a thread went through.
+  const reported = new Map<string, number>();
+  new client.Counter({
+    name: 'anole_thread_busy_seconds_total',
+    help: "Seconds each thread of this process kept its event loop busy, by thread name (main: the HTTP thread); its rate is the thread's share of a core. A thread near 1 is what the requests behind it wait for.",
+    labelNames: ['thread'] as const,
+    registers: [registry],
+    collect() {
+      for (const [thread, seconds] of threadBusySeconds()) {
+        const more = seconds - (reported.get(thread) ?? 0);
+        if (more > 0) this.inc({ thread }, more);
+        else if (!reported.has(thread)) this.inc({ thread }, 0);
+        reported.set(thread, Math.max(seconds, reported.get(thread) ?? 0));
+      }
     },
   });
   const stringValues = new client.Counter({

@@ -1,4 +1,5 @@
 import { Worker, workerData, type TransferListItem } from 'node:worker_threads';
+import { watchThread } from './thread-busy.ts';
 
 export interface SpawnOptions {
   name: string;
@@ -16,11 +17,13 @@ export interface SpawnOptions {
  * in the new thread). The module reads what it was given with `threadData()`.
  */
 export function spawnThread(entry: URL, data: unknown, options: SpawnOptions): Worker {
-  return new Worker(new URL('./thread-shim.mjs', import.meta.url), {
+  const worker = new Worker(new URL('./thread-shim.mjs', import.meta.url), {
     workerData: { entry: entry.href, data, loader: options.loader ?? 'esm' },
     transferList: options.transferList ?? [],
     name: options.name,
   });
+  watchThread(worker, options.name);
+  return worker;
 }
 
 /** What the spawner passed to this thread. */
