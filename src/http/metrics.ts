@@ -98,20 +98,16 @@ export function createMetrics(storage: Storage): Metrics {
       this.set((await stats()).registryRefused);
     },
   });
-  // Counted up to each thread's reading at the scrape: a counter, whatever restarts a thread went through.
-  const reported = new Map<string, number>();
+  // thread-busy.ts only ever counts up (an exited thread's time is kept under its name), so each
+  // scrape sets the counter to its reading.
   new client.Counter({
     name: 'anole_thread_busy_seconds_total',
     help: "Seconds each thread of this process kept its event loop busy, by thread name (main: the HTTP thread); its rate is the thread's share of a core. A thread near 1 is what the requests behind it wait for.",
     labelNames: ['thread'] as const,
     registers: [registry],
     collect() {
-      for (const [thread, seconds] of threadBusySeconds()) {
-        const more = seconds - (reported.get(thread) ?? 0);
-        if (more > 0) this.inc({ thread }, more);
-        else if (!reported.has(thread)) this.inc({ thread }, 0);
-        reported.set(thread, Math.max(seconds, reported.get(thread) ?? 0));
-      }
+      this.reset();
+      for (const [thread, seconds] of threadBusySeconds()) this.inc({ thread }, seconds);
     },
   });
   const stringValues = new client.Counter({

@@ -5,9 +5,11 @@
  * at most KEYS_PER_STATEMENT of them per statement, so that the text parsed stays small however
  * large the round or an identity's history. Rows written many at a time (the append's log rows,
  * a round's person upserts) go through multi-row statements instead (sqlite-row-batch.ts): their
- * values are bound as they are, with no JSON to build and parse.
+ * values are bound as they are, with no JSON to build and parse. Not for deletes: a round's marks
+ * go one primary-key DELETE each, three times faster a mark than a json_each set with RETURNING
+ * (sqlite-derived.ts, completeDirty).
  */
-export const KEYS_PER_STATEMENT = 2_000;
+const KEYS_PER_STATEMENT = 2_000;
 
 /** The items as JSON arrays of at most KEYS_PER_STATEMENT each, for `json_each(?)`. */
 export function* jsonChunks(items: readonly unknown[]): Generator<string> {
