@@ -24,6 +24,8 @@ export interface LocalStore {
  *   for reads (512 MiB) would only fill with the index pages its merges touch, which the operating
  *   system caches anyway;
  * - `keyMergeAt`: the unmerged key tail is held in the writer's memory, about two runs of it;
+ * - `keyFilterMb`: the filter of de-duplication keys (sqlite-key-filter.ts): about 1% false
+ *   positives at 3M keys, more beyond (each costs an index probe, as without a filter);
  * - `readerCacheMb`, the reading connection's page cache: it only looks up the site;
  * - `heapGrowingPercent`: V8 lets a busy heap grow to several times what it holds between full
  *   collections (145 MB for 27 MB live was measured), and two busy heaps (the pipeline's and the
@@ -32,7 +34,7 @@ export interface LocalStore {
  * - `semiSpaceMb`: the young generation of the threads started from then on (the writer; 16 MiB by
  *   default), fewer young objects held between scavenges.
  */
-export const IMPORT_BOUNDS = { cacheMb: 8, keyMergeAt: 50_000, readerCacheMb: 4, heapGrowingPercent: 20, semiSpaceMb: 4 } as const;
+export const IMPORT_BOUNDS = { cacheMb: 8, keyMergeAt: 50_000, keyFilterMb: 4, readerCacheMb: 4, heapGrowingPercent: 20, semiSpaceMb: 4 } as const;
 
 /** The SQLite store's settings for an in-process import: the configuration's, within IMPORT_BOUNDS. */
 export function importSqliteStorageOptions(config: Config): ReturnType<typeof sqliteStorageOptions> {
@@ -41,6 +43,7 @@ export function importSqliteStorageOptions(config: Config): ReturnType<typeof sq
     ...options,
     cacheMb: Math.min(options.cacheMb ?? IMPORT_BOUNDS.cacheMb, IMPORT_BOUNDS.cacheMb),
     keyMergeAt: Math.min(options.keyMergeAt ?? IMPORT_BOUNDS.keyMergeAt, IMPORT_BOUNDS.keyMergeAt),
+    keyFilterMb: IMPORT_BOUNDS.keyFilterMb,
     readerCacheMb: IMPORT_BOUNDS.readerCacheMb,
   };
 }

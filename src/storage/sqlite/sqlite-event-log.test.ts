@@ -156,6 +156,58 @@ describe('sqlite event log: keys in memory, in the index, and across restarts', 
     }
     expect(await store.appendEvents(at(site, [...fresh, ...merged]))).toEqual(Array(195).fill('duplicate'));
   });
+  it('skips the index only for keys its filter never saw: replays merged before a restart, by this handle, and by another handle are all duplicates', async () => {
+    for (const keyFilterMb of [16, 0]) {
+      // 0: the smallest filter, overfilled by these keys, so that nearly every probe is made.
+      const at0 = path.join(temp.dir, `filter-${keyFilterMb}.db`);
+      const options = { keyMergeAt: 20, keyMergeStepMs: 1, keyFilterMb };
+      const first = openStore(options, at0);
+      const site = (await first.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+      const before = Array.from({ length: 60 }, (_, i) => conversion(`b${i % 6}`));
+      await first.appendEvents(at(site, before));
+      await untilMerged(at0, 60);
+      await first.close();
+
+      // Reopened: the identities' keys in the index are older than its filter, so they are probed.
+      const store = openStore(options, at0);
+      const other = openStore(options, at0);
+      const sent = [...before];
+      const mine = [...Array.from({ length: 30 }, (_, i) => conversion(`b${i % 6}`)), ...Array.from({ length: 30 }, (_, i) => conversion(`n${i % 6}`))];
+      expect(await store.appendEvents(at(site, [...mine, ...before]))).toEqual([...mine.map(() => 'accepted'), ...before.map(() => 'duplicate')]);
+      sent.push(...mine);
+      // Another handle's events, merged by it: this one sees them as it catches up, before deciding.
+      const theirs = [...Array.from({ length: 30 }, (_, i) => conversion(`n${i % 6}`)), ...Array.from({ length: 30 }, (_, i) => conversion(`t${i % 6}`))];
+      expect(await other.appendEvents(at(site, theirs))).toEqual(theirs.map(() => 'accepted'));
+      sent.push(...theirs);
+      await untilMerged(at0, sent.length);
+      const fresh = [conversion('b0'), conversion('n0'), conversion('t0')];
+      expect(await store.appendEvents(at(site, [...sent, ...fresh]))).toEqual([...sent.map(() => 'duplicate'), 'accepted', 'accepted', 'accepted']);
+      expect(await other.appendEvents(at(site, [...sent, ...fresh]))).toEqual([...sent, ...fresh].map(() => 'duplicate'));
+      expect((await store.stats()).events).toBe(sent.length + 3);
+    }
+  });
+
+  it('reads the index keys into its filter after a restart, between commits: replays stay duplicates before, during and after', async () => {
+    const options = { keyMergeAt: 20, keyMergeStepMs: 1 };
+    const first = openStore(options);
+    const site = (await first.ensureSite('s', DEFAULT_SITE_SETTINGS)).id;
+    // More keys than one read of the warming fetches, so that it takes several steps.
+    const before = Array.from({ length: 5_000 }, (_, i) => conversion(`w${i % 50}`));
+    await first.appendEvents(at(site, before));
+    await untilMerged(file, 5_000);
+    await first.close();
+
+    const store = openStore(options);
+    const early = [...before.slice(0, 100), conversion('w0')];
+    expect(await store.appendEvents(at(site, early))).toEqual([...before.slice(0, 100).map(() => 'duplicate'), 'accepted']);
+    // Warming done, the identities' counts (read before it) say the filter covers them: a replay
+    // is found only if the warming put its key in the filter.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const late = [...before, ...early, conversion('w1'), conversion('x')];
+    expect(await store.appendEvents(at(site, late))).toEqual([...before, ...early].map(() => 'duplicate').concat(['accepted', 'accepted']));
+    expect((await store.stats()).events).toBe(5_003);
+  });
+
   it('finds replays of identities first seen while a run was merging, before and after their own run is merged', async () => {
     // Merge steps of 0 ms: runs merge a little at a time, so identities arrive mid-merge.
     const store = openStore({ keyMergeAt: 30, keyMergeStepMs: 0 });

@@ -5,6 +5,7 @@ import { identityKindCode } from '../event-rows.ts';
 import { sqliteEventReads, type EventReads, type SeqRow } from './sqlite-event-reads.ts';
 import { KeyTail, loggedKey, type LoggedKey } from './sqlite-event-keys.ts';
 import type { IdentityTail } from './sqlite-identity-tail.ts';
+import { keyFilter } from './sqlite-key-filter.ts';
 import { KeyRows } from './sqlite-key-table.ts';
 import { ROWS_PER_STATEMENT, rowBatch } from './sqlite-row-batch.ts';
 import { sqliteKeyIndex, type MergeRun } from './sqlite-key-index.ts';
@@ -14,6 +15,10 @@ export interface EventLogOptions {
   mergeAt: number;
   /** Longest a merge chunk holds the writer, in ms. */
   mergeStepMs: number;
+  /** Memory of the filter of the index's keys (sqlite-key-filter.ts), in MiB. */
+  keyFilterMb: number;
+  /** Called once the filter holds every key of the index too (`filteredAfter` is then 0). */
+  onFilterWarm?: () => void;
   /** Sees each row another handle appended, as this one catches up on it. */
   onForeignRow?: (key: LoggedKey) => void;
   /** Called when a merge run is complete (its keys, `merged`, are now in the index, no longer in memory). */
@@ -38,6 +43,17 @@ export interface EventLog extends EventReads {
   tails(): IdentityTail[];
   /** Catches up on rows other handles appended (call inside the write transaction before deciding). */
   sync(): void;
+  /**
+   * Every key of a row past this seq is in the filter that `mayBeIndexed` reads; a key at or
+   * below it may be in the index without being in the filter. The watermark at open, until the
+   * index's keys are read into the filter (between commits); 0 from then on.
+   */
+  readonly filteredAfter: number;
+  /**
+   * False when the key's row cannot be in the on-disk index, provided none of its identity's
+   * indexed keys has a seq at or below `filteredAfter` (IdentityCount.beforeFilter); true otherwise.
+   */
+  mayBeIndexed(key: LoggedKey): boolean;
   /** The key of row `i` of the columns (seq 0 until appended). */
   keyOf(columns: EventColumns, i: number): LoggedKey;
   /**
@@ -72,6 +88,9 @@ export interface EventLog extends EventReads {
   /** Stops merging; keys not merged stay in the log and are reloaded at the next open. */
   close(): void;
 }
+
+/** Index keys one read of the filter's warming fetches. */
+const WARM_KEYS_PER_READ = 2_000;
 
 export function sqliteEventLog(db: Database.Database, options: EventLogOptions): EventLog {
   const index = sqliteKeyIndex(db);
@@ -115,6 +134,18 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
   let merging: MergeRun | null = null;
   /** The highest seq this handle has seen committed. */
   let lastSeq = index.watermark();
+  // Every key above the watermark at open passes through `sync` or `committed`, which add it; the
+  // index's keys are read into the filter in steps between commits (warmStep), unless there are
+  // more than it can tell apart.
+  let filteredAfter = lastSeq;
+  const filter = keyFilter(options.keyFilterMb);
+  const keysAfter = db
+    .prepare<[number, number, number, number], [number, number, number]>(
+      'SELECT site_id, vkey, nkey FROM event_keys WHERE (site_id, vkey, nkey) > (?, ?, ?) ORDER BY site_id, vkey, nkey LIMIT ?',
+    )
+    .raw();
+  let warmFrom: [number, number, number] | null = lastSeq > 0 && lastSeq <= filter.capacity ? [-1, -1, -1] : null;
+  let warming: NodeJS.Immediate | null = null;
   /** The seq handed out last inside the current write transaction. */
   let writing = 0;
   let scheduled: NodeJS.Immediate | NodeJS.Timeout | null = null;
@@ -125,6 +156,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     for (const row of rowsAfter.iterate(lastSeq)) {
       const key = loggedKey(row.seq, row.site_id, row.id_kind, row.identity, row.nonce, row.time);
       tail.add(key);
+      filter.add(key.siteId, key.vkey, key.nkey);
       options.onForeignRow?.(key);
       lastSeq = row.seq;
     }
@@ -169,13 +201,50 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     scheduled = failed ? setTimeout(step, 1000).unref() : setImmediate(step);
   }
 
+  /** Reads the index's next keys into the filter until the budget is spent. */
+  function warmStep(budgetMs: number): void {
+    const deadline = performance.now() + budgetMs;
+    while (warmFrom) {
+      const keys = keysAfter.all(...warmFrom, WARM_KEYS_PER_READ);
+      for (const [siteId, vkey, nkey] of keys) filter.add(siteId, vkey, nkey);
+      if (keys.length < WARM_KEYS_PER_READ) {
+        warmFrom = null;
+        filteredAfter = 0;
+        options.onFilterWarm?.();
+      } else {
+        warmFrom = keys[keys.length - 1]!;
+        if (performance.now() >= deadline) return;
+      }
+    }
+  }
+
+  function scheduleWarm(): void {
+    if (!warmFrom || closed) return;
+    warming = setImmediate(() => {
+      warming = null;
+      if (closed) return;
+      try {
+        warmStep(options.mergeStepMs);
+      } catch {
+        // The filter stays as it is (keys since the open): nothing depends on its warming but speed.
+        warmFrom = null;
+      }
+      scheduleWarm();
+    });
+  }
+
   const reads = sqliteEventReads(db, () => tails().map((t) => t.identities));
 
   sync();
   scheduleMerge();
+  scheduleWarm();
 
   return {
     sync,
+    get filteredAfter() {
+      return filteredAfter;
+    },
+    mayBeIndexed: (key) => filter.mayHave(key.siteId, key.vkey, key.nkey),
     tails: () => tails().map((t) => t.identities),
 
     keyOf(c, i) {
@@ -229,7 +298,10 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     },
 
     committed(keys) {
-      for (const key of keys) tail.add(key);
+      for (const key of keys) {
+        tail.add(key);
+        filter.add(key.siteId, key.vkey, key.nkey);
+      }
       pending = new KeyRows(64);
       if (writing > 0) lastSeq = writing;
       writing = 0;
@@ -273,6 +345,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
 
     close() {
       closed = true;
+      if (warming) clearImmediate(warming);
       if (scheduled) {
         clearImmediate(scheduled as NodeJS.Immediate);
         clearTimeout(scheduled as NodeJS.Timeout);

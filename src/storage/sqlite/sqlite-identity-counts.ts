@@ -19,6 +19,12 @@ export interface IdentityCount {
    * the exact tail and skips the index probe.
    */
   indexed: boolean;
+  /**
+   * Whether some of its keys in the index are older than the log's filter (EventLog.filteredAfter).
+   * When none is, a key the filter has never seen is not in the index either, and the probe is
+   * skipped for it too.
+   */
+  beforeFilter: boolean;
 }
 
 export interface IdentityCounts {
@@ -30,6 +36,8 @@ export interface IdentityCounts {
   merged(keys: Pick<KeyRows, 'length' | 'siteAt' | 'vkeyAt'>): void;
   /** The transaction rolled back, or rows were deleted: counts read from now on come from the store. */
   reset(): void;
+  /** The log's filter holds every key of the index now: no identity has keys older than it. */
+  filterWarm(): void;
 }
 
 /** A site's held counts: the recently used ones, and the generation before them. */
@@ -50,15 +58,16 @@ interface Generations {
  * Map lookup (an LRU's delete and re-insert per event cost more than the count), a hit in the old one
  * moves the count up, and once the young one holds KEPT counts the old one is dropped.
  */
-export function sqliteIdentityCounts(db: Database.Database, tails: () => readonly IdentityTail[]): IdentityCounts {
+export function sqliteIdentityCounts(db: Database.Database, tails: () => readonly IdentityTail[], filteredAfter: () => number): IdentityCounts {
   // Keys of a merge in progress are in the index and still in its tail: the index counts only up to
   // the watermark, the tails the rest.
   // Counts not held are read for a whole batch at once, ROWS_PER_STATEMENT identities a statement:
   // a statement call costs more than the lookup, and most identities of a batch of new visitors
   // are not held. Hashes are never negative, so -1 pads a short statement without matching a row.
-  const indexed = db.prepare<unknown[], { vkey: number; all: number; merged: number | null }>(
+  const indexed = db.prepare<unknown[], { vkey: number; all: number; merged: number | null; unfiltered: number | null }>(
     `WITH q (vkey) AS (VALUES ${Array<string>(ROWS_PER_STATEMENT).fill('(?)').join(', ')})
-     SELECT q.vkey AS vkey, count(k.seq) AS "all", sum(k.seq <= (SELECT value FROM counters WHERE name = 'indexed_seq')) AS merged
+     SELECT q.vkey AS vkey, count(k.seq) AS "all", sum(k.seq <= (SELECT value FROM counters WHERE name = 'indexed_seq')) AS merged,
+       sum(k.seq <= ?) AS unfiltered
      FROM q LEFT JOIN event_keys k ON k.site_id = ? AND k.vkey = q.vkey GROUP BY q.vkey`,
   );
   const sites = new Map<number, Generations>();
@@ -89,15 +98,16 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
     let site = sites.get(siteId);
     if (!site) sites.set(siteId, (site = { young: new Map(), old: new Map() }));
     const vkeys = [...found.keys()];
-    const args = Array<number>(ROWS_PER_STATEMENT + 1).fill(-1);
-    args[ROWS_PER_STATEMENT] = siteId;
+    const args = Array<number>(ROWS_PER_STATEMENT + 2).fill(-1);
+    args[ROWS_PER_STATEMENT] = filteredAfter();
+    args[ROWS_PER_STATEMENT + 1] = siteId;
     for (let at = 0; at < vkeys.length; at += ROWS_PER_STATEMENT) {
       for (let j = 0; j < ROWS_PER_STATEMENT; j++) args[j] = at + j < vkeys.length ? vkeys[at + j]! : -1;
       for (const row of indexed.iterate(args)) {
         if (row.vkey < 0) continue;
         let n = row.merged ?? 0;
         for (const tail of tails()) n += tail.countOf(siteId, row.vkey);
-        const count = { n, indexed: row.all > 0 };
+        const count = { n, indexed: row.all > 0, beforeFilter: (row.unfiltered ?? 0) > 0 };
         keep(site, row.vkey, count);
         found.set(row.vkey, count);
       }
@@ -140,6 +150,9 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
     },
     reset() {
       sites.clear();
+    },
+    filterWarm() {
+      for (const site of sites.values()) for (const generation of [site.young, site.old]) for (const count of generation.values()) count.beforeFilter = false;
     },
   };
 }

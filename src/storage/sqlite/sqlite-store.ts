@@ -33,6 +33,8 @@ export interface SqliteOptions {
   keyMergeAt?: number;
   /** Longest one merge step holds the writer, in ms. */
   keyMergeStepMs?: number;
+  /** Memory of the filter that spares index probes for keys never seen (sqlite-key-filter.ts), in MiB; 16 by default. */
+  keyFilterMb?: number;
   /** Events one identity may hold (LIMITS.eventsPerIdentity by default); later ones are `over_limit`. */
   eventsPerIdentity?: number;
 }
@@ -85,10 +87,16 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
   const siteByCode = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
   const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
   // The counts read the log's tails only once the log exists (when an event is first appended).
-  const counts: IdentityCounts = sqliteIdentityCounts(db, () => log.tails());
+  const counts: IdentityCounts = sqliteIdentityCounts(
+    db,
+    () => log.tails(),
+    () => log.filteredAfter,
+  );
   const log = sqliteEventLog(db, {
     mergeAt: options.keyMergeAt ?? 200_000,
     mergeStepMs: options.keyMergeStepMs ?? 10,
+    keyFilterMb: options.keyFilterMb ?? 16,
+    onFilterWarm: () => counts.filterWarm(),
     // Another handle's appends count toward the cap as soon as this one sees them.
     onForeignRow: (key) => counts.seen(key.siteId, key.vkey),
     onMerged: (merged) => counts.merged(merged),
@@ -108,14 +116,17 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     log.sync();
     const verdicts = new Uint8Array(c.site.length);
     const keys: LoggedKey[] = [];
-    // The index is looked up for the whole batch at once, for the rows of identities it may hold.
+    // The index is looked up for the whole batch at once, for the rows it may hold: those of
+    // identities with indexed keys, unless the filter of keys seen since the log opened rules the
+    // row out (only for an identity whose indexed keys are all that recent).
     const rowKeys = new Array<LoggedKey>(c.site.length);
     for (let i = 0; i < c.site.length; i++) rowKeys[i] = log.keyOf(c, i);
     const rowCounts = counts.of(rowKeys);
     const probed: number[] = [];
     const probedKeys: LoggedKey[] = [];
     for (let i = 0; i < c.site.length; i++) {
-      if (rowCounts[i]!.indexed) {
+      const count = rowCounts[i]!;
+      if (count.indexed && (count.beforeFilter || log.mayBeIndexed(rowKeys[i]!))) {
         probed.push(i);
         probedKeys.push(rowKeys[i]!);
       }
