@@ -54,6 +54,8 @@ export interface EventLog extends EventReads {
    * indexed keys has a seq at or below `filteredAfter` (IdentityCount.beforeFilter); true otherwise.
    */
   mayBeIndexed(key: LoggedKey): boolean;
+  /** False when the identity has no key in the on-disk index (known once `filteredAfter` is 0); true otherwise. */
+  identityMayBeIndexed(siteId: number, vkey: number): boolean;
   /** The key of row `i` of the columns (seq 0 until appended). */
   keyOf(columns: EventColumns, i: number): LoggedKey;
   /**
@@ -88,6 +90,13 @@ export interface EventLog extends EventReads {
   /** Stops merging; keys not merged stay in the log and are reloaded at the next open. */
   close(): void;
 }
+
+/**
+ * The nonce hash under which the filter also records each key's identity (a real nonce hash with
+ * the same 32 bits on each side is only a false positive): an identity absent from it has no key
+ * in the index, and its count needs no read.
+ */
+const IDENTITY_MARK = -1;
 
 /** Index keys one read of the filter's warming fetches. */
 const WARM_KEYS_PER_READ = 2_000;
@@ -144,6 +153,10 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       'SELECT site_id, vkey, nkey FROM event_keys WHERE (site_id, vkey, nkey) > (?, ?, ?) ORDER BY site_id, vkey, nkey LIMIT ?',
     )
     .raw();
+  const remember = (siteId: number, vkey: number, nkey: number) => {
+    filter.add(siteId, vkey, nkey);
+    filter.add(siteId, vkey, IDENTITY_MARK);
+  };
   let warmFrom: [number, number, number] | null = lastSeq > 0 && lastSeq <= filter.capacity ? [-1, -1, -1] : null;
   let warming: NodeJS.Immediate | null = null;
   /** The seq handed out last inside the current write transaction. */
@@ -156,7 +169,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     for (const row of rowsAfter.iterate(lastSeq)) {
       const key = loggedKey(row.seq, row.site_id, row.id_kind, row.identity, row.nonce, row.time);
       tail.add(key);
-      filter.add(key.siteId, key.vkey, key.nkey);
+      remember(key.siteId, key.vkey, key.nkey);
       options.onForeignRow?.(key);
       lastSeq = row.seq;
     }
@@ -206,7 +219,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     const deadline = performance.now() + budgetMs;
     while (warmFrom) {
       const keys = keysAfter.all(...warmFrom, WARM_KEYS_PER_READ);
-      for (const [siteId, vkey, nkey] of keys) filter.add(siteId, vkey, nkey);
+      for (const [siteId, vkey, nkey] of keys) remember(siteId, vkey, nkey);
       if (keys.length < WARM_KEYS_PER_READ) {
         warmFrom = null;
         filteredAfter = 0;
@@ -245,6 +258,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
       return filteredAfter;
     },
     mayBeIndexed: (key) => filter.mayHave(key.siteId, key.vkey, key.nkey),
+    identityMayBeIndexed: (siteId, vkey) => filteredAfter > 0 || filter.mayHave(siteId, vkey, IDENTITY_MARK),
     tails: () => tails().map((t) => t.identities),
 
     keyOf(c, i) {
@@ -300,7 +314,7 @@ export function sqliteEventLog(db: Database.Database, options: EventLogOptions):
     committed(keys) {
       for (const key of keys) {
         tail.add(key);
-        filter.add(key.siteId, key.vkey, key.nkey);
+        remember(key.siteId, key.vkey, key.nkey);
       }
       pending = new KeyRows(64);
       if (writing > 0) lastSeq = writing;

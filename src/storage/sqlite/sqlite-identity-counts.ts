@@ -58,7 +58,13 @@ interface Generations {
  * Map lookup (an LRU's delete and re-insert per event cost more than the count), a hit in the old one
  * moves the count up, and once the young one holds KEPT counts the old one is dropped.
  */
-export function sqliteIdentityCounts(db: Database.Database, tails: () => readonly IdentityTail[], filteredAfter: () => number): IdentityCounts {
+/** What the event log's key filter tells (EventLog.filteredAfter, EventLog.identityMayBeIndexed). */
+export interface CountFilter {
+  filteredAfter(): number;
+  identityMayBeIndexed(siteId: number, vkey: number): boolean;
+}
+
+export function sqliteIdentityCounts(db: Database.Database, tails: () => readonly IdentityTail[], filter: CountFilter): IdentityCounts {
   // Keys of a merge in progress are in the index and still in its tail: the index counts only up to
   // the watermark, the tails the rest.
   // Counts not held are read for a whole batch at once, ROWS_PER_STATEMENT identities a statement:
@@ -97,16 +103,29 @@ export function sqliteIdentityCounts(db: Database.Database, tails: () => readonl
   const read = (siteId: number, found: Map<number, IdentityCount | null>) => {
     let site = sites.get(siteId);
     if (!site) sites.set(siteId, (site = { young: new Map(), old: new Map() }));
-    const vkeys = [...found.keys()];
+    const tailCount = (vkey: number) => {
+      let n = 0;
+      for (const tail of tails()) n += tail.countOf(siteId, vkey);
+      return n;
+    };
+    // An identity the filter rules out has no key in the index: its count is its tail's.
+    const vkeys: number[] = [];
+    for (const vkey of found.keys()) {
+      if (filter.identityMayBeIndexed(siteId, vkey)) vkeys.push(vkey);
+      else {
+        const count = { n: tailCount(vkey), indexed: false, beforeFilter: false };
+        keep(site, vkey, count);
+        found.set(vkey, count);
+      }
+    }
     const args = Array<number>(ROWS_PER_STATEMENT + 2).fill(-1);
-    args[ROWS_PER_STATEMENT] = filteredAfter();
+    args[ROWS_PER_STATEMENT] = filter.filteredAfter();
     args[ROWS_PER_STATEMENT + 1] = siteId;
     for (let at = 0; at < vkeys.length; at += ROWS_PER_STATEMENT) {
       for (let j = 0; j < ROWS_PER_STATEMENT; j++) args[j] = at + j < vkeys.length ? vkeys[at + j]! : -1;
       for (const row of indexed.iterate(args)) {
         if (row.vkey < 0) continue;
-        let n = row.merged ?? 0;
-        for (const tail of tails()) n += tail.countOf(siteId, row.vkey);
+        const n = (row.merged ?? 0) + tailCount(row.vkey);
         const count = { n, indexed: row.all > 0, beforeFilter: (row.unfiltered ?? 0) > 0 };
         keep(site, row.vkey, count);
         found.set(row.vkey, count);

@@ -87,11 +87,10 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
   const siteByCode = db.prepare<[string], SiteRow>('SELECT id, code, settings FROM sites WHERE code = ?');
   const insertSite = db.prepare('INSERT INTO sites (code, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING');
   // The counts read the log's tails only once the log exists (when an event is first appended).
-  const counts: IdentityCounts = sqliteIdentityCounts(
-    db,
-    () => log.tails(),
-    () => log.filteredAfter,
-  );
+  const counts: IdentityCounts = sqliteIdentityCounts(db, () => log.tails(), {
+    filteredAfter: () => log.filteredAfter,
+    identityMayBeIndexed: (siteId, vkey) => log.identityMayBeIndexed(siteId, vkey),
+  });
   const log = sqliteEventLog(db, {
     mergeAt: options.keyMergeAt ?? 200_000,
     mergeStepMs: options.keyMergeStepMs ?? 10,
