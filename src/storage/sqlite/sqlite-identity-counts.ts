@@ -46,6 +46,12 @@ interface Generations {
   old: Map<number, IdentityCount>;
 }
 
+/** What the event log's key filter tells (EventLog.filteredAfter, EventLog.identityMayBeIndexed). */
+export interface CountFilter {
+  filteredAfter(): number;
+  identityMayBeIndexed(siteId: number, vkey: number): boolean;
+}
+
 /**
  * How many events each identity holds, for the per-identity cap, and whether the index holds any
  * of them. Identities are named by (site, identity hash), as in the index and the tail: a collision
@@ -56,14 +62,10 @@ interface Generations {
  *
  * Held counts are two generations per site instead of an LRU list: a hit in the young one costs one
  * Map lookup (an LRU's delete and re-insert per event cost more than the count), a hit in the old one
- * moves the count up, and once the young one holds KEPT counts the old one is dropped.
+ * moves the count up, and once the young one holds KEPT counts the old one is dropped. An
+ * identity the log's key filter has never seen has no key in the index, and is counted from the
+ * tail alone, without a read.
  */
-/** What the event log's key filter tells (EventLog.filteredAfter, EventLog.identityMayBeIndexed). */
-export interface CountFilter {
-  filteredAfter(): number;
-  identityMayBeIndexed(siteId: number, vkey: number): boolean;
-}
-
 export function sqliteIdentityCounts(db: Database.Database, tails: () => readonly IdentityTail[], filter: CountFilter): IdentityCounts {
   // Keys of a merge in progress are in the index and still in its tail: the index counts only up to
   // the watermark, the tails the rest.

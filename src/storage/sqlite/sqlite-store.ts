@@ -116,8 +116,8 @@ export function openSqliteStore(options: SqliteOptions): SqliteStore {
     const verdicts = new Uint8Array(c.site.length);
     const keys: LoggedKey[] = [];
     // The index is looked up for the whole batch at once, for the rows it may hold: those of
-    // identities with indexed keys, unless the filter of keys seen since the log opened rules the
-    // row out (only for an identity whose indexed keys are all that recent).
+    // identities with indexed keys, unless the log's key filter rules the row out (trusted only
+    // for an identity none of whose indexed keys is older than what the filter holds).
     const rowKeys = new Array<LoggedKey>(c.site.length);
     for (let i = 0; i < c.site.length; i++) rowKeys[i] = log.keyOf(c, i);
     const rowCounts = counts.of(rowKeys);
